@@ -1,0 +1,24 @@
+//! The model of Aduan. Pure: no I/O, no async, no database. The outside calls in; nothing here
+//! calls out. Randomness and time are passed in by the caller.
+
+pub mod calendar;
+pub mod case;
+mod codes;
+mod email;
+pub mod intake;
+pub mod lifecycle;
+mod nik;
+pub mod org;
+mod phone;
+pub mod role;
+pub mod ticket;
+
+pub use calendar::Calendar;
+pub use case::{Channel, Kind, Language, Location, NewCase, Privacy, Reporter};
+pub use email::{Email, EmailError};
+pub use lifecycle::{Action, ActionCode, Change, Event, Refusal, State, Workflow};
+pub use nik::{Nik, NikError};
+pub use org::Organisation;
+pub use phone::{Phone, PhoneError};
+pub use role::{Actor, Role, Scope};
+pub use ticket::{AccessCode, Ticket};
