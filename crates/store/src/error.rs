@@ -1,0 +1,28 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Someone else changed the case between read and write; read again and retry.
+    #[error("the case was changed by someone else")]
+    Conflict,
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    #[error("cannot prepare the database folder: {0}")]
+    Folder(#[from] std::io::Error),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}
