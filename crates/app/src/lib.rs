@@ -1,0 +1,20 @@
+//! Use cases of Aduan. Each one loads what it needs from the store, lets the domain decide and
+//! has the store persist the result in one transaction. Handlers (HTTP, CLI) call only this.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+mod error;
+mod service;
+pub mod views;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::AppError;
+pub use service::{Aduan, CreatedCase, StaffUser};
+
+/// Random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}

@@ -1,0 +1,481 @@
+//! The use cases. `Aduan` is cheap to clone and shared by every request.
+
+use crate::auth;
+use crate::clock::Clock;
+use crate::config;
+use crate::views::*;
+use crate::{AppError, random_bytes};
+use aduan_domain::intake::{CaseInput, validate};
+use aduan_domain::lifecycle::{Context, apply, decide, timeliness};
+use aduan_domain::{AccessCode, Action, Actor, Calendar, Change, Channel, Event, Organisation, Role, Scope, Ticket, Workflow};
+use aduan_store::{CaseFilter, CaseRecord, NewCaseRecord, NewUser, Store};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// Settings key under which the organisation in force is kept.
+const ORGANISATION_KEY: &str = "organisation";
+const TOKEN_LIFETIME: Duration = Duration::hours(12);
+const LOGIN_ATTEMPTS: i64 = 5;
+const LOCKOUT: Duration = Duration::minutes(15);
+/// Wrong access codes for one ticket tolerated within the window before answering 429.
+pub const ACCESS_ATTEMPTS: i64 = 5;
+const ACCESS_WINDOW: Duration = Duration::minutes(15);
+pub const MAX_PAGE: u32 = 200;
+
+#[derive(Clone)]
+pub struct Aduan {
+    store: Arc<dyn Store>,
+    org: Arc<Organisation>,
+    calendar: Arc<Calendar>,
+    clock: Arc<dyn Clock>,
+}
+
+/// An authenticated staff member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffUser {
+    pub username: String,
+    pub role: Role,
+    pub unit: Option<String>,
+    /// The unit and all units below it.
+    pub units: Vec<String>,
+}
+
+impl StaffUser {
+    pub fn actor(&self) -> Actor {
+        Actor::Staff { username: self.username.clone(), role: self.role, units: self.units.clone() }
+    }
+
+    pub fn scope(&self) -> Scope {
+        Scope::for_staff(&self.username, self.role, &self.units)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedCase {
+    pub ticket: Ticket,
+    /// Shown once to the reporter; only its hash is stored.
+    pub access_code: AccessCode,
+    pub due_at: Option<OffsetDateTime>,
+}
+
+impl Aduan {
+    /// Wires the service. The organisation in force is, in order: the one passed in (from a
+    /// configuration file, then stored), the stored one, or the shipped default (then stored).
+    pub async fn start(
+        store: Arc<dyn Store>,
+        organisation: Option<Organisation>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AppError> {
+        let now = clock.now();
+        let org = match organisation {
+            Some(org) => {
+                org.validate().map_err(|e| AppError::Config(e.to_string()))?;
+                store.put_setting(ORGANISATION_KEY, &to_toml(&org)?, now).await?;
+                org
+            }
+            None => match store.setting(ORGANISATION_KEY).await? {
+                Some(text) => config::parse_organisation(&text)?,
+                None => {
+                    let org = config::parse_organisation(config::DEFAULT_ORGANISATION)?;
+                    store.put_setting(ORGANISATION_KEY, &to_toml(&org)?, now).await?;
+                    tracing::info!(agency = %org.agency.name, "loaded the default organisation");
+                    org
+                }
+            },
+        };
+        let calendar = config::calendar_for(&org)?;
+        let year = calendar.local_date(now).year();
+        for y in [year, year + 1] {
+            if !calendar.covers(y) {
+                tracing::error!(year = y, "no holiday data for this year: deadlines count every weekday as a working day until an admin adds the holidays");
+            }
+        }
+        Ok(Self { store, org: Arc::new(org), calendar: Arc::new(calendar), clock })
+    }
+
+    pub fn organisation(&self) -> &Organisation {
+        &self.org
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub async fn health(&self) -> Result<(), AppError> {
+        Ok(self.store.health().await?)
+    }
+
+    // ---- Intake -------------------------------------------------------------------------------
+
+    /// Registers a new case. Staff registering a case at the desk pass themselves and the
+    /// channel it came through; the public API passes `None` and `Channel::Api`.
+    pub async fn create_case(
+        &self,
+        input: &CaseInput,
+        channel: Channel,
+        registered_by: Option<&StaffUser>,
+        channel_account: Option<String>,
+    ) -> Result<CreatedCase, AppError> {
+        if let Some(user) = registered_by
+            && !matches!(user.role, Role::Intake | Role::Coordinator)
+        {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.clock.now();
+        let today = self.calendar.local_date(now);
+        let mut new = validate(input, channel, &self.org, today).map_err(AppError::Validation)?;
+        new.channel_account = channel_account;
+        let workflow = Workflow::received(new.kind, new.category.clone(), now, &self.org, &self.calendar);
+        let (actor, role) = match registered_by {
+            Some(user) => (user.username.clone(), user.role.code().to_string()),
+            None => ("reporter".to_string(), "reporter".to_string()),
+        };
+        let first_event = Event {
+            at: now,
+            actor,
+            actor_role: role,
+            rule: None,
+            channel: Some(channel),
+            change: Change::Received { channel },
+            due_at: workflow.due_at,
+            final_due_at: workflow.final_due_at,
+        };
+        let access_code = AccessCode::from_random(random_bytes::<8>()?);
+        let record = self
+            .store
+            .create_case(NewCaseRecord {
+                case: &new,
+                workflow: &workflow,
+                access_code: &access_code,
+                first_event: &first_event,
+                registered_by: registered_by.map(|u| u.username.as_str()),
+                year: today.year(),
+            })
+            .await?;
+        tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
+        Ok(CreatedCase { ticket: record.ticket, access_code, due_at: workflow.due_at })
+    }
+
+    // ---- Reporter -----------------------------------------------------------------------------
+
+    /// Finds a case by ticket and access code. A wrong code answers exactly like an unknown
+    /// ticket, and repeated failures for one ticket are throttled.
+    async fn reporter_case(&self, ticket: &str, code: &str) -> Result<CaseRecord, AppError> {
+        let now = self.clock.now();
+        let Ok(ticket) = Ticket::parse(ticket) else {
+            return Err(AppError::NotFound);
+        };
+        let failures = self.store.access_failures_since(ticket.as_str(), now - ACCESS_WINDOW).await?;
+        if failures >= ACCESS_ATTEMPTS {
+            tracing::warn!(ticket = %ticket, "access code attempts throttled");
+            return Err(AppError::Throttled);
+        }
+        let code = AccessCode::parse(code).ok();
+        let case = self.store.case(&ticket, &Scope::All).await?;
+        let matched = match (&case, &code) {
+            (Some(case), Some(code)) => code.matches(&case.ticket, &case.access_hash),
+            _ => false,
+        };
+        match case {
+            Some(case) if matched => Ok(case),
+            _ => {
+                self.store.record_access_failure(ticket.as_str(), now).await?;
+                tracing::info!(ticket = %ticket, "wrong access code or unknown ticket");
+                Err(AppError::NotFound)
+            }
+        }
+    }
+
+    pub async fn track(&self, ticket: &str, code: &str) -> Result<TrackView, AppError> {
+        let case = self.reporter_case(ticket, code).await?;
+        self.track_view(case).await
+    }
+
+    async fn track_view(&self, case: CaseRecord) -> Result<TrackView, AppError> {
+        // A merged case's reporter follows the case it was merged into.
+        if let Some(aduan_domain::lifecycle::Outcome::Merged { into }) = &case.workflow.outcome
+            && let Some(target) = self.store.case(into, &Scope::All).await?
+        {
+            let events = self.store.events(target.id, true).await?;
+            let mut view = TrackView::build(&target, &events);
+            view.merged_from = Some(case.ticket.to_string());
+            return Ok(view);
+        }
+        let events = self.store.events(case.id, true).await?;
+        Ok(TrackView::build(&case, &events))
+    }
+
+    /// Adds information, accepts or objects, as the reporter.
+    pub async fn reporter_act(&self, ticket: &str, code: &str, action: Action) -> Result<TrackView, AppError> {
+        let case = self.reporter_case(ticket, code).await?;
+        let case = self.apply_action(case, &action, &Actor::Reporter, None).await?;
+        self.track_view(case).await
+    }
+
+    // ---- Staff --------------------------------------------------------------------------------
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<(String, OffsetDateTime), AppError> {
+        let now = self.clock.now();
+        let user = self.store.user(username).await?;
+        let Some(user) = user.filter(|u| u.active) else {
+            // Same work as a real check, so that timing does not reveal which usernames exist.
+            let _ = auth::verify_password(password, DUMMY_HASH);
+            tracing::info!("login failed: unknown or inactive user");
+            return Err(AppError::BadCredentials);
+        };
+        if user.locked_until.is_some_and(|t| t > now) {
+            tracing::warn!(username = %user.username, "login refused: account locked");
+            return Err(AppError::Locked);
+        }
+        let hash = user.password_hash.clone();
+        let candidate = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&candidate, &hash))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        if !ok {
+            let lock = (user.failed_logins + 1 >= LOGIN_ATTEMPTS).then_some(now + LOCKOUT);
+            self.store.record_login(&user.username, false, lock).await?;
+            tracing::info!(username = %user.username, "login failed: wrong password");
+            return Err(AppError::BadCredentials);
+        }
+        self.store.record_login(&user.username, true, None).await?;
+        let (token, hash) = auth::new_token()?;
+        let expires_at = now + TOKEN_LIFETIME;
+        self.store.insert_token(&hash, &user.username, now, expires_at).await?;
+        tracing::info!(username = %user.username, "logged in");
+        Ok((token, expires_at))
+    }
+
+    pub async fn authenticate(&self, token: &str) -> Result<StaffUser, AppError> {
+        let now = self.clock.now();
+        let record = self.store.token(&auth::token_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
+        if record.revoked || record.expires_at <= now {
+            return Err(AppError::Unauthenticated);
+        }
+        let user = self.store.user(&record.username).await?.filter(|u| u.active).ok_or(AppError::Unauthenticated)?;
+        let units = user.unit.as_deref().map(|u| self.org.subtree(u)).unwrap_or_default();
+        Ok(StaffUser { username: user.username, role: user.role, unit: user.unit, units })
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
+        Ok(self.store.revoke_token(&auth::token_hash(token), self.clock.now()).await?)
+    }
+
+    pub async fn list_cases(&self, user: &StaffUser, mut filter: CaseFilter) -> Result<CasePage, AppError> {
+        if matches!(user.scope(), Scope::Nothing) {
+            return Err(AppError::Forbidden);
+        }
+        let now = self.clock.now();
+        filter.limit = filter.limit.clamp(1, MAX_PAGE);
+        let limit = filter.limit;
+        // One extra row tells whether there is a next page.
+        filter.limit += 1;
+        let mut rows = self.store.list_cases(&user.scope(), &filter).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(|r| r.id.to_string()) } else { None };
+        Ok(CasePage { items: rows.iter().map(|s| CaseListItem::from_summary(s, now)).collect(), next_cursor })
+    }
+
+    async fn scoped_case(&self, user: &StaffUser, ticket: &str) -> Result<CaseRecord, AppError> {
+        let ticket = Ticket::parse(ticket).map_err(|_| AppError::NotFound)?;
+        let scope = user.scope();
+        if matches!(scope, Scope::Nothing) {
+            return Err(AppError::Forbidden);
+        }
+        self.store.case(&ticket, &scope).await?.ok_or(AppError::NotFound)
+    }
+
+    pub async fn staff_case(&self, user: &StaffUser, ticket: &str) -> Result<StaffCaseView, AppError> {
+        let case = self.scoped_case(user, ticket).await?;
+        self.staff_view(user, &case).await
+    }
+
+    pub async fn act(&self, user: &StaffUser, ticket: &str, action: Action) -> Result<StaffCaseView, AppError> {
+        let case = self.scoped_case(user, ticket).await?;
+        self.check_references(&case, &action).await?;
+        let case = self.apply_action(case, &action, &user.actor(), Some(Channel::Api)).await?;
+        self.staff_view(user, &case).await
+    }
+
+    /// Checks what the pure domain cannot: that other cases and users named by an action exist.
+    async fn check_references(&self, case: &CaseRecord, action: &Action) -> Result<(), AppError> {
+        use aduan_domain::intake::FieldError;
+        match action {
+            Action::Merge { into } => {
+                let target = match Ticket::parse(into) {
+                    Ok(t) if t != case.ticket => self.store.case(&t, &Scope::All).await?,
+                    _ => None,
+                };
+                match target {
+                    Some(t) if !t.workflow.state.is_terminal() => Ok(()),
+                    _ => Err(AppError::Validation(vec![FieldError::new("into", "unknown_or_closed_case")])),
+                }
+            }
+            Action::Assign { officer } => {
+                let user = self.store.user(officer.trim()).await?;
+                let in_unit = user.as_ref().is_some_and(|u| {
+                    u.active
+                        && matches!(u.role, Role::UnitOfficer | Role::UnitHead)
+                        && u.unit.as_ref().is_some_and(|unit| case.workflow.lead_unit.as_ref().is_some_and(|lead| self.org.subtree(lead).contains(unit)))
+                });
+                if in_unit { Ok(()) } else { Err(AppError::Validation(vec![FieldError::new("officer", "not_in_unit")])) }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Decides and commits an action, retrying once if the case changed meanwhile.
+    async fn apply_action(
+        &self,
+        mut case: CaseRecord,
+        action: &Action,
+        actor: &Actor,
+        channel: Option<Channel>,
+    ) -> Result<CaseRecord, AppError> {
+        for attempt in 0..2 {
+            let ctx = Context { now: self.clock.now(), org: &self.org, calendar: &self.calendar, ticket: &case.ticket, channel };
+            let events = decide(&case.workflow, action, actor, &ctx).inspect_err(|refusal| {
+                tracing::info!(ticket = %case.ticket, action = %action.code(), actor = %actor.role_code(), %refusal, "action refused");
+            })?;
+            let mut after = case.workflow.clone();
+            for event in &events {
+                apply(&mut after, event);
+            }
+            match self.store.commit(&case, &after, &events).await {
+                Ok(updated) => {
+                    tracing::info!(ticket = %updated.ticket, action = %action.code(), actor = %actor.role_code(), state = %after.state, "action applied");
+                    return Ok(updated);
+                }
+                Err(aduan_store::StoreError::Conflict) if attempt == 0 => {
+                    case = self.store.case(&case.ticket, &Scope::All).await?.ok_or(AppError::NotFound)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict)
+    }
+
+    async fn staff_view(&self, user: &StaffUser, case: &CaseRecord) -> Result<StaffCaseView, AppError> {
+        let reporter = if may_see_reporter(user.role, case.privacy) {
+            self.store.reporter(case.id).await?.map(|r| ReporterView::from(&r))
+        } else {
+            None
+        };
+        let events = self.store.events(case.id, false).await?;
+        let wf = &case.workflow;
+        let now = self.clock.now();
+        Ok(StaffCaseView {
+            ticket: case.ticket.to_string(),
+            kind: case.kind.code().into(),
+            category: wf.category.clone(),
+            state: wf.state.code().into(),
+            privacy: case.privacy.code().into(),
+            channel: case.channel.code().into(),
+            language: case.language.code().into(),
+            title: case.title.clone(),
+            description: case.details.description.clone(),
+            event_date: case.details.event_date.map(|d| d.to_string()),
+            location: serde_json::to_value(&case.details.location).unwrap_or_default(),
+            channel_account: case.details.channel_account.clone(),
+            reporter,
+            lead_unit: wf.lead_unit.clone(),
+            supporting_units: wf.supporting_units.clone(),
+            instruction: wf.instruction.clone(),
+            assignee: wf.assignee.clone(),
+            draft: wf.draft.as_ref().and_then(|d| serde_json::to_value(d).ok()),
+            answer: wf.answer.as_ref().map(|a| AnswerView {
+                text: a.text.clone(),
+                decision: a.decision.map(|d| d.code().into()),
+                exemption: a.exemption.clone(),
+                published_at: a.published_at,
+            }),
+            rating: wf.rating,
+            objections: wf.objections,
+            extended: wf.extended,
+            outcome: wf.outcome.as_ref().map(outcome_code),
+            received_at: case.created_at,
+            due_at: wf.due_at,
+            final_due_at: wf.final_due_at,
+            timeliness: timeliness_code(timeliness(wf, now, &self.calendar)),
+            events: events
+                .iter()
+                .map(|e| StaffEvent {
+                    seq: e.seq,
+                    at: e.at,
+                    actor: e.actor.clone(),
+                    actor_role: e.actor_role.clone(),
+                    rule: e.event.rule.clone(),
+                    channel: e.event.channel.map(|c| c.code().to_string()),
+                    public: e.public,
+                    change: serde_json::to_value(&e.event.change).unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    // ---- Accounts -----------------------------------------------------------------------------
+
+    pub async fn add_user(&self, username: &str, role: Role, unit: Option<&str>, password: &str) -> Result<(), AppError> {
+        use aduan_domain::intake::FieldError;
+        let username = username.trim();
+        let valid_name = (3..=64).contains(&username.len())
+            && username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !valid_name {
+            return Err(AppError::Validation(vec![FieldError::new("username", "invalid")]));
+        }
+        if role.needs_unit() && unit.is_none() {
+            return Err(AppError::Validation(vec![FieldError::new("unit", "required")]));
+        }
+        if let Some(unit) = unit
+            && self.org.unit(unit).is_none()
+        {
+            return Err(AppError::Validation(vec![FieldError::new("unit", "unknown")]));
+        }
+        auth::check_password_strength(password)?;
+        let password = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        self.store
+            .create_user(&NewUser {
+                username: username.to_string(),
+                role,
+                unit: unit.map(str::to_string),
+                password_hash: hash,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        tracing::info!(username, role = %role, "user added");
+        Ok(())
+    }
+
+    /// On a database without an active administrator, creates `admin` with a random password
+    /// and returns that password, to be shown once.
+    pub async fn ensure_admin(&self) -> Result<Option<String>, AppError> {
+        if self.store.count_active_admins().await? > 0 {
+            return Ok(None);
+        }
+        let password = auth::generate_password()?;
+        match self.add_user("admin", Role::Admin, None, &password).await {
+            Ok(()) => Ok(Some(password)),
+            // An inactive or re-roled `admin` exists: reset it rather than fail to start.
+            Err(AppError::Duplicate(_)) => {
+                self.store.set_password("admin", &auth::hash_password(&password)?).await?;
+                Ok(Some(password))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A valid argon2id hash of a random string, verified against on unknown usernames.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5Hj+8Ai0w5vtzjKhkXx5QGXnsGSbXZEJxYBd/0ew6m8";
+
+fn to_toml(org: &Organisation) -> Result<String, AppError> {
+    toml::to_string(org).map_err(|e| AppError::Internal(format!("organisation: {e}")))
+}

@@ -1,0 +1,283 @@
+//! What each audience is shown of a case. Personal data appears only in the staff view, and
+//! only for roles that may see it under the case's privacy choice.
+
+use aduan_domain::lifecycle::{Outcome, Timeliness};
+use aduan_domain::{Change, Event, Privacy, Reporter, Role, State};
+use aduan_store::{CaseRecord, CaseSummary, StoredEvent};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A timeline entry the reporter and the public may see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+    /// Event code, e.g. `received`, `answer_published`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The public text of the event (a question, the answer, a reason), if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl PublicEvent {
+    pub fn from_event(event: &Event) -> Option<Self> {
+        if !event.change.is_public() {
+            return None;
+        }
+        let text = match &event.change {
+            Change::Rejected { reason, .. } => Some(reason.code().to_string()),
+            Change::Forwarded { agency, .. } => Some(agency.clone()),
+            Change::Merged { into } => Some(into.to_string()),
+            Change::InfoRequested { question } => Some(question.clone()),
+            Change::InfoAdded { text } => Some(text.clone()),
+            Change::AnswerPublished { text, .. } => Some(text.clone()),
+            Change::Extended { reason } => Some(reason.clone()),
+            Change::Rated { rating } => Some(rating.to_string()),
+            Change::Objected { reason } => Some(reason.clone()),
+            Change::Closed { reason } => Some(reason.code().to_string()),
+            _ => None,
+        };
+        Some(Self { at: event.at, kind: event.change.code().to_string(), text })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnswerView {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub published_at: OffsetDateTime,
+}
+
+/// What a reporter sees when tracking: no internal notes, no units, no names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrackView {
+    pub ticket: String,
+    /// Set when the ticket tracked was merged into this case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
+    pub kind: String,
+    pub category: String,
+    pub title: String,
+    pub state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub received_at: OffsetDateTime,
+    /// When the agency's next step is due (absent once the case has ended).
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub expected_by: Option<OffsetDateTime>,
+    /// The question to answer, while the agency waits for the reporter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    /// Why the case ended, as a code (`rejected:spam`, `forwarded`, `closed:accepted`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    pub timeline: Vec<PublicEvent>,
+}
+
+impl TrackView {
+    pub fn build(case: &CaseRecord, events: &[StoredEvent]) -> Self {
+        let wf = &case.workflow;
+        let timeline: Vec<PublicEvent> = events.iter().filter_map(|e| PublicEvent::from_event(&e.event)).collect();
+        let question = (wf.state == State::WaitingReporter)
+            .then(|| {
+                events.iter().rev().find_map(|e| match &e.event.change {
+                    Change::InfoRequested { question } => Some(question.clone()),
+                    _ => None,
+                })
+            })
+            .flatten();
+        Self {
+            ticket: case.ticket.to_string(),
+            merged_from: None,
+            kind: case.kind.code().into(),
+            category: wf.category.clone(),
+            title: case.title.clone(),
+            state: wf.state.code().into(),
+            received_at: case.created_at,
+            expected_by: if wf.state.agency_owes() { wf.due_at } else { None },
+            question,
+            answer: wf.answer.as_ref().map(|a| AnswerView {
+                text: a.text.clone(),
+                decision: a.decision.map(|d| d.code().into()),
+                exemption: a.exemption.clone(),
+                published_at: a.published_at,
+            }),
+            rating: wf.rating,
+            outcome: wf.outcome.as_ref().map(outcome_code),
+            timeline,
+        }
+    }
+}
+
+pub fn outcome_code(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Rejected { reason, .. } => format!("rejected:{}", reason.code()),
+        Outcome::Forwarded { .. } => "forwarded".into(),
+        Outcome::Merged { into } => format!("merged:{into}"),
+        Outcome::Closed { reason } => format!("closed:{}", reason.code()),
+    }
+}
+
+/// Whether a role may see the reporter's personal data under the case's privacy choice.
+pub fn may_see_reporter(role: Role, privacy: Privacy) -> bool {
+    match role {
+        Role::Coordinator => true,
+        Role::UnitOfficer | Role::UnitHead | Role::Leadership | Role::Auditor | Role::Intake => {
+            privacy != Privacy::Anonymous
+        }
+        Role::Monitor | Role::Admin => false,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReporterView {
+    pub name: Option<String>,
+    pub nik: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+impl From<&Reporter> for ReporterView {
+    fn from(r: &Reporter) -> Self {
+        Self {
+            name: r.name.clone(),
+            nik: r.nik.as_ref().map(|n| n.as_str().to_string()),
+            phone: r.phone.as_ref().map(|p| p.as_str().to_string()),
+            email: r.email.as_ref().map(|e| e.as_str().to_string()),
+            address: r.address.clone(),
+        }
+    }
+}
+
+/// A timeline entry for staff: every event, with who did it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffEvent {
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub actor_role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    pub public: bool,
+    /// The change with its fields, tagged by `type`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub change: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffCaseView {
+    pub ticket: String,
+    pub kind: String,
+    pub category: String,
+    pub state: String,
+    pub privacy: String,
+    pub channel: String,
+    pub language: String,
+    pub title: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_date: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub location: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_account: Option<String>,
+    /// Present only for roles that may see personal data under this case's privacy choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<ReporterView>,
+    pub lead_unit: Option<String>,
+    pub supporting_units: Vec<String>,
+    pub instruction: Option<String>,
+    pub assignee: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub draft: Option<serde_json::Value>,
+    pub answer: Option<AnswerView>,
+    pub rating: Option<u8>,
+    pub objections: u32,
+    pub extended: bool,
+    pub outcome: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub final_due_at: Option<OffsetDateTime>,
+    /// `on_time`, `at_risk` or `overdue` while someone owes a step.
+    pub timeliness: Option<String>,
+    pub events: Vec<StaffEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseListItem {
+    pub ticket: String,
+    pub kind: String,
+    pub category: String,
+    pub state: String,
+    pub privacy: String,
+    pub channel: String,
+    pub lead_unit: Option<String>,
+    pub title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<OffsetDateTime>,
+    pub overdue: bool,
+}
+
+impl CaseListItem {
+    pub fn from_summary(s: &CaseSummary, now: OffsetDateTime) -> Self {
+        Self {
+            ticket: s.ticket.to_string(),
+            kind: s.kind.code().into(),
+            category: s.category.clone(),
+            state: s.state.code().into(),
+            privacy: s.privacy.code().into(),
+            channel: s.channel.code().into(),
+            lead_unit: s.lead_unit.clone(),
+            title: s.title.clone(),
+            received_at: s.created_at,
+            due_at: s.due_at,
+            overdue: s.state.agency_owes() && s.due_at.is_some_and(|d| d < now),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CasePage {
+    pub items: Vec<CaseListItem>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub fn timeliness_code(t: Option<Timeliness>) -> Option<String> {
+    t.map(|t| t.code().to_string())
+}
