@@ -10,7 +10,7 @@ pub mod views;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
-pub use service::{Aduan, CreatedCase, StaffUser};
+pub use service::{ACCESS_ATTEMPTS, Aduan, CreatedCase, MAX_PAGE_SIZE, StaffUser};
 
 /// Random bytes from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {

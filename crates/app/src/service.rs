@@ -20,7 +20,7 @@ const LOCKOUT: Duration = Duration::minutes(15);
 /// Wrong access codes for one ticket tolerated within the window before answering 429.
 pub const ACCESS_ATTEMPTS: i64 = 5;
 const ACCESS_WINDOW: Duration = Duration::minutes(15);
-pub const MAX_PAGE: u32 = 200;
+pub const MAX_PAGE_SIZE: u32 = 200;
 
 #[derive(Clone)]
 pub struct Aduan {
@@ -270,7 +270,7 @@ impl Aduan {
             return Err(AppError::Forbidden);
         }
         let now = self.clock.now();
-        filter.limit = filter.limit.clamp(1, MAX_PAGE);
+        filter.limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let limit = filter.limit;
         // One extra row tells whether there is a next page.
         filter.limit += 1;

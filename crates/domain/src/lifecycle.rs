@@ -169,6 +169,7 @@ impl Workflow {
 
 /// What someone asks to do to a case. The JSON form is `{"action": "verify", ...fields}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
     Verify {
@@ -193,6 +194,7 @@ pub enum Action {
         supporting_units: Vec<String>,
         instruction: String,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         due_date: Option<Date>,
     },
     Accept,
@@ -387,7 +389,7 @@ pub enum Refusal {
     Missing(&'static str),
     #[error("field `{field}` is too long (at most {max} characters)")]
     TooLong { field: &'static str, max: usize },
-    #[error("field `{field}`: {problem}")]
+    #[error("field `{field}` is not valid ({problem})")]
     Invalid { field: &'static str, problem: &'static str },
     #[error("unknown unit `{0}`")]
     UnknownUnit(String),
@@ -473,7 +475,7 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             vec![make(Change::Forwarded { agency, reason }, None)]
         }
         Action::Merge { into } => {
-            let into = Ticket::parse(into).map_err(|_| Refusal::Invalid { field: "into", problem: "not a ticket number" })?;
+            let into = Ticket::parse(into).map_err(|_| Refusal::Invalid { field: "into", problem: "invalid" })?;
             if &into == ctx.ticket {
                 return Err(Refusal::MergeIntoSelf);
             }
@@ -501,7 +503,7 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             let due = match due_date {
                 Some(date) => {
                     if *date < cal.local_date(now) {
-                        return Err(Refusal::Invalid { field: "due_date", problem: "in the past" });
+                        return Err(Refusal::Invalid { field: "due_date", problem: "in_the_past" });
                     }
                     cal.end_of_day(*date)
                 }
@@ -623,7 +625,7 @@ fn rating_event(rating: Option<u8>, make: &dyn Fn(Change, Option<OffsetDateTime>
     match rating {
         None => Ok(Vec::new()),
         Some(r @ 1..=5) => Ok(vec![make(Change::Rated { rating: r }, None)]),
-        Some(_) => Err(Refusal::Invalid { field: "rating", problem: "must be 1 to 5" }),
+        Some(_) => Err(Refusal::Invalid { field: "rating", problem: "out_of_range" }),
     }
 }
 

@@ -1,0 +1,78 @@
+//! HTTP for Aduan: the JSON API v1, its OpenAPI document, and the health check. Handlers are
+//! thin: they turn requests into calls on `aduan_app::Aduan` and its answers into responses.
+
+mod error;
+mod extract;
+mod i18n;
+pub mod openapi;
+mod routes;
+mod state;
+
+pub use error::ErrorBody;
+pub use state::AppState;
+
+use crate::error::ApiError;
+use aduan_app::Aduan;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted: a case is text only (attachments come with the portal).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(aduan: Aduan) -> Router {
+    let state = AppState { aduan };
+    let api = Router::new()
+        .route("/cases", post(routes::public::create_case).get(routes::staff::list_cases))
+        .route("/cases/{ticket}", get(routes::staff::get_case))
+        .route("/cases/{ticket}/actions", post(routes::staff::act))
+        .route("/intake", post(routes::staff::intake))
+        .route("/track/{ticket}", get(routes::public::track))
+        .route("/track/{ticket}/info", post(routes::public::add_info))
+        .route("/track/{ticket}/feedback", post(routes::public::feedback))
+        .route("/organisation", get(routes::public::organisation))
+        .route("/auth/token", post(routes::auth::login).delete(routes::auth::logout))
+        .route("/me", get(routes::auth::me));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/healthz", get(health))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response()
+        }))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state.aduan.health().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response()
+        }
+    }
+}
+
+async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], openapi::document()).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+}

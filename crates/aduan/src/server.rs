@@ -1,0 +1,115 @@
+//! Starting Aduan: connect the store, load the organisation, bind, serve until told to stop.
+
+use aduan_app::{Aduan, Clock, SystemClock};
+use aduan_domain::Organisation;
+use aduan_store::{SqlStore, Store};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Connects to the database (running its migrations) and wires the use cases.
+pub async fn open(database: &str, organisation: Option<&Path>, clock: Arc<dyn Clock>) -> anyhow::Result<Aduan> {
+    let store = SqlStore::connect(database).await.with_context(|| format!("cannot open database {}", redact(database)))?;
+    let org = organisation.map(load_organisation).transpose()?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    Ok(Aduan::start(store, org, clock).await?)
+}
+
+pub fn load_organisation(path: &Path) -> anyhow::Result<Organisation> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read organisation file {}", path.display()))?;
+    Ok(aduan_app::config::parse_organisation(&text)?)
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub aduan: Aduan,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes requests in flight and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves in the background.
+pub async fn spawn(aduan: Aduan, listen: &str) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = aduan_web::router(aduan.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running { addr, aduan, shutdown: tx, task })
+}
+
+/// Runs `aduan serve` until Ctrl-C or SIGTERM.
+pub async fn serve(database: &str, listen: &str, organisation: Option<&Path>) -> anyhow::Result<()> {
+    let aduan = open(database, organisation, Arc::new(SystemClock)).await?;
+    if let Some(password) = aduan.ensure_admin().await? {
+        println!("\n  No administrator existed, so one was created.\n  Username: admin\n  Password: {password}\n  It is shown only this once: write it down and change it.\n");
+    }
+    let running = spawn(aduan, listen).await?;
+    tracing::info!(address = %running.addr, database = %redact(database), "Aduan is listening");
+    println!("Aduan: http://{}  (API: /api/v1, OpenAPI: /api/openapi.json)", running.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// The database URL without its password, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden_from_messages() {
+        assert_eq!(super::redact("postgres://aduan:s3cret@db:5432/aduan"), "postgres://aduan:***@db:5432/aduan");
+        assert_eq!(super::redact("sqlite://./data/aduan.db"), "sqlite://./data/aduan.db");
+    }
+}

@@ -1,0 +1,237 @@
+//! Endpoints for staff, with a bearer token. What each may see is scoped in the store.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, Staff, parse_json};
+use crate::routes::public::CreatedResponse;
+use crate::state::AppState;
+use aduan_app::views::{CasePage, StaffCaseView};
+use aduan_domain::intake::CaseInput;
+use aduan_domain::{Action, Channel, Kind, State as CaseState};
+use aduan_store::CaseFilter;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// One or more states, comma-separated.
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    /// Cases whose lead or supporting units include this unit.
+    pub unit: Option<String>,
+    pub channel: Option<String>,
+    /// Received on or after this date (YYYY-MM-DD, agency time) or instant (RFC 3339).
+    pub from: Option<String>,
+    /// Received before this date (exclusive) or instant.
+    pub to: Option<String>,
+    /// `true`: only open cases past their due time.
+    pub overdue: Option<bool>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/cases", tag = "staff",
+    security(("bearer" = [])),
+    params(CaseQuery),
+    responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+/// List the cases the caller may see, newest first.
+pub async fn list_cases(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<CasePage>, ApiError> {
+    let query: CaseQuery = match raw.as_deref() {
+        None | Some("") => CaseQuery::default(),
+        Some(raw) => serde_urlencoded_query(raw)?,
+    };
+    let filter = to_filter(&state, query)?;
+    Ok(Json(state.aduan.list_cases(&user, filter).await?))
+}
+
+/// Query strings are decoded by serde_urlencoded through axum's `Query`; we keep the field name
+/// of the first problem.
+fn serde_urlencoded_query(raw: &str) -> Result<CaseQuery, ApiError> {
+    let uri: axum::http::Uri = format!("/?{raw}")
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query"))?;
+    axum::extract::Query::<CaseQuery>::try_from_uri(&uri).map(|q| q.0).map_err(|rejection| {
+        let text = rejection.body_text();
+        let mut error = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query");
+        if let Some(start) = text.find("unknown field `") {
+            let rest = &text[start + 15..];
+            if let Some(end) = rest.find('`') {
+                error = error.field(&rest[..end], "unknown_field");
+            }
+        } else if text.contains("overdue") {
+            error = error.field("overdue", "invalid");
+        } else if text.contains("limit") {
+            error = error.field("limit", "invalid");
+        }
+        error
+    })
+}
+
+fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
+    let mut errors = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query");
+    let org = state.aduan.organisation();
+    let cal = state.aduan.calendar();
+    let mut states = Vec::new();
+    for code in q.state.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        match CaseState::parse(code) {
+            Some(s) => states.push(s),
+            None => errors = errors.field("state", "unknown"),
+        }
+    }
+    let kind = q.kind.as_deref().and_then(|k| Kind::parse(k).or_else(|| {
+        errors.fields.push(("kind".into(), "unknown".into()));
+        None
+    }));
+    if let Some(c) = &q.category
+        && org.category(c).is_none()
+    {
+        errors = errors.field("category", "unknown");
+    }
+    if let Some(u) = &q.unit
+        && org.unit(u).is_none()
+    {
+        errors = errors.field("unit", "unknown");
+    }
+    let channel = q.channel.as_deref().and_then(|c| Channel::parse(c).or_else(|| {
+        errors.fields.push(("channel".into(), "unknown".into()));
+        None
+    }));
+    let mut instant = |field: &str, value: &Option<String>| -> Option<OffsetDateTime> {
+        let value = value.as_deref()?;
+        if let Ok(t) = OffsetDateTime::parse(value, &Rfc3339) {
+            return Some(t);
+        }
+        match Date::parse(value, time::macros::format_description!("[year]-[month]-[day]")) {
+            Ok(d) => Some(d.midnight().assume_offset(cal.offset())),
+            Err(_) => {
+                errors.fields.push((field.into(), "invalid_date".into()));
+                None
+            }
+        }
+    };
+    let created_from = instant("from", &q.from);
+    let created_to = instant("to", &q.to);
+    let before_id = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => match c.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                errors = errors.field("cursor", "invalid");
+                None
+            }
+        },
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=aduan_app::MAX_PAGE_SIZE).contains(&limit) {
+        errors = errors.field("limit", "out_of_range");
+    }
+    if !errors.fields.is_empty() {
+        return Err(errors);
+    }
+    Ok(CaseFilter {
+        states,
+        kind,
+        category: q.category,
+        unit: q.unit,
+        channel,
+        created_from,
+        created_to,
+        overdue_at: q.overdue.unwrap_or(false).then(|| state.aduan.now()),
+        before_id,
+        limit,
+    })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/cases/{ticket}", tag = "staff",
+    security(("bearer" = [])),
+    params(("ticket" = String, Path)),
+    responses((status = 200, body = StaffCaseView), (status = 401, body = ErrorBody), (status = 404, description = "Unknown, or outside the caller's units", body = ErrorBody))
+)]
+/// One case with its whole timeline; personal data only as the role and privacy allow.
+pub async fn get_case(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Path(ticket): Path<String>,
+) -> Result<Json<StaffCaseView>, ApiError> {
+    Ok(Json(state.aduan.staff_case(&user, &ticket).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/cases/{ticket}/actions", tag = "staff",
+    security(("bearer" = [])),
+    params(("ticket" = String, Path)),
+    request_body = Action,
+    responses(
+        (status = 200, description = "Applied; the case as it is now", body = StaffCaseView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "Not possible in this state", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+/// Apply a lifecycle action: verify, reject, forward, merge, dispose, accept, return, assign,
+/// ask_info, note, submit_draft, send_back, approve, extend.
+pub async fn act(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Path(ticket): Path<String>,
+    ApiJson(action): ApiJson<Action>,
+) -> Result<Json<StaffCaseView>, ApiError> {
+    Ok(Json(state.aduan.act(&user, &ticket, action).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeBody {
+    /// How the case reached the desk: walk_in, phone, letter, social, email, lapor.
+    #[schema(example = "walk_in")]
+    pub channel: String,
+    /// For social media: the account the message came from.
+    #[serde(default)]
+    pub channel_account: Option<String>,
+    #[schema(value_type = CaseInput)]
+    pub case: serde_json::Value,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/intake", tag = "staff",
+    security(("bearer" = [])),
+    request_body = IntakeBody,
+    responses((status = 201, body = CreatedResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+/// Register a case received at the desk, by phone, letter or social media.
+pub async fn intake(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    ApiJson(body): ApiJson<IntakeBody>,
+) -> Result<(StatusCode, Json<CreatedResponse>), ApiError> {
+    let channel = Channel::parse(&body.channel)
+        .filter(|c| !matches!(c, Channel::Web | Channel::Api))
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").field("channel", "unknown"))?;
+    let bytes = Bytes::from(serde_json::to_vec(&body.case).unwrap_or_default());
+    let input: CaseInput = parse_json(&bytes).map_err(|mut e| {
+        for field in &mut e.fields {
+            field.0 = format!("case.{}", field.0);
+        }
+        e
+    })?;
+    let account = body.channel_account.map(|a| a.trim().chars().take(200).collect::<String>()).filter(|a| !a.is_empty());
+    let created = state.aduan.create_case(&input, channel, Some(&user), account).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
