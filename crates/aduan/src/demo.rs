@@ -246,7 +246,7 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
                     act(&coordinator, Action::Dispose { lead_unit: lead.clone(), supporting_units: vec![], instruction: "Mohon ditindaklanjuti dan dijawab sesuai ketentuan.".into(), due_date: None }).await?;
                 }
                 if !matches!(goal, Target::Verified | Target::Dispositioned) {
-                    act(&officer, Action::Accept).await?;
+                    act(&officer, Action::Accept {}).await?;
                 }
                 if goal == Target::Waiting {
                     act(&officer, Action::AskInfo { question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into() }).await?;
@@ -255,8 +255,8 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
                     act(&officer, answer.clone()).await?;
                 }
                 if matches!(goal, Target::Answered | Target::Closed | Target::Objected) {
-                    act(&head, Action::Approve).await?;
-                    act(&coordinator, Action::Approve).await?;
+                    act(&head, Action::Approve {}).await?;
+                    act(&coordinator, Action::Approve {}).await?;
                 }
             }
         }

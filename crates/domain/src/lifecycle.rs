@@ -197,7 +197,7 @@ pub enum Action {
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         due_date: Option<Date>,
     },
-    Accept,
+    Accept {},
     Return {
         reason: String,
     },
@@ -223,7 +223,7 @@ pub enum Action {
     SendBack {
         reason: String,
     },
-    Approve,
+    Approve {},
     Extend {
         reason: String,
     },
@@ -237,9 +237,9 @@ pub enum Action {
         rating: Option<u8>,
     },
     /// System: the reporter's window to add information lapsed.
-    CloseInfoLapsed,
+    CloseInfoLapsed {},
     /// System: the reporter's window to react to the answer lapsed.
-    CloseNoReaction,
+    CloseNoReaction {},
 }
 
 code_enum! {
@@ -275,7 +275,7 @@ impl Action {
             Action::Forward { .. } => ActionCode::Forward,
             Action::Merge { .. } => ActionCode::Merge,
             Action::Dispose { .. } => ActionCode::Dispose,
-            Action::Accept => ActionCode::Accept,
+            Action::Accept {} => ActionCode::Accept,
             Action::Return { .. } => ActionCode::Return,
             Action::Assign { .. } => ActionCode::Assign,
             Action::AskInfo { .. } => ActionCode::AskInfo,
@@ -283,12 +283,12 @@ impl Action {
             Action::Note { .. } => ActionCode::Note,
             Action::SubmitDraft { .. } => ActionCode::SubmitDraft,
             Action::SendBack { .. } => ActionCode::SendBack,
-            Action::Approve => ActionCode::Approve,
+            Action::Approve {} => ActionCode::Approve,
             Action::Extend { .. } => ActionCode::Extend,
             Action::AcceptAnswer { .. } => ActionCode::AcceptAnswer,
             Action::Object { .. } => ActionCode::Object,
-            Action::CloseInfoLapsed => ActionCode::CloseInfoLapsed,
-            Action::CloseNoReaction => ActionCode::CloseNoReaction,
+            Action::CloseInfoLapsed {} => ActionCode::CloseInfoLapsed,
+            Action::CloseNoReaction {} => ActionCode::CloseNoReaction,
         }
     }
 }
@@ -511,7 +511,7 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             };
             vec![make(Change::Dispositioned { lead_unit: lead, supporting_units: supporting, instruction }, Some(due))]
         }
-        Action::Accept => vec![make(Change::AcceptedByUnit, None)],
+        Action::Accept {} => vec![make(Change::AcceptedByUnit, None)],
         Action::Return { reason } => {
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
             vec![make(Change::Returned { reason }, Some(cal.add_working_days(now, days.verify)))]
@@ -554,7 +554,7 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
             vec![make(Change::SentBack { reason }, None)]
         }
-        Action::Approve => approve(case, actor, ctx, &make)?,
+        Action::Approve {} => approve(case, actor, ctx, &make)?,
         Action::Extend { reason } => {
             if case.kind != Kind::InfoRequest {
                 return Err(Refusal::NotInfoRequest);
@@ -583,11 +583,11 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             events.push(make(Change::Objected { reason }, Some(cal.add_working_days(now, days.answer))));
             events
         }
-        Action::CloseInfoLapsed => {
+        Action::CloseInfoLapsed {} => {
             lapsed(case, now)?;
             vec![make(Change::Closed { reason: CloseReason::InfoNotCompleted }, None)]
         }
-        Action::CloseNoReaction => {
+        Action::CloseNoReaction {} => {
             lapsed(case, now)?;
             vec![make(Change::Closed { reason: CloseReason::NoReaction }, None)]
         }

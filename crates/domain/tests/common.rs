@@ -89,7 +89,7 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
         A::Forward => Action::Forward { agency: "Pemprov DKI".into(), reason: "kewenangan daerah".into() },
         A::Merge => Action::Merge { into: "ADU-2026-000002".into() },
         A::Dispose => Action::Dispose { lead_unit: "rusun".into(), supporting_units: vec!["swadaya".into()], instruction: "mohon ditindaklanjuti".into(), due_date: None },
-        A::Accept => Action::Accept,
+        A::Accept => Action::Accept {},
         A::Return => Action::Return { reason: "bukan unit kami".into() },
         A::Assign => Action::Assign { officer: "andi".into() },
         A::AskInfo => Action::AskInfo { question: "Di blok mana?".into() },
@@ -101,11 +101,11 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
             exemption: None,
         },
         A::SendBack => Action::SendBack { reason: "lengkapi".into() },
-        A::Approve => Action::Approve,
+        A::Approve => Action::Approve {},
         A::Extend => Action::Extend { reason: "data tersebar".into() },
         A::AcceptAnswer => Action::AcceptAnswer { rating: Some(5) },
         A::Object => Action::Object { reason: "belum selesai".into(), rating: Some(2) },
-        A::CloseInfoLapsed => Action::CloseInfoLapsed,
-        A::CloseNoReaction => Action::CloseNoReaction,
+        A::CloseInfoLapsed => Action::CloseInfoLapsed {},
+        A::CloseNoReaction => Action::CloseNoReaction {},
     }
 }

@@ -1,0 +1,8 @@
+//! Black-box tests of the JSON API: the real server on a random port, a fresh database each,
+//! on SQLite by default and on PostgreSQL with ADUAN_TEST_BACKEND=postgres.
+
+mod bad_input;
+mod helpers;
+mod lifecycle;
+mod listing;
+mod privacy;
