@@ -35,13 +35,33 @@ impl Rng {
     }
 }
 
+const BLOCKS: &[&str] = &["A", "B", "C", "D"];
 const FIRST_NAMES: &[&str] = &[
-    "Siti", "Budi", "Agus", "Dewi", "Rina", "Joko", "Wahyu", "Sri", "Putri", "Andi", "Fitri", "Hendra", "Nur", "Yusuf",
-    "Ratna", "Eko", "Indah", "Rudi", "Ayu", "Bambang", "Lestari", "Fajar", "Maria", "Yohanes", "Made", "Ketut",
+    "Siti", "Budi", "Agus", "Dewi", "Rina", "Joko", "Wahyu", "Sri", "Putri", "Andi", "Fitri",
+    "Hendra", "Nur", "Yusuf", "Ratna", "Eko", "Indah", "Rudi", "Ayu", "Bambang", "Lestari",
+    "Fajar", "Maria", "Yohanes", "Made", "Ketut",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Santoso", "Wijaya", "Lestari", "Saputra", "Hidayat", "Kurniawan", "Pratama", "Siregar", "Nasution", "Simanjuntak",
-    "Putra", "Rahmawati", "Setiawan", "Gunawan", "Harahap", "Wibowo", "Susanti", "Sinaga", "Manurung", "Suryani",
+    "Santoso",
+    "Wijaya",
+    "Lestari",
+    "Saputra",
+    "Hidayat",
+    "Kurniawan",
+    "Pratama",
+    "Siregar",
+    "Nasution",
+    "Simanjuntak",
+    "Putra",
+    "Rahmawati",
+    "Setiawan",
+    "Gunawan",
+    "Harahap",
+    "Wibowo",
+    "Susanti",
+    "Sinaga",
+    "Manurung",
+    "Suryani",
 ];
 const PLACES: &[(&str, &str, &str)] = &[
     ("DKI Jakarta", "Jakarta Timur", "Cakung"),
@@ -65,43 +85,106 @@ const PLACES: &[(&str, &str, &str)] = &[
 fn topics(category: &str) -> &'static [(&'static str, &'static str)] {
     match category {
         "rusun" => &[
-            ("Lift rusunawa tidak berfungsi", "Lift di blok {blok} rusunawa sudah {n} minggu tidak berfungsi. Warga lansia dan ibu hamil harus naik tangga sampai lantai lima. Pengelola hanya menjawab sedang menunggu suku cadang."),
-            ("Kebocoran atap rusun", "Atap unit kami di lantai teratas bocor setiap hujan sejak {n} bulan lalu. Plafon mulai rusak dan dinding berjamur. Sudah dilaporkan ke pengelola namun belum ada perbaikan."),
-            ("Tarif sewa rusunawa naik tanpa pemberitahuan", "Tarif sewa unit rusunawa naik tanpa sosialisasi kepada penghuni. Kami meminta penjelasan dasar kenaikan dan rincian biaya pengelolaan."),
+            (
+                "Lift rusunawa tidak berfungsi",
+                "Lift di blok {blok} rusunawa sudah {n} minggu tidak berfungsi. Warga lansia dan ibu hamil harus naik tangga sampai lantai lima. Pengelola hanya menjawab sedang menunggu suku cadang.",
+            ),
+            (
+                "Kebocoran atap rusun",
+                "Atap unit kami di lantai teratas bocor setiap hujan sejak {n} bulan lalu. Plafon mulai rusak dan dinding berjamur. Sudah dilaporkan ke pengelola namun belum ada perbaikan.",
+            ),
+            (
+                "Tarif sewa rusunawa naik tanpa pemberitahuan",
+                "Tarif sewa unit rusunawa naik tanpa sosialisasi kepada penghuni. Kami meminta penjelasan dasar kenaikan dan rincian biaya pengelolaan.",
+            ),
         ],
         "swadaya" => &[
-            ("Dana BSPS belum cair", "Saya terdaftar sebagai penerima Bantuan Stimulan Perumahan Swadaya tahun ini, tetapi dana belum cair padahal tetangga sudah menerima. Mohon kejelasan status pencairan."),
-            ("Material BSPS tidak sesuai", "Material bangunan dari toko penyedia BSPS tidak sesuai spesifikasi: semen kurang dan kayu lapuk. Fasilitator tidak menanggapi keluhan warga."),
-            ("Pungutan dalam program BSPS", "Ada oknum yang meminta uang administrasi kepada penerima BSPS di desa kami sebelum bantuan diberikan. Apakah pungutan ini resmi?"),
+            (
+                "Dana BSPS belum cair",
+                "Saya terdaftar sebagai penerima Bantuan Stimulan Perumahan Swadaya tahun ini, tetapi dana belum cair padahal tetangga sudah menerima. Mohon kejelasan status pencairan.",
+            ),
+            (
+                "Material BSPS tidak sesuai",
+                "Material bangunan dari toko penyedia BSPS tidak sesuai spesifikasi: semen kurang dan kayu lapuk. Fasilitator tidak menanggapi keluhan warga.",
+            ),
+            (
+                "Pungutan dalam program BSPS",
+                "Ada oknum yang meminta uang administrasi kepada penerima BSPS di desa kami sebelum bantuan diberikan. Apakah pungutan ini resmi?",
+            ),
         ],
         "rumah_khusus" => &[
-            ("Rumah khusus korban bencana belum dihuni", "Rumah khusus untuk korban banjir di kecamatan kami sudah selesai dibangun {n} bulan lalu tetapi belum diserahkan kepada warga. Warga masih tinggal di tenda pengungsian."),
-            ("Air bersih di rumah khusus nelayan", "Kompleks rumah khusus nelayan belum memiliki sambungan air bersih. Warga harus membeli air setiap hari dengan harga mahal."),
+            (
+                "Rumah khusus korban bencana belum dihuni",
+                "Rumah khusus untuk korban banjir di kecamatan kami sudah selesai dibangun {n} bulan lalu tetapi belum diserahkan kepada warga. Warga masih tinggal di tenda pengungsian.",
+            ),
+            (
+                "Air bersih di rumah khusus nelayan",
+                "Kompleks rumah khusus nelayan belum memiliki sambungan air bersih. Warga harus membeli air setiap hari dengan harga mahal.",
+            ),
         ],
         "rumah_umum_komersial" => &[
-            ("Pengembang belum serah terima rumah", "Saya sudah melunasi uang muka dan akad KPR subsidi FLPP {n} bulan lalu, tetapi pengembang belum menyerahkan kunci. Alasan pengembang selalu berubah."),
-            ("Rumah subsidi rusak setelah serah terima", "Dinding rumah subsidi retak dan lantai turun hanya {n} bulan setelah serah terima. Pengembang menolak memperbaiki dengan alasan masa garansi habis."),
-            ("Sertifikat rumah belum diterima", "Sertifikat rumah KPR bersubsidi belum dipecah oleh pengembang sehingga kami tidak bisa mengurus balik nama."),
+            (
+                "Pengembang belum serah terima rumah",
+                "Saya sudah melunasi uang muka dan akad KPR subsidi FLPP {n} bulan lalu, tetapi pengembang belum menyerahkan kunci. Alasan pengembang selalu berubah.",
+            ),
+            (
+                "Rumah subsidi rusak setelah serah terima",
+                "Dinding rumah subsidi retak dan lantai turun hanya {n} bulan setelah serah terima. Pengembang menolak memperbaiki dengan alasan masa garansi habis.",
+            ),
+            (
+                "Sertifikat rumah belum diterima",
+                "Sertifikat rumah KPR bersubsidi belum dipecah oleh pengembang sehingga kami tidak bisa mengurus balik nama.",
+            ),
         ],
         "sejuta_rumah" => &[
-            ("Data Program Sejuta Rumah di daerah kami", "Kami ingin mengetahui capaian Program Sejuta Rumah di kabupaten kami dan bagaimana masyarakat berpenghasilan rendah dapat mendaftar."),
-            ("Lokasi perumahan program tidak layak", "Lokasi perumahan yang diklaim sebagai bagian Program Sejuta Rumah berada di daerah rawan banjir dan jauh dari akses jalan."),
+            (
+                "Data Program Sejuta Rumah di daerah kami",
+                "Kami ingin mengetahui capaian Program Sejuta Rumah di kabupaten kami dan bagaimana masyarakat berpenghasilan rendah dapat mendaftar.",
+            ),
+            (
+                "Lokasi perumahan program tidak layak",
+                "Lokasi perumahan yang diklaim sebagai bagian Program Sejuta Rumah berada di daerah rawan banjir dan jauh dari akses jalan.",
+            ),
         ],
         "kebijakan" => &[
-            ("Persyaratan PBG untuk rumah tapak", "Mohon penjelasan persyaratan Persetujuan Bangunan Gedung untuk perumahan tapak skala kecil dan berapa lama prosesnya."),
-            ("Batas penghasilan MBR", "Berapa batas penghasilan masyarakat berpenghasilan rendah yang berlaku tahun ini untuk KPR bersubsidi, dan apa dasar peraturannya?"),
+            (
+                "Persyaratan PBG untuk rumah tapak",
+                "Mohon penjelasan persyaratan Persetujuan Bangunan Gedung untuk perumahan tapak skala kecil dan berapa lama prosesnya.",
+            ),
+            (
+                "Batas penghasilan MBR",
+                "Berapa batas penghasilan masyarakat berpenghasilan rendah yang berlaku tahun ini untuk KPR bersubsidi, dan apa dasar peraturannya?",
+            ),
         ],
         "integritas" => &[
-            ("Oknum meminta imbalan", "Seorang oknum yang mengaku pegawai meminta imbalan agar berkas bantuan kami diproses lebih cepat. Kejadian di kantor pada hari kerja."),
-            ("Penyalahgunaan wewenang verifikasi", "Petugas verifikasi diduga meloloskan penerima bantuan yang masih kerabatnya padahal tidak memenuhi syarat."),
+            (
+                "Oknum meminta imbalan",
+                "Seorang oknum yang mengaku pegawai meminta imbalan agar berkas bantuan kami diproses lebih cepat. Kejadian di kantor pada hari kerja.",
+            ),
+            (
+                "Penyalahgunaan wewenang verifikasi",
+                "Petugas verifikasi diduga meloloskan penerima bantuan yang masih kerabatnya padahal tidak memenuhi syarat.",
+            ),
         ],
         "informasi_umum" => &[
-            ("Cara mengajukan bantuan perumahan", "Bagaimana cara mengajukan bantuan perumahan bagi keluarga kami yang tinggal di rumah tidak layak huni? Ke mana kami harus mendaftar?"),
-            ("Jam layanan tatap muka", "Kapan jam layanan pengaduan tatap muka dan dokumen apa saja yang perlu dibawa?"),
+            (
+                "Cara mengajukan bantuan perumahan",
+                "Bagaimana cara mengajukan bantuan perumahan bagi keluarga kami yang tinggal di rumah tidak layak huni? Ke mana kami harus mendaftar?",
+            ),
+            (
+                "Jam layanan tatap muka",
+                "Kapan jam layanan pengaduan tatap muka dan dokumen apa saja yang perlu dibawa?",
+            ),
         ],
         _ => &[
-            ("Saran perbaikan layanan", "Kami menyarankan agar informasi program perumahan disampaikan juga melalui kantor kelurahan karena banyak warga tidak mengakses internet."),
-            ("Pertanyaan lain", "Kami ingin menanyakan hal yang belum tercantum dalam kategori lain terkait perumahan di wilayah kami."),
+            (
+                "Saran perbaikan layanan",
+                "Kami menyarankan agar informasi program perumahan disampaikan juga melalui kantor kelurahan karena banyak warga tidak mengakses internet.",
+            ),
+            (
+                "Pertanyaan lain",
+                "Kami ingin menanyakan hal yang belum tercantum dalam kategori lain terkait perumahan di wilayah kami.",
+            ),
         ],
     }
 }
@@ -152,7 +235,12 @@ fn target(rng: &mut Rng, age_days: i64) -> Target {
     }
 }
 
-pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, seed: u64) -> anyhow::Result<String> {
+pub async fn generate(
+    database: &str,
+    organisation: Option<&Path>,
+    count: u64,
+    seed: u64,
+) -> anyhow::Result<String> {
     let now = OffsetDateTime::now_utc();
     let span = Duration::days(3 * 365);
     let clock = ManualClock::new(now - span);
@@ -180,11 +268,29 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
             7..=8 => "info_request",
             _ => "aspiration",
         };
-        let privacy = if kind == "info_request" { "public" } else { *rng.pick(&["public", "public", "confidential", "anonymous"]) };
-        let channel = *rng.pick(&[Channel::Web, Channel::Web, Channel::Lapor, Channel::Email, Channel::WalkIn, Channel::Phone, Channel::Letter, Channel::Social]);
+        let privacy = if kind == "info_request" {
+            "public"
+        } else {
+            *rng.pick(&["public", "public", "confidential", "anonymous"])
+        };
+        let channel = *rng.pick(&[
+            Channel::Web,
+            Channel::Web,
+            Channel::Lapor,
+            Channel::Email,
+            Channel::WalkIn,
+            Channel::Phone,
+            Channel::Letter,
+            Channel::Social,
+        ]);
         let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
-        let description = body.replace("{n}", &(2 + rng.below(10)).to_string()).replace("{blok}", *rng.pick(&["A", "B", "C", "D"]));
-        let description = format!("{description} Lokasi: Kecamatan {district}, {city}. Mohon tindak lanjut dari Direktorat Jenderal Perumahan. Terima kasih.");
+        let block = BLOCKS[rng.below(BLOCKS.len() as u64) as usize];
+        let description = body
+            .replace("{n}", &(2 + rng.below(10)).to_string())
+            .replace("{blok}", block);
+        let description = format!(
+            "{description} Lokasi: Kecamatan {district}, {city}. Mohon tindak lanjut dari Direktorat Jenderal Perumahan. Terima kasih."
+        );
         let input = CaseInput {
             kind: Some(kind.into()),
             category: Some(category.code.clone()),
@@ -195,7 +301,11 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
                 province: Some(province.into()),
                 city: Some(city.into()),
                 district: Some(district.into()),
-                address: Some(format!("Jl. {} No. {}", rng.pick(LAST_NAMES), 1 + rng.below(200))),
+                address: Some(format!(
+                    "Jl. {} No. {}",
+                    rng.pick(LAST_NAMES),
+                    1 + rng.below(200)
+                )),
                 lat: None,
                 lon: None,
             }),
@@ -204,12 +314,22 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
             reporter: (privacy != "anonymous").then(|| ReporterInput {
                 name: Some(name.clone()),
                 phone: Some(format!("08{}", 1_100_000_000 + rng.below(8_000_000_000))),
-                email: rng.chance(60).then(|| format!("{}{}@contoh.id", name.to_lowercase().replace(' ', "."), rng.below(100))),
+                email: rng.chance(60).then(|| {
+                    format!(
+                        "{}{}@contoh.id",
+                        name.to_lowercase().replace(' ', "."),
+                        rng.below(100)
+                    )
+                }),
                 ..Default::default()
             }),
         };
         let intake = staff(Role::Intake, &coordinator_unit);
-        let registrar = matches!(channel, Channel::WalkIn | Channel::Phone | Channel::Letter | Channel::Social).then_some(&intake);
+        let registrar = matches!(
+            channel,
+            Channel::WalkIn | Channel::Phone | Channel::Letter | Channel::Social
+        )
+        .then_some(&intake);
         let created_case = aduan.create_case(&input, channel, registrar, None).await?;
         let ticket = created_case.ticket.to_string();
         let age_days = (now - created).whole_days();
@@ -235,23 +355,56 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
         match goal {
             Target::Received => {}
             Target::Rejected => {
-                act(&coordinator, Action::Reject { reason: RejectReason::OutOfScope, note: None }).await?;
+                act(
+                    &coordinator,
+                    Action::Reject {
+                        reason: RejectReason::OutOfScope,
+                        note: None,
+                    },
+                )
+                .await?;
             }
             Target::Forwarded => {
-                act(&coordinator, Action::Forward { agency: format!("Pemerintah {city}"), reason: "Kewenangan pemerintah daerah".into() }).await?;
+                act(
+                    &coordinator,
+                    Action::Forward {
+                        agency: format!("Pemerintah {city}"),
+                        reason: "Kewenangan pemerintah daerah".into(),
+                    },
+                )
+                .await?;
             }
             _ => {
                 act(&coordinator, Action::Verify { category: None }).await?;
                 if goal != Target::Verified {
-                    act(&coordinator, Action::Dispose { lead_unit: lead.clone(), supporting_units: vec![], instruction: "Mohon ditindaklanjuti dan dijawab sesuai ketentuan.".into(), due_date: None }).await?;
+                    act(
+                        &coordinator,
+                        Action::Dispose {
+                            lead_unit: lead.clone(),
+                            supporting_units: vec![],
+                            instruction: "Mohon ditindaklanjuti dan dijawab sesuai ketentuan."
+                                .into(),
+                            due_date: None,
+                        },
+                    )
+                    .await?;
                 }
                 if !matches!(goal, Target::Verified | Target::Dispositioned) {
                     act(&officer, Action::Accept {}).await?;
                 }
                 if goal == Target::Waiting {
-                    act(&officer, Action::AskInfo { question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into() }).await?;
+                    act(
+                        &officer,
+                        Action::AskInfo {
+                            question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into(),
+                        },
+                    )
+                    .await?;
                 }
-                if matches!(goal, Target::AwaitingApproval | Target::Answered | Target::Closed | Target::Objected) {
+                if matches!(
+                    goal,
+                    Target::AwaitingApproval | Target::Answered | Target::Closed | Target::Objected
+                ) {
                     act(&officer, answer.clone()).await?;
                 }
                 if matches!(goal, Target::Answered | Target::Closed | Target::Objected) {
@@ -260,18 +413,41 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
                 }
             }
         }
-        let (ticket_text, code) = (created_case.ticket.to_string(), created_case.access_code.display());
+        let (ticket_text, code) = (
+            created_case.ticket.to_string(),
+            created_case.access_code.display(),
+        );
         if goal == Target::Closed {
             clock.set(created + Duration::hours(hours + 48));
-            aduan.reporter_act(&ticket_text, &code, Action::AcceptAnswer { rating: Some(3 + rng.below(3) as u8) }).await?;
+            aduan
+                .reporter_act(
+                    &ticket_text,
+                    &code,
+                    Action::AcceptAnswer {
+                        rating: Some(3 + rng.below(3) as u8),
+                    },
+                )
+                .await?;
         }
         if goal == Target::Objected {
             clock.set(created + Duration::hours(hours + 48));
-            aduan.reporter_act(&ticket_text, &code, Action::Object { reason: "Belum ada perbaikan di lapangan.".into(), rating: Some(1 + rng.below(2) as u8) }).await?;
+            aduan
+                .reporter_act(
+                    &ticket_text,
+                    &code,
+                    Action::Object {
+                        reason: "Belum ada perbaikan di lapangan.".into(),
+                        rating: Some(1 + rng.below(2) as u8),
+                    },
+                )
+                .await?;
         }
         let state = aduan.staff_case(&coordinator, &ticket_text).await?.state;
         *states.entry(state).or_default() += 1;
     }
     let spread: Vec<String> = states.iter().map(|(s, n)| format!("{s}: {n}")).collect();
-    Ok(format!("{count} demo cases created ({})", spread.join(", ")))
+    Ok(format!(
+        "{count} demo cases created ({})",
+        spread.join(", ")
+    ))
 }

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "aduan", version, about = "Aduan: public complaints and information requests for government agencies")]
+#[command(
+    name = "aduan",
+    version,
+    about = "Aduan: public complaints and information requests for government agencies"
+)]
 struct Cli {
     /// TOML config file with `listen`, `database` and `organisation` keys. Flags and ADUAN_*
     /// environment variables override it.
@@ -102,53 +106,102 @@ async fn main() -> std::process::ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ADUAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let file = FileSettings::load(cli.config.as_deref())?;
-    let database = |db: &DatabaseArg| db.database.clone().or(file.database.clone()).unwrap_or_else(|| DEFAULT_DATABASE.into());
-    let organisation = |db: &DatabaseArg| db.organisation.clone().or(file.organisation.clone().map(PathBuf::from));
+    let database = |db: &DatabaseArg| {
+        db.database
+            .clone()
+            .or(file.database.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE.into())
+    };
+    let organisation = |db: &DatabaseArg| {
+        db.organisation
+            .clone()
+            .or(file.organisation.clone().map(PathBuf::from))
+    };
     match &cli.command {
         Command::Serve { listen, db } => {
-            let listen = listen.clone().or(file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.into());
+            let listen = listen
+                .clone()
+                .or(file.listen.clone())
+                .unwrap_or_else(|| DEFAULT_LISTEN.into());
             server::serve(&database(db), &listen, organisation(db).as_deref()).await
         }
         Command::Migrate { db } => {
-            server::open(&database(db), organisation(db).as_deref(), Arc::new(SystemClock)).await?;
+            server::open(
+                &database(db),
+                organisation(db).as_deref(),
+                Arc::new(SystemClock),
+            )
+            .await?;
             println!("database is up to date: {}", server::redact(&database(db)));
             Ok(())
         }
-        Command::User { command: UserCommand::Add { username, role, unit, db } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    unit,
+                    db,
+                },
+        } => {
             let role = Role::parse(role).with_context(|| {
                 let all: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
                 format!("unknown role `{role}`; one of: {}", all.join(", "))
             })?;
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
             if password.is_empty() {
-                bail!("give the password on standard input, e.g. `echo 'long password' | aduan user add …`");
+                bail!(
+                    "give the password on standard input, e.g. `echo 'long password' | aduan user add …`"
+                );
             }
-            let aduan = server::open(&database(db), organisation(db).as_deref(), Arc::new(SystemClock)).await?;
-            aduan.add_user(username, role, unit.as_deref(), password).await.map_err(|e| match e {
-                aduan_app::AppError::Validation(fields) => {
-                    let list: Vec<String> = fields.iter().map(|f| format!("{} ({})", f.field, f.code)).collect();
-                    anyhow::anyhow!("invalid: {}", list.join(", "))
-                }
-                other => anyhow::anyhow!(other),
-            })?;
+            let aduan = server::open(
+                &database(db),
+                organisation(db).as_deref(),
+                Arc::new(SystemClock),
+            )
+            .await?;
+            aduan
+                .add_user(username, role, unit.as_deref(), password)
+                .await
+                .map_err(|e| match e {
+                    aduan_app::AppError::Validation(fields) => {
+                        let list: Vec<String> = fields
+                            .iter()
+                            .map(|f| format!("{} ({})", f.field, f.code))
+                            .collect();
+                        anyhow::anyhow!("invalid: {}", list.join(", "))
+                    }
+                    other => anyhow::anyhow!(other),
+                })?;
             println!("user `{username}` added as {role}");
             Ok(())
         }
         Command::DemoData { count, seed, db } => {
-            let summary = demo::generate(&database(db), organisation(db).as_deref(), *count, *seed).await?;
+            let summary =
+                demo::generate(&database(db), organisation(db).as_deref(), *count, *seed).await?;
             println!("{summary}");
             Ok(())
         }
         Command::Organisation { db } => {
-            let aduan = server::open(&database(db), organisation(db).as_deref(), Arc::new(SystemClock)).await?;
+            let aduan = server::open(
+                &database(db),
+                organisation(db).as_deref(),
+                Arc::new(SystemClock),
+            )
+            .await?;
             print!("{}", toml::to_string(aduan.organisation())?);
             Ok(())
         }

@@ -10,15 +10,22 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Connects to the database (running its migrations) and wires the use cases.
-pub async fn open(database: &str, organisation: Option<&Path>, clock: Arc<dyn Clock>) -> anyhow::Result<Aduan> {
-    let store = SqlStore::connect(database).await.with_context(|| format!("cannot open database {}", redact(database)))?;
+pub async fn open(
+    database: &str,
+    organisation: Option<&Path>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Aduan> {
+    let store = SqlStore::connect(database)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(database)))?;
     let org = organisation.map(load_organisation).transpose()?;
     let store: Arc<dyn Store> = Arc::new(store);
     Ok(Aduan::start(store, org, clock).await?)
 }
 
 pub fn load_organisation(path: &Path) -> anyhow::Result<Organisation> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read organisation file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read organisation file {}", path.display()))?;
     Ok(aduan_app::config::parse_organisation(&text)?)
 }
 
@@ -41,7 +48,9 @@ impl Running {
 
 /// Binds `listen` (port 0 picks a free port) and serves in the background.
 pub async fn spawn(aduan: Aduan, listen: &str) -> anyhow::Result<Running> {
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = aduan_web::router(aduan.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -52,18 +61,32 @@ pub async fn spawn(aduan: Aduan, listen: &str) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, aduan, shutdown: tx, task })
+    Ok(Running {
+        addr,
+        aduan,
+        shutdown: tx,
+        task,
+    })
 }
 
 /// Runs `aduan serve` until Ctrl-C or SIGTERM.
-pub async fn serve(database: &str, listen: &str, organisation: Option<&Path>) -> anyhow::Result<()> {
+pub async fn serve(
+    database: &str,
+    listen: &str,
+    organisation: Option<&Path>,
+) -> anyhow::Result<()> {
     let aduan = open(database, organisation, Arc::new(SystemClock)).await?;
     if let Some(password) = aduan.ensure_admin().await? {
-        println!("\n  No administrator existed, so one was created.\n  Username: admin\n  Password: {password}\n  It is shown only this once: write it down and change it.\n");
+        println!(
+            "\n  No administrator existed, so one was created.\n  Username: admin\n  Password: {password}\n  It is shown only this once: write it down and change it.\n"
+        );
     }
     let running = spawn(aduan, listen).await?;
     tracing::info!(address = %running.addr, database = %redact(database), "Aduan is listening");
-    println!("Aduan: http://{}  (API: /api/v1, OpenAPI: /api/openapi.json)", running.addr);
+    println!(
+        "Aduan: http://{}  (API: /api/v1, OpenAPI: /api/openapi.json)",
+        running.addr
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.stop().await
@@ -73,13 +96,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -109,7 +133,13 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_hidden_from_messages() {
-        assert_eq!(super::redact("postgres://aduan:s3cret@db:5432/aduan"), "postgres://aduan:***@db:5432/aduan");
-        assert_eq!(super::redact("sqlite://./data/aduan.db"), "sqlite://./data/aduan.db");
+        assert_eq!(
+            super::redact("postgres://aduan:s3cret@db:5432/aduan"),
+            "postgres://aduan:***@db:5432/aduan"
+        );
+        assert_eq!(
+            super::redact("sqlite://./data/aduan.db"),
+            "sqlite://./data/aduan.db"
+        );
     }
 }

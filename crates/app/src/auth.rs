@@ -15,7 +15,9 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// A new bearer token (shown once) and the hash that is stored.
@@ -39,7 +41,9 @@ pub fn generate_password() -> Result<String, AppError> {
 
 pub fn check_password_strength(password: &str) -> Result<(), AppError> {
     if password.chars().count() < MIN_PASSWORD_LENGTH {
-        return Err(AppError::Validation(vec![aduan_domain::intake::FieldError::new("password", "too_short")]));
+        return Err(AppError::Validation(vec![
+            aduan_domain::intake::FieldError::new("password", "too_short"),
+        ]));
     }
     Ok(())
 }

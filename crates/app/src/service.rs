@@ -7,7 +7,10 @@ use crate::views::*;
 use crate::{AppError, random_bytes};
 use aduan_domain::intake::{CaseInput, validate};
 use aduan_domain::lifecycle::{Context, apply, decide, timeliness};
-use aduan_domain::{AccessCode, Action, Actor, Calendar, Change, Channel, Event, Organisation, Role, Scope, Ticket, Workflow};
+use aduan_domain::{
+    AccessCode, Action, Actor, Calendar, Change, Channel, Event, Organisation, Role, Scope, Ticket,
+    Workflow,
+};
 use aduan_store::{CaseFilter, CaseRecord, NewCaseRecord, NewUser, Store};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -42,7 +45,11 @@ pub struct StaffUser {
 
 impl StaffUser {
     pub fn actor(&self) -> Actor {
-        Actor::Staff { username: self.username.clone(), role: self.role, units: self.units.clone() }
+        Actor::Staff {
+            username: self.username.clone(),
+            role: self.role,
+            units: self.units.clone(),
+        }
     }
 
     pub fn scope(&self) -> Scope {
@@ -69,15 +76,20 @@ impl Aduan {
         let now = clock.now();
         let org = match organisation {
             Some(org) => {
-                org.validate().map_err(|e| AppError::Config(e.to_string()))?;
-                store.put_setting(ORGANISATION_KEY, &to_toml(&org)?, now).await?;
+                org.validate()
+                    .map_err(|e| AppError::Config(e.to_string()))?;
+                store
+                    .put_setting(ORGANISATION_KEY, &to_toml(&org)?, now)
+                    .await?;
                 org
             }
             None => match store.setting(ORGANISATION_KEY).await? {
                 Some(text) => config::parse_organisation(&text)?,
                 None => {
                     let org = config::parse_organisation(config::DEFAULT_ORGANISATION)?;
-                    store.put_setting(ORGANISATION_KEY, &to_toml(&org)?, now).await?;
+                    store
+                        .put_setting(ORGANISATION_KEY, &to_toml(&org)?, now)
+                        .await?;
                     tracing::info!(agency = %org.agency.name, "loaded the default organisation");
                     org
                 }
@@ -87,10 +99,18 @@ impl Aduan {
         let year = calendar.local_date(now).year();
         for y in [year, year + 1] {
             if !calendar.covers(y) {
-                tracing::error!(year = y, "no holiday data for this year: deadlines count every weekday as a working day until an admin adds the holidays");
+                tracing::error!(
+                    year = y,
+                    "no holiday data for this year: deadlines count every weekday as a working day until an admin adds the holidays"
+                );
             }
         }
-        Ok(Self { store, org: Arc::new(org), calendar: Arc::new(calendar), clock })
+        Ok(Self {
+            store,
+            org: Arc::new(org),
+            calendar: Arc::new(calendar),
+            clock,
+        })
     }
 
     pub fn organisation(&self) -> &Organisation {
@@ -129,7 +149,13 @@ impl Aduan {
         let today = self.calendar.local_date(now);
         let mut new = validate(input, channel, &self.org, today).map_err(AppError::Validation)?;
         new.channel_account = channel_account;
-        let workflow = Workflow::received(new.kind, new.category.clone(), now, &self.org, &self.calendar);
+        let workflow = Workflow::received(
+            new.kind,
+            new.category.clone(),
+            now,
+            &self.org,
+            &self.calendar,
+        );
         let (actor, role) = match registered_by {
             Some(user) => (user.username.clone(), user.role.code().to_string()),
             None => ("reporter".to_string(), "reporter".to_string()),
@@ -157,7 +183,11 @@ impl Aduan {
             })
             .await?;
         tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
-        Ok(CreatedCase { ticket: record.ticket, access_code, due_at: workflow.due_at })
+        Ok(CreatedCase {
+            ticket: record.ticket,
+            access_code,
+            due_at: workflow.due_at,
+        })
     }
 
     // ---- Reporter -----------------------------------------------------------------------------
@@ -169,7 +199,10 @@ impl Aduan {
         let Ok(ticket) = Ticket::parse(ticket) else {
             return Err(AppError::NotFound);
         };
-        let failures = self.store.access_failures_since(ticket.as_str(), now - ACCESS_WINDOW).await?;
+        let failures = self
+            .store
+            .access_failures_since(ticket.as_str(), now - ACCESS_WINDOW)
+            .await?;
         if failures >= ACCESS_ATTEMPTS {
             tracing::warn!(ticket = %ticket, "access code attempts throttled");
             return Err(AppError::Throttled);
@@ -183,7 +216,9 @@ impl Aduan {
         match case {
             Some(case) if matched => Ok(case),
             _ => {
-                self.store.record_access_failure(ticket.as_str(), now).await?;
+                self.store
+                    .record_access_failure(ticket.as_str(), now)
+                    .await?;
                 tracing::info!(ticket = %ticket, "wrong access code or unknown ticket");
                 Err(AppError::NotFound)
             }
@@ -210,15 +245,26 @@ impl Aduan {
     }
 
     /// Adds information, accepts or objects, as the reporter.
-    pub async fn reporter_act(&self, ticket: &str, code: &str, action: Action) -> Result<TrackView, AppError> {
+    pub async fn reporter_act(
+        &self,
+        ticket: &str,
+        code: &str,
+        action: Action,
+    ) -> Result<TrackView, AppError> {
         let case = self.reporter_case(ticket, code).await?;
-        let case = self.apply_action(case, &action, &Actor::Reporter, None).await?;
+        let case = self
+            .apply_action(case, &action, &Actor::Reporter, None)
+            .await?;
         self.track_view(case).await
     }
 
     // ---- Staff --------------------------------------------------------------------------------
 
-    pub async fn login(&self, username: &str, password: &str) -> Result<(String, OffsetDateTime), AppError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(String, OffsetDateTime), AppError> {
         let now = self.clock.now();
         let user = self.store.user(username).await?;
         let Some(user) = user.filter(|u| u.active) else {
@@ -245,27 +291,54 @@ impl Aduan {
         self.store.record_login(&user.username, true, None).await?;
         let (token, hash) = auth::new_token()?;
         let expires_at = now + TOKEN_LIFETIME;
-        self.store.insert_token(&hash, &user.username, now, expires_at).await?;
+        self.store
+            .insert_token(&hash, &user.username, now, expires_at)
+            .await?;
         tracing::info!(username = %user.username, "logged in");
         Ok((token, expires_at))
     }
 
     pub async fn authenticate(&self, token: &str) -> Result<StaffUser, AppError> {
         let now = self.clock.now();
-        let record = self.store.token(&auth::token_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
+        let record = self
+            .store
+            .token(&auth::token_hash(token))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if record.revoked || record.expires_at <= now {
             return Err(AppError::Unauthenticated);
         }
-        let user = self.store.user(&record.username).await?.filter(|u| u.active).ok_or(AppError::Unauthenticated)?;
-        let units = user.unit.as_deref().map(|u| self.org.subtree(u)).unwrap_or_default();
-        Ok(StaffUser { username: user.username, role: user.role, unit: user.unit, units })
+        let user = self
+            .store
+            .user(&record.username)
+            .await?
+            .filter(|u| u.active)
+            .ok_or(AppError::Unauthenticated)?;
+        let units = user
+            .unit
+            .as_deref()
+            .map(|u| self.org.subtree(u))
+            .unwrap_or_default();
+        Ok(StaffUser {
+            username: user.username,
+            role: user.role,
+            unit: user.unit,
+            units,
+        })
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {
-        Ok(self.store.revoke_token(&auth::token_hash(token), self.clock.now()).await?)
+        Ok(self
+            .store
+            .revoke_token(&auth::token_hash(token), self.clock.now())
+            .await?)
     }
 
-    pub async fn list_cases(&self, user: &StaffUser, mut filter: CaseFilter) -> Result<CasePage, AppError> {
+    pub async fn list_cases(
+        &self,
+        user: &StaffUser,
+        mut filter: CaseFilter,
+    ) -> Result<CasePage, AppError> {
         if matches!(user.scope(), Scope::Nothing) {
             return Err(AppError::Forbidden);
         }
@@ -277,8 +350,18 @@ impl Aduan {
         let mut rows = self.store.list_cases(&user.scope(), &filter).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| r.id.to_string()) } else { None };
-        Ok(CasePage { items: rows.iter().map(|s| CaseListItem::from_summary(s, now)).collect(), next_cursor })
+        let next_cursor = if more {
+            rows.last().map(|r| r.id.to_string())
+        } else {
+            None
+        };
+        Ok(CasePage {
+            items: rows
+                .iter()
+                .map(|s| CaseListItem::from_summary(s, now))
+                .collect(),
+            next_cursor,
+        })
     }
 
     async fn scoped_case(&self, user: &StaffUser, ticket: &str) -> Result<CaseRecord, AppError> {
@@ -287,18 +370,32 @@ impl Aduan {
         if matches!(scope, Scope::Nothing) {
             return Err(AppError::Forbidden);
         }
-        self.store.case(&ticket, &scope).await?.ok_or(AppError::NotFound)
+        self.store
+            .case(&ticket, &scope)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
-    pub async fn staff_case(&self, user: &StaffUser, ticket: &str) -> Result<StaffCaseView, AppError> {
+    pub async fn staff_case(
+        &self,
+        user: &StaffUser,
+        ticket: &str,
+    ) -> Result<StaffCaseView, AppError> {
         let case = self.scoped_case(user, ticket).await?;
         self.staff_view(user, &case).await
     }
 
-    pub async fn act(&self, user: &StaffUser, ticket: &str, action: Action) -> Result<StaffCaseView, AppError> {
+    pub async fn act(
+        &self,
+        user: &StaffUser,
+        ticket: &str,
+        action: Action,
+    ) -> Result<StaffCaseView, AppError> {
         let case = self.scoped_case(user, ticket).await?;
         self.check_references(&case, &action).await?;
-        let case = self.apply_action(case, &action, &user.actor(), Some(Channel::Api)).await?;
+        let case = self
+            .apply_action(case, &action, &user.actor(), Some(Channel::Api))
+            .await?;
         self.staff_view(user, &case).await
     }
 
@@ -313,7 +410,10 @@ impl Aduan {
                 };
                 match target {
                     Some(t) if !t.workflow.state.is_terminal() => Ok(()),
-                    _ => Err(AppError::Validation(vec![FieldError::new("into", "unknown_or_closed_case")])),
+                    _ => Err(AppError::Validation(vec![FieldError::new(
+                        "into",
+                        "unknown_or_closed_case",
+                    )])),
                 }
             }
             Action::Assign { officer } => {
@@ -321,9 +421,21 @@ impl Aduan {
                 let in_unit = user.as_ref().is_some_and(|u| {
                     u.active
                         && matches!(u.role, Role::UnitOfficer | Role::UnitHead)
-                        && u.unit.as_ref().is_some_and(|unit| case.workflow.lead_unit.as_ref().is_some_and(|lead| self.org.subtree(lead).contains(unit)))
+                        && u.unit.as_ref().is_some_and(|unit| {
+                            case.workflow
+                                .lead_unit
+                                .as_ref()
+                                .is_some_and(|lead| self.org.subtree(lead).contains(unit))
+                        })
                 });
-                if in_unit { Ok(()) } else { Err(AppError::Validation(vec![FieldError::new("officer", "not_in_unit")])) }
+                if in_unit {
+                    Ok(())
+                } else {
+                    Err(AppError::Validation(vec![FieldError::new(
+                        "officer",
+                        "not_in_unit",
+                    )]))
+                }
             }
             _ => Ok(()),
         }
@@ -338,7 +450,13 @@ impl Aduan {
         channel: Option<Channel>,
     ) -> Result<CaseRecord, AppError> {
         for attempt in 0..2 {
-            let ctx = Context { now: self.clock.now(), org: &self.org, calendar: &self.calendar, ticket: &case.ticket, channel };
+            let ctx = Context {
+                now: self.clock.now(),
+                org: &self.org,
+                calendar: &self.calendar,
+                ticket: &case.ticket,
+                channel,
+            };
             let events = decide(&case.workflow, action, actor, &ctx).inspect_err(|refusal| {
                 tracing::info!(ticket = %case.ticket, action = %action.code(), actor = %actor.role_code(), %refusal, "action refused");
             })?;
@@ -352,7 +470,11 @@ impl Aduan {
                     return Ok(updated);
                 }
                 Err(aduan_store::StoreError::Conflict) if attempt == 0 => {
-                    case = self.store.case(&case.ticket, &Scope::All).await?.ok_or(AppError::NotFound)?;
+                    case = self
+                        .store
+                        .case(&case.ticket, &Scope::All)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -360,9 +482,16 @@ impl Aduan {
         Err(AppError::Conflict)
     }
 
-    async fn staff_view(&self, user: &StaffUser, case: &CaseRecord) -> Result<StaffCaseView, AppError> {
+    async fn staff_view(
+        &self,
+        user: &StaffUser,
+        case: &CaseRecord,
+    ) -> Result<StaffCaseView, AppError> {
         let reporter = if may_see_reporter(user.role, case.privacy) {
-            self.store.reporter(case.id).await?.map(|r| ReporterView::from(&r))
+            self.store
+                .reporter(case.id)
+                .await?
+                .map(|r| ReporterView::from(&r))
         } else {
             None
         };
@@ -420,21 +549,35 @@ impl Aduan {
 
     // ---- Accounts -----------------------------------------------------------------------------
 
-    pub async fn add_user(&self, username: &str, role: Role, unit: Option<&str>, password: &str) -> Result<(), AppError> {
+    pub async fn add_user(
+        &self,
+        username: &str,
+        role: Role,
+        unit: Option<&str>,
+        password: &str,
+    ) -> Result<(), AppError> {
         use aduan_domain::intake::FieldError;
         let username = username.trim();
         let valid_name = (3..=64).contains(&username.len())
-            && username.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            && username
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         if !valid_name {
-            return Err(AppError::Validation(vec![FieldError::new("username", "invalid")]));
+            return Err(AppError::Validation(vec![FieldError::new(
+                "username", "invalid",
+            )]));
         }
         if role.needs_unit() && unit.is_none() {
-            return Err(AppError::Validation(vec![FieldError::new("unit", "required")]));
+            return Err(AppError::Validation(vec![FieldError::new(
+                "unit", "required",
+            )]));
         }
         if let Some(unit) = unit
             && self.org.unit(unit).is_none()
         {
-            return Err(AppError::Validation(vec![FieldError::new("unit", "unknown")]));
+            return Err(AppError::Validation(vec![FieldError::new(
+                "unit", "unknown",
+            )]));
         }
         auth::check_password_strength(password)?;
         let password = password.to_string();
@@ -465,7 +608,9 @@ impl Aduan {
             Ok(()) => Ok(Some(password)),
             // An inactive or re-roled `admin` exists: reset it rather than fail to start.
             Err(AppError::Duplicate(_)) => {
-                self.store.set_password("admin", &auth::hash_password(&password)?).await?;
+                self.store
+                    .set_password("admin", &auth::hash_password(&password)?)
+                    .await?;
                 Ok(Some(password))
             }
             Err(e) => Err(e),

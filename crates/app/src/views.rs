@@ -40,7 +40,11 @@ impl PublicEvent {
             Change::Closed { reason } => Some(reason.code().to_string()),
             _ => None,
         };
-        Some(Self { at: event.at, kind: event.change.code().to_string(), text })
+        Some(Self {
+            at: event.at,
+            kind: event.change.code().to_string(),
+            text,
+        })
     }
 }
 
@@ -73,7 +77,10 @@ pub struct TrackView {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub received_at: OffsetDateTime,
     /// When the agency's next step is due (absent once the case has ended).
-    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub expected_by: Option<OffsetDateTime>,
     /// The question to answer, while the agency waits for the reporter.
@@ -92,7 +99,10 @@ pub struct TrackView {
 impl TrackView {
     pub fn build(case: &CaseRecord, events: &[StoredEvent]) -> Self {
         let wf = &case.workflow;
-        let timeline: Vec<PublicEvent> = events.iter().filter_map(|e| PublicEvent::from_event(&e.event)).collect();
+        let timeline: Vec<PublicEvent> = events
+            .iter()
+            .filter_map(|e| PublicEvent::from_event(&e.event))
+            .collect();
         let question = (wf.state == State::WaitingReporter)
             .then(|| {
                 events.iter().rev().find_map(|e| match &e.event.change {
@@ -109,7 +119,11 @@ impl TrackView {
             title: case.title.clone(),
             state: wf.state.code().into(),
             received_at: case.created_at,
-            expected_by: if wf.state.agency_owes() { wf.due_at } else { None },
+            expected_by: if wf.state.agency_owes() {
+                wf.due_at
+            } else {
+                None
+            },
             question,
             answer: wf.answer.as_ref().map(|a| AnswerView {
                 text: a.text.clone(),

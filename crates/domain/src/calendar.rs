@@ -44,7 +44,12 @@ impl Calendar {
             covered_years.insert(year.year);
             days_off.extend(year.national.iter().chain(&year.collective_leave).copied());
         }
-        Self { offset, days_off, working_saturdays: BTreeSet::new(), covered_years }
+        Self {
+            offset,
+            days_off,
+            working_saturdays: BTreeSet::new(),
+            covered_years,
+        }
     }
 
     /// Adds a day off decided later (an election day, a regional holiday).
@@ -75,7 +80,8 @@ impl Calendar {
         if self.working_saturdays.contains(&date) {
             return true;
         }
-        !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) && !self.days_off.contains(&date)
+        !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
+            && !self.days_off.contains(&date)
     }
 
     pub fn local_date(&self, instant: OffsetDateTime) -> Date {
@@ -170,8 +176,11 @@ pub(crate) mod tests {
     #[test]
     fn shipped_table_has_three_years_with_decree_counts() {
         let table = shipped_table();
-        let counts: Vec<(i32, usize, usize)> =
-            table.year.iter().map(|y| (y.year, y.national.len(), y.collective_leave.len())).collect();
+        let counts: Vec<(i32, usize, usize)> = table
+            .year
+            .iter()
+            .map(|y| (y.year, y.national.len(), y.collective_leave.len()))
+            .collect();
         assert_eq!(counts, vec![(2025, 17, 11), (2026, 17, 8), (2027, 18, 8)]);
     }
 
@@ -181,11 +190,20 @@ pub(crate) mod tests {
         // Idulfitri), 23–24 (cuti) are off: working days are 25, 26, 27 March.
         let cal = shipped();
         let received = datetime!(2026-03-17 10:00 +7);
-        assert_eq!(cal.add_working_days(received, 3), datetime!(2026-03-27 23:59:59.999_999_999 +7));
-        assert_eq!(cal.add_working_days(received, 1), datetime!(2026-03-25 23:59:59.999_999_999 +7));
+        assert_eq!(
+            cal.add_working_days(received, 3),
+            datetime!(2026-03-27 23:59:59.999_999_999 +7)
+        );
+        assert_eq!(
+            cal.add_working_days(received, 1),
+            datetime!(2026-03-25 23:59:59.999_999_999 +7)
+        );
         // A 10-working-day information request from the same moment ends on 8 April 2026
         // (3 April is Good Friday).
-        assert_eq!(cal.add_working_days(received, 10), datetime!(2026-04-08 23:59:59.999_999_999 +7));
+        assert_eq!(
+            cal.add_working_days(received, 10),
+            datetime!(2026-04-08 23:59:59.999_999_999 +7)
+        );
     }
 
     #[test]
@@ -193,20 +211,32 @@ pub(crate) mod tests {
         let cal = shipped();
         // 23:30 UTC on Friday 2 Jan 2026 is already Saturday 3 Jan in WIB.
         let late_friday_utc = datetime!(2026-01-02 23:30 UTC);
-        assert_eq!(cal.add_working_days(late_friday_utc, 1), datetime!(2026-01-05 23:59:59.999_999_999 +7));
+        assert_eq!(
+            cal.add_working_days(late_friday_utc, 1),
+            datetime!(2026-01-05 23:59:59.999_999_999 +7)
+        );
     }
 
     #[test]
     fn extra_days_off_and_working_saturdays() {
         let mut cal = shipped();
         let friday = datetime!(2026-11-27 09:00 +7);
-        assert_eq!(cal.add_working_days(friday, 1), datetime!(2026-11-30 23:59:59.999_999_999 +7));
-        cal.add_working_day(time::macros::date!(2026-11-28));
-        assert_eq!(cal.add_working_days(friday, 1), datetime!(2026-11-28 23:59:59.999_999_999 +7));
-        cal.add_day_off(time::macros::date!(2026-11-28));
-        cal.add_day_off(time::macros::date!(2026-11-30));
+        assert_eq!(
+            cal.add_working_days(friday, 1),
+            datetime!(2026-11-30 23:59:59.999_999_999 +7)
+        );
+        cal.add_working_day(time::macros::date!(2026 - 11 - 28));
+        assert_eq!(
+            cal.add_working_days(friday, 1),
+            datetime!(2026-11-28 23:59:59.999_999_999 +7)
+        );
+        cal.add_day_off(time::macros::date!(2026 - 11 - 28));
+        cal.add_day_off(time::macros::date!(2026 - 11 - 30));
         // A working Saturday wins over a day off on the same date; Monday is now off.
-        assert_eq!(cal.add_working_days(friday, 2), datetime!(2026-12-01 23:59:59.999_999_999 +7));
+        assert_eq!(
+            cal.add_working_days(friday, 2),
+            datetime!(2026-12-01 23:59:59.999_999_999 +7)
+        );
         assert!(cal.covers(2026) && !cal.covers(2028));
     }
 

@@ -24,7 +24,10 @@ impl Kind {
     }
 
     pub fn from_ticket_prefix(prefix: &str) -> Option<Self> {
-        Kind::ALL.iter().copied().find(|k| k.ticket_prefix() == prefix)
+        Kind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.ticket_prefix() == prefix)
     }
 }
 
@@ -79,7 +82,12 @@ pub struct Location {
 impl Location {
     /// The region without the street address: safe to publish.
     pub fn region_only(&self) -> Location {
-        Location { address: None, lat: None, lon: None, ..self.clone() }
+        Location {
+            address: None,
+            lat: None,
+            lon: None,
+            ..self.clone()
+        }
     }
 }
 

@@ -88,12 +88,24 @@ mod tests {
     #[test]
     fn refuses_malformed() {
         for bad in [
-            "", "budi", "budi@", "@example.com", "budi@example", "budi@@example.com",
-            "budi@exa mple.com", "budi@-example.com", ".budi@example.com", "bu..di@example.com",
-            "budi@example.c0m", "<script>@x.com",
+            "",
+            "budi",
+            "budi@",
+            "@example.com",
+            "budi@example",
+            "budi@@example.com",
+            "budi@exa mple.com",
+            "budi@-example.com",
+            ".budi@example.com",
+            "bu..di@example.com",
+            "budi@example.c0m",
+            "<script>@x.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
-        assert_eq!(Email::parse(&format!("{}@x.com", "a".repeat(250))), Err(EmailError::Length));
+        assert_eq!(
+            Email::parse(&format!("{}@x.com", "a".repeat(250))),
+            Err(EmailError::Length)
+        );
     }
 }

@@ -49,7 +49,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str) -> Self {
-        Self { field: field.into(), code }
+        Self {
+            field: field.into(),
+            code,
+        }
     }
 }
 
@@ -82,10 +85,19 @@ pub fn validate(
         Some(code) => Some(code),
     };
     let title = text(&input.title, "title", TITLE_MIN, TITLE_MAX, &mut errors);
-    let description = text(&input.description, "description", DESCRIPTION_MIN, DESCRIPTION_MAX, &mut errors);
+    let description = text(
+        &input.description,
+        "description",
+        DESCRIPTION_MIN,
+        DESCRIPTION_MAX,
+        &mut errors,
+    );
     let event_date = match clean(&input.event_date) {
         None => None,
-        Some(raw) => match Date::parse(&raw, time::macros::format_description!("[year]-[month]-[day]")) {
+        Some(raw) => match Date::parse(
+            &raw,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        ) {
             Ok(date) if date > today => {
                 errors.push(FieldError::new("event_date", "in_future"));
                 None
@@ -111,23 +123,26 @@ pub fn validate(
         identity_rules(kind, privacy, &reporter, &mut errors);
     }
     match (kind, category, title, description, privacy, language) {
-        (Some(kind), Some(category), Some(title), Some(description), Some(privacy), Some(language))
-            if errors.is_empty() =>
-        {
-            Ok(NewCase {
-                kind,
-                category,
-                title,
-                description,
-                event_date,
-                location,
-                privacy,
-                channel,
-                language,
-                reporter,
-                channel_account: None,
-            })
-        }
+        (
+            Some(kind),
+            Some(category),
+            Some(title),
+            Some(description),
+            Some(privacy),
+            Some(language),
+        ) if errors.is_empty() => Ok(NewCase {
+            kind,
+            category,
+            title,
+            description,
+            event_date,
+            location,
+            privacy,
+            channel,
+            language,
+            reporter,
+            channel_account: None,
+        }),
         _ => Err(errors),
     }
 }
@@ -141,13 +156,21 @@ fn identity_rules(kind: Kind, privacy: Privacy, reporter: &Reporter, errors: &mu
     if privacy != Privacy::Anonymous && reporter.name.is_none() {
         errors.push(FieldError::new("reporter.name", "required"));
     }
-    if kind == Kind::InfoRequest && reporter.email.is_none() && reporter.phone.is_none() && reporter.address.is_none() {
+    if kind == Kind::InfoRequest
+        && reporter.email.is_none()
+        && reporter.phone.is_none()
+        && reporter.address.is_none()
+    {
         errors.push(FieldError::new("reporter", "contact_required"));
     }
 }
 
 fn clean(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 fn parse_code<T>(
@@ -168,7 +191,13 @@ fn parse_code<T>(
     }
 }
 
-fn text(value: &Option<String>, field: &str, min: usize, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+fn text(
+    value: &Option<String>,
+    field: &str,
+    min: usize,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     let Some(text) = clean(value) else {
         errors.push(FieldError::new(field, "required"));
         return None;
@@ -180,7 +209,10 @@ fn text(value: &Option<String>, field: &str, min: usize, max: usize, errors: &mu
     } else if length > max {
         errors.push(FieldError::new(field, "too_long"));
         None
-    } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    } else if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         errors.push(FieldError::new(field, "control_characters"));
         None
     } else {
@@ -188,13 +220,21 @@ fn text(value: &Option<String>, field: &str, min: usize, max: usize, errors: &mu
     }
 }
 
-fn optional(value: &Option<String>, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+fn optional(
+    value: &Option<String>,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     let text = clean(value)?;
     if text.chars().count() > max {
         errors.push(FieldError::new(field, "too_long"));
         return None;
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
         errors.push(FieldError::new(field, "control_characters"));
         return None;
     }
@@ -236,7 +276,10 @@ fn reporter(input: Option<&ReporterInput>, errors: &mut Vec<FieldError>) -> Repo
     let Some(input) = input else {
         return Reporter::default();
     };
-    let parsed = |value: &Option<String>, field: &str, errors: &mut Vec<FieldError>, ok: &dyn Fn(&str) -> bool| {
+    let parsed = |value: &Option<String>,
+                  field: &str,
+                  errors: &mut Vec<FieldError>,
+                  ok: &dyn Fn(&str) -> bool| {
         let raw = clean(value)?;
         if ok(&raw) {
             Some(raw)
@@ -247,11 +290,18 @@ fn reporter(input: Option<&ReporterInput>, errors: &mut Vec<FieldError>) -> Repo
     };
     Reporter {
         name: optional(&input.name, "reporter.name", NAME_MAX, errors),
-        nik: parsed(&input.nik, "reporter.nik", errors, &|s| Nik::parse(s).is_ok()).and_then(|s| Nik::parse(&s).ok()),
-        phone: parsed(&input.phone, "reporter.phone", errors, &|s| Phone::parse(s).is_ok())
-            .and_then(|s| Phone::parse(&s).ok()),
-        email: parsed(&input.email, "reporter.email", errors, &|s| Email::parse(s).is_ok())
-            .and_then(|s| Email::parse(&s).ok()),
+        nik: parsed(&input.nik, "reporter.nik", errors, &|s| {
+            Nik::parse(s).is_ok()
+        })
+        .and_then(|s| Nik::parse(&s).ok()),
+        phone: parsed(&input.phone, "reporter.phone", errors, &|s| {
+            Phone::parse(s).is_ok()
+        })
+        .and_then(|s| Phone::parse(&s).ok()),
+        email: parsed(&input.email, "reporter.email", errors, &|s| {
+            Email::parse(s).is_ok()
+        })
+        .and_then(|s| Email::parse(&s).ok()),
         address: optional(&input.address, "reporter.address", ADDRESS_MAX, errors),
     }
 }
@@ -269,7 +319,10 @@ mod tests {
             title: Some("Lift rusun rusak".into()),
             description: Some("Lift di blok B rusunawa sudah tiga minggu tidak berfungsi.".into()),
             event_date: Some("2026-11-01".into()),
-            location: Some(Location { province: Some("DKI Jakarta".into()), ..Default::default() }),
+            location: Some(Location {
+                province: Some("DKI Jakarta".into()),
+                ..Default::default()
+            }),
             privacy: Some("public".into()),
             language: None,
             reporter: Some(ReporterInput {
@@ -301,11 +354,25 @@ mod tests {
             email: Some("budi@".into()),
             ..Default::default()
         });
-        input.location = Some(Location { lat: Some(200.0), ..Default::default() });
+        input.location = Some(Location {
+            lat: Some(200.0),
+            ..Default::default()
+        });
         let errors = validate(&input, Channel::Api, &sample(), date!(2026 - 11 - 28)).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        for expected in ["kind", "category", "title", "event_date", "reporter.nik", "reporter.email", "location.lat"] {
-            assert!(fields.contains(&expected), "{expected} missing from {fields:?}");
+        for expected in [
+            "kind",
+            "category",
+            "title",
+            "event_date",
+            "reporter.nik",
+            "reporter.email",
+            "location.lat",
+        ] {
+            assert!(
+                fields.contains(&expected),
+                "{expected} missing from {fields:?}"
+            );
         }
     }
 
@@ -318,7 +385,8 @@ mod tests {
 
         let mut nameless = good();
         nameless.reporter = None;
-        let errors = validate(&nameless, Channel::Web, &sample(), date!(2026 - 11 - 28)).unwrap_err();
+        let errors =
+            validate(&nameless, Channel::Web, &sample(), date!(2026 - 11 - 28)).unwrap_err();
         assert_eq!(errors, vec![FieldError::new("reporter.name", "required")]);
 
         let mut info = anonymous.clone();

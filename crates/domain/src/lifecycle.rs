@@ -29,14 +29,21 @@ code_enum! {
 
 impl State {
     pub fn is_terminal(self) -> bool {
-        matches!(self, State::Closed | State::Rejected | State::Forwarded | State::Merged)
+        matches!(
+            self,
+            State::Closed | State::Rejected | State::Forwarded | State::Merged
+        )
     }
 
     /// States in which the agency (not the reporter) owes the next step.
     pub fn agency_owes(self) -> bool {
         matches!(
             self,
-            State::Received | State::Verified | State::Dispositioned | State::InProgress | State::AwaitingApproval
+            State::Received
+                | State::Verified
+                | State::Dispositioned
+                | State::InProgress
+                | State::AwaitingApproval
         )
     }
 }
@@ -75,10 +82,20 @@ code_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Rejected { reason: RejectReason, note: Option<String> },
-    Forwarded { agency: String, reason: String },
-    Merged { into: Ticket },
-    Closed { reason: CloseReason },
+    Rejected {
+        reason: RejectReason,
+        note: Option<String>,
+    },
+    Forwarded {
+        agency: String,
+        reason: String,
+    },
+    Merged {
+        into: Ticket,
+    },
+    Closed {
+        reason: CloseReason,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,11 +147,18 @@ pub struct Workflow {
 
 impl Workflow {
     /// A case just received: the coordinator owes verification.
-    pub fn received(kind: Kind, category: String, at: OffsetDateTime, org: &Organisation, cal: &Calendar) -> Self {
+    pub fn received(
+        kind: Kind,
+        category: String,
+        at: OffsetDateTime,
+        org: &Organisation,
+        cal: &Calendar,
+    ) -> Self {
         let final_due_at = match kind {
             Kind::InfoRequest => cal.add_working_days(at, org.deadlines.info_decision),
             Kind::Complaint | Kind::Aspiration => {
-                let day = cal.local_date(at) + Duration::days(i64::from(org.deadlines.settlement_calendar_days));
+                let day = cal.local_date(at)
+                    + Duration::days(i64::from(org.deadlines.settlement_calendar_days));
                 cal.end_of_day(day)
             }
         };
@@ -297,27 +321,71 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
-    Received { channel: Channel },
-    Verified { category: Option<String> },
-    Rejected { reason: RejectReason, note: Option<String> },
-    Forwarded { agency: String, reason: String },
-    Merged { into: Ticket },
-    Dispositioned { lead_unit: String, supporting_units: Vec<String>, instruction: String },
+    Received {
+        channel: Channel,
+    },
+    Verified {
+        category: Option<String>,
+    },
+    Rejected {
+        reason: RejectReason,
+        note: Option<String>,
+    },
+    Forwarded {
+        agency: String,
+        reason: String,
+    },
+    Merged {
+        into: Ticket,
+    },
+    Dispositioned {
+        lead_unit: String,
+        supporting_units: Vec<String>,
+        instruction: String,
+    },
     AcceptedByUnit,
-    Returned { reason: String },
-    Assigned { officer: String },
-    InfoRequested { question: String },
-    InfoAdded { text: String },
-    NoteAdded { text: String },
-    DraftSubmitted { text: String, decision: Option<Decision>, exemption: Option<String> },
-    SentBack { reason: String },
+    Returned {
+        reason: String,
+    },
+    Assigned {
+        officer: String,
+    },
+    InfoRequested {
+        question: String,
+    },
+    InfoAdded {
+        text: String,
+    },
+    NoteAdded {
+        text: String,
+    },
+    DraftSubmitted {
+        text: String,
+        decision: Option<Decision>,
+        exemption: Option<String>,
+    },
+    SentBack {
+        reason: String,
+    },
     ApprovedByUnitHead,
-    AnswerPublished { text: String, decision: Option<Decision>, exemption: Option<String> },
-    Extended { reason: String },
-    Rated { rating: u8 },
+    AnswerPublished {
+        text: String,
+        decision: Option<Decision>,
+        exemption: Option<String>,
+    },
+    Extended {
+        reason: String,
+    },
+    Rated {
+        rating: u8,
+    },
     AnswerAccepted,
-    Objected { reason: String },
-    Closed { reason: CloseReason },
+    Objected {
+        reason: String,
+    },
+    Closed {
+        reason: CloseReason,
+    },
 }
 
 impl Change {
@@ -390,7 +458,10 @@ pub enum Refusal {
     #[error("field `{field}` is too long (at most {max} characters)")]
     TooLong { field: &'static str, max: usize },
     #[error("field `{field}` is not valid ({problem})")]
-    Invalid { field: &'static str, problem: &'static str },
+    Invalid {
+        field: &'static str,
+        problem: &'static str,
+    },
     #[error("unknown unit `{0}`")]
     UnknownUnit(String),
     #[error("unknown category `{0}`")]
@@ -432,7 +503,12 @@ const MAX_AGENCY: usize = 300;
 
 /// Decides what an action does to a case. Checks, in order: the actor's role, the actor's unit,
 /// the case's state, then the action's fields.
-pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>) -> Result<Vec<Event>, Refusal> {
+pub fn decide(
+    case: &Workflow,
+    action: &Action,
+    actor: &Actor,
+    ctx: &Context<'_>,
+) -> Result<Vec<Event>, Refusal> {
     let code = action.code();
     authorise(case, code, actor, ctx)?;
     check_state(case, code)?;
@@ -458,16 +534,27 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
                 None | Some("") => None,
                 Some(code) if code == case.category => None,
                 Some(code) => {
-                    ctx.org.category(code).ok_or_else(|| Refusal::UnknownCategory(code.to_string()))?;
+                    ctx.org
+                        .category(code)
+                        .ok_or_else(|| Refusal::UnknownCategory(code.to_string()))?;
                     Some(code.to_string())
                 }
             };
             // The coordinator now owes the disposition, within the same stage allowance.
-            vec![make(Change::Verified { category }, Some(cal.add_working_days(now, days.verify)))]
+            vec![make(
+                Change::Verified { category },
+                Some(cal.add_working_days(now, days.verify)),
+            )]
         }
         Action::Reject { reason, note } => {
             let note = optional_text(note.as_deref(), "note", MAX_SHORT_TEXT)?;
-            vec![make(Change::Rejected { reason: *reason, note }, None)]
+            vec![make(
+                Change::Rejected {
+                    reason: *reason,
+                    note,
+                },
+                None,
+            )]
         }
         Action::Forward { agency, reason } => {
             let agency = required_text(agency, "agency", MAX_AGENCY)?;
@@ -475,19 +562,31 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             vec![make(Change::Forwarded { agency, reason }, None)]
         }
         Action::Merge { into } => {
-            let into = Ticket::parse(into).map_err(|_| Refusal::Invalid { field: "into", problem: "invalid" })?;
+            let into = Ticket::parse(into).map_err(|_| Refusal::Invalid {
+                field: "into",
+                problem: "invalid",
+            })?;
             if &into == ctx.ticket {
                 return Err(Refusal::MergeIntoSelf);
             }
             vec![make(Change::Merged { into }, None)]
         }
-        Action::Dispose { lead_unit, supporting_units, instruction, due_date } => {
+        Action::Dispose {
+            lead_unit,
+            supporting_units,
+            instruction,
+            due_date,
+        } => {
             let lead = lead_unit.trim().to_string();
-            ctx.org.unit(&lead).ok_or_else(|| Refusal::UnknownUnit(lead.clone()))?;
+            ctx.org
+                .unit(&lead)
+                .ok_or_else(|| Refusal::UnknownUnit(lead.clone()))?;
             let mut supporting: Vec<String> = Vec::new();
             for unit in supporting_units {
                 let unit = unit.trim().to_string();
-                ctx.org.unit(&unit).ok_or_else(|| Refusal::UnknownUnit(unit.clone()))?;
+                ctx.org
+                    .unit(&unit)
+                    .ok_or_else(|| Refusal::UnknownUnit(unit.clone()))?;
                 if unit != lead && !supporting.contains(&unit) {
                     supporting.push(unit);
                 }
@@ -503,18 +602,31 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             let due = match due_date {
                 Some(date) => {
                     if *date < cal.local_date(now) {
-                        return Err(Refusal::Invalid { field: "due_date", problem: "in_the_past" });
+                        return Err(Refusal::Invalid {
+                            field: "due_date",
+                            problem: "in_the_past",
+                        });
                     }
                     cal.end_of_day(*date)
                 }
                 None => cal.add_working_days(now, days.answer),
             };
-            vec![make(Change::Dispositioned { lead_unit: lead, supporting_units: supporting, instruction }, Some(due))]
+            vec![make(
+                Change::Dispositioned {
+                    lead_unit: lead,
+                    supporting_units: supporting,
+                    instruction,
+                },
+                Some(due),
+            )]
         }
         Action::Accept {} => vec![make(Change::AcceptedByUnit, None)],
         Action::Return { reason } => {
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
-            vec![make(Change::Returned { reason }, Some(cal.add_working_days(now, days.verify)))]
+            vec![make(
+                Change::Returned { reason },
+                Some(cal.add_working_days(now, days.verify)),
+            )]
         }
         Action::Assign { officer } => {
             let officer = required_text(officer, "officer", 100)?;
@@ -522,13 +634,20 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
         }
         Action::AskInfo { question } => {
             let question = required_text(question, "question", MAX_SHORT_TEXT)?;
-            vec![make(Change::InfoRequested { question }, Some(cal.add_working_days(now, days.reporter_info)))]
+            vec![make(
+                Change::InfoRequested { question },
+                Some(cal.add_working_days(now, days.reporter_info)),
+            )]
         }
         Action::AddInfo { text } => {
             let text = required_text(text, "text", MAX_LONG_TEXT)?;
             // The clock stood still while waiting: push the agency's due times by the pause.
-            let paused = case.paused_at.map_or(0, |p| cal.working_days_between(p, now).max(0));
-            let shift = |t: Option<OffsetDateTime>| t.map(|t| cal.add_working_days(t, u32::try_from(paused).unwrap_or(0)));
+            let paused = case
+                .paused_at
+                .map_or(0, |p| cal.working_days_between(p, now).max(0));
+            let shift = |t: Option<OffsetDateTime>| {
+                t.map(|t| cal.add_working_days(t, u32::try_from(paused).unwrap_or(0)))
+            };
             let mut event = make(Change::InfoAdded { text }, shift(case.paused_due_at));
             event.final_due_at = shift(case.final_due_at);
             vec![event]
@@ -537,18 +656,33 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             let text = required_text(text, "text", MAX_LONG_TEXT)?;
             vec![make(Change::NoteAdded { text }, None)]
         }
-        Action::SubmitDraft { text, decision, exemption } => {
+        Action::SubmitDraft {
+            text,
+            decision,
+            exemption,
+        } => {
             let text = required_text(text, "text", MAX_LONG_TEXT)?;
             let exemption = optional_text(exemption.as_deref(), "exemption", MAX_SHORT_TEXT)?;
             match (case.kind, decision) {
                 (Kind::InfoRequest, None) => return Err(Refusal::DecisionRequired),
-                (Kind::InfoRequest, Some(Decision::Refused | Decision::PartlyGranted)) if exemption.is_none() => {
+                (Kind::InfoRequest, Some(Decision::Refused | Decision::PartlyGranted))
+                    if exemption.is_none() =>
+                {
                     return Err(Refusal::ExemptionRequired);
                 }
-                (Kind::Complaint | Kind::Aspiration, Some(_)) => return Err(Refusal::NotInfoRequest),
+                (Kind::Complaint | Kind::Aspiration, Some(_)) => {
+                    return Err(Refusal::NotInfoRequest);
+                }
                 _ => {}
             }
-            vec![make(Change::DraftSubmitted { text, decision: *decision, exemption }, None)]
+            vec![make(
+                Change::DraftSubmitted {
+                    text,
+                    decision: *decision,
+                    exemption,
+                },
+                None,
+            )]
         }
         Action::SendBack { reason } => {
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
@@ -563,7 +697,9 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
                 return Err(Refusal::ExtensionUsed);
             }
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
-            let new_final = case.final_due_at.map(|t| cal.add_working_days(t, days.info_extension));
+            let new_final = case
+                .final_due_at
+                .map(|t| cal.add_working_days(t, days.info_extension));
             let mut event = make(Change::Extended { reason }, new_final.max(case.due_at));
             event.final_due_at = new_final;
             vec![event]
@@ -571,7 +707,12 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
         Action::AcceptAnswer { rating } => {
             let mut events = rating_event(*rating, &make)?;
             events.push(make(Change::AnswerAccepted, None));
-            events.push(make(Change::Closed { reason: CloseReason::Accepted }, None));
+            events.push(make(
+                Change::Closed {
+                    reason: CloseReason::Accepted,
+                },
+                None,
+            ));
             events
         }
         Action::Object { reason, rating } => {
@@ -580,16 +721,29 @@ pub fn decide(case: &Workflow, action: &Action, actor: &Actor, ctx: &Context<'_>
             }
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
             let mut events = rating_event(*rating, &make)?;
-            events.push(make(Change::Objected { reason }, Some(cal.add_working_days(now, days.answer))));
+            events.push(make(
+                Change::Objected { reason },
+                Some(cal.add_working_days(now, days.answer)),
+            ));
             events
         }
         Action::CloseInfoLapsed {} => {
             lapsed(case, now)?;
-            vec![make(Change::Closed { reason: CloseReason::InfoNotCompleted }, None)]
+            vec![make(
+                Change::Closed {
+                    reason: CloseReason::InfoNotCompleted,
+                },
+                None,
+            )]
         }
         Action::CloseNoReaction {} => {
             lapsed(case, now)?;
-            vec![make(Change::Closed { reason: CloseReason::NoReaction }, None)]
+            vec![make(
+                Change::Closed {
+                    reason: CloseReason::NoReaction,
+                },
+                None,
+            )]
         }
     };
     Ok(events)
@@ -602,9 +756,18 @@ fn approve(
     make: &dyn Fn(Change, Option<OffsetDateTime>) -> Event,
 ) -> Result<Vec<Event>, Refusal> {
     let Some(draft) = &case.draft else {
-        return Err(Refusal::WrongState { state: case.state, action: ActionCode::Approve });
+        return Err(Refusal::WrongState {
+            state: case.state,
+            action: ActionCode::Approve,
+        });
     };
-    let is_unit_head = matches!(actor, Actor::Staff { role: Role::UnitHead, .. });
+    let is_unit_head = matches!(
+        actor,
+        Actor::Staff {
+            role: Role::UnitHead,
+            ..
+        }
+    );
     if is_unit_head {
         if draft.unit_approved_by.is_some() {
             return Err(Refusal::AlreadyApproved);
@@ -614,18 +777,30 @@ fn approve(
     if ctx.org.policy.unit_head_approval && draft.unit_approved_by.is_none() {
         return Err(Refusal::UnitHeadApprovalRequired);
     }
-    let due = ctx.calendar.add_working_days(ctx.now, ctx.org.deadlines.reporter_reaction);
+    let due = ctx
+        .calendar
+        .add_working_days(ctx.now, ctx.org.deadlines.reporter_reaction);
     Ok(vec![make(
-        Change::AnswerPublished { text: draft.text.clone(), decision: draft.decision, exemption: draft.exemption.clone() },
+        Change::AnswerPublished {
+            text: draft.text.clone(),
+            decision: draft.decision,
+            exemption: draft.exemption.clone(),
+        },
         Some(due),
     )])
 }
 
-fn rating_event(rating: Option<u8>, make: &dyn Fn(Change, Option<OffsetDateTime>) -> Event) -> Result<Vec<Event>, Refusal> {
+fn rating_event(
+    rating: Option<u8>,
+    make: &dyn Fn(Change, Option<OffsetDateTime>) -> Event,
+) -> Result<Vec<Event>, Refusal> {
     match rating {
         None => Ok(Vec::new()),
         Some(r @ 1..=5) => Ok(vec![make(Change::Rated { rating: r }, None)]),
-        Some(_) => Err(Refusal::Invalid { field: "rating", problem: "out_of_range" }),
+        Some(_) => Err(Refusal::Invalid {
+            field: "rating",
+            problem: "out_of_range",
+        }),
     }
 }
 
@@ -640,7 +815,11 @@ fn required_text(value: &str, field: &'static str, max: usize) -> Result<String,
     optional_text(Some(value), field, max)?.ok_or(Refusal::Missing(field))
 }
 
-fn optional_text(value: Option<&str>, field: &'static str, max: usize) -> Result<Option<String>, Refusal> {
+fn optional_text(
+    value: Option<&str>,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, Refusal> {
     let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -651,9 +830,17 @@ fn optional_text(value: Option<&str>, field: &'static str, max: usize) -> Result
 }
 
 /// Who may do what: the permission table of DOMAIN.md.
-fn authorise(case: &Workflow, action: ActionCode, actor: &Actor, ctx: &Context<'_>) -> Result<(), Refusal> {
+fn authorise(
+    case: &Workflow,
+    action: ActionCode,
+    actor: &Actor,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
     use ActionCode as A;
-    let refuse = || Refusal::RoleMayNot { role: actor.role_code().to_string(), action };
+    let refuse = || Refusal::RoleMayNot {
+        role: actor.role_code().to_string(),
+        action,
+    };
     match actor {
         Actor::Reporter => match action {
             A::AddInfo | A::AcceptAnswer | A::Object => Ok(()),
@@ -666,28 +853,69 @@ fn authorise(case: &Workflow, action: ActionCode, actor: &Actor, ctx: &Context<'
         Actor::Staff { role, units, .. } => {
             let leads = case.lead_unit.as_ref().is_some_and(|u| units.contains(u));
             let involved = case.involved_units().any(|u| units.contains(u));
-            let unit_work = |may: bool| if !may { Err(refuse()) } else if leads { Ok(()) } else { Err(Refusal::NotYourUnit) };
+            let unit_work = |may: bool| {
+                if !may {
+                    Err(refuse())
+                } else if leads {
+                    Ok(())
+                } else {
+                    Err(Refusal::NotYourUnit)
+                }
+            };
             match role {
                 Role::Coordinator => match action {
-                    A::Verify | A::Reject | A::Forward | A::Merge | A::Dispose | A::AskInfo | A::Note | A::SendBack | A::Approve | A::Extend => Ok(()),
+                    A::Verify
+                    | A::Reject
+                    | A::Forward
+                    | A::Merge
+                    | A::Dispose
+                    | A::AskInfo
+                    | A::Note
+                    | A::SendBack
+                    | A::Approve
+                    | A::Extend => Ok(()),
                     // The coordinating unit also answers the cases it leads itself.
                     A::Accept | A::Return | A::SubmitDraft => {
                         let own = ctx.org.subtree(&ctx.org.agency.coordinator_unit);
-                        if case.lead_unit.as_ref().is_some_and(|u| own.contains(u)) { Ok(()) } else { Err(Refusal::NotYourUnit) }
+                        if case.lead_unit.as_ref().is_some_and(|u| own.contains(u)) {
+                            Ok(())
+                        } else {
+                            Err(Refusal::NotYourUnit)
+                        }
                     }
                     _ => Err(refuse()),
                 },
                 Role::UnitOfficer => match action {
                     A::Accept | A::Return | A::SubmitDraft | A::AskInfo => unit_work(true),
-                    A::Note => if involved { Ok(()) } else { Err(Refusal::NotYourUnit) },
+                    A::Note => {
+                        if involved {
+                            Ok(())
+                        } else {
+                            Err(Refusal::NotYourUnit)
+                        }
+                    }
                     _ => Err(refuse()),
                 },
                 Role::UnitHead => match action {
-                    A::Accept | A::Return | A::SubmitDraft | A::AskInfo | A::Approve | A::SendBack | A::Assign => unit_work(true),
-                    A::Note => if involved { Ok(()) } else { Err(Refusal::NotYourUnit) },
+                    A::Accept
+                    | A::Return
+                    | A::SubmitDraft
+                    | A::AskInfo
+                    | A::Approve
+                    | A::SendBack
+                    | A::Assign => unit_work(true),
+                    A::Note => {
+                        if involved {
+                            Ok(())
+                        } else {
+                            Err(Refusal::NotYourUnit)
+                        }
+                    }
                     _ => Err(refuse()),
                 },
-                Role::Intake | Role::Leadership | Role::Auditor | Role::Monitor | Role::Admin => Err(refuse()),
+                Role::Intake | Role::Leadership | Role::Auditor | Role::Monitor | Role::Admin => {
+                    Err(refuse())
+                }
             }
         }
     }
@@ -704,8 +932,14 @@ fn check_state(case: &Workflow, action: ActionCode) -> Result<(), Refusal> {
         A::Dispose => state == S::Verified,
         A::Accept => state == S::Dispositioned,
         A::Return => matches!(state, S::Dispositioned | S::InProgress),
-        A::Assign => matches!(state, S::Dispositioned | S::InProgress | S::AwaitingApproval),
-        A::AskInfo => matches!(state, S::Received | S::Verified | S::Dispositioned | S::InProgress),
+        A::Assign => matches!(
+            state,
+            S::Dispositioned | S::InProgress | S::AwaitingApproval
+        ),
+        A::AskInfo => matches!(
+            state,
+            S::Received | S::Verified | S::Dispositioned | S::InProgress
+        ),
         A::AddInfo | A::CloseInfoLapsed => state == S::WaitingReporter,
         A::Note => true,
         A::SubmitDraft => state == S::InProgress,
@@ -713,7 +947,11 @@ fn check_state(case: &Workflow, action: ActionCode) -> Result<(), Refusal> {
         A::Extend => state.agency_owes(),
         A::AcceptAnswer | A::Object | A::CloseNoReaction => state == S::Answered,
     };
-    if ok { Ok(()) } else { Err(Refusal::WrongState { state, action }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::WrongState { state, action })
+    }
 }
 
 /// Folds one event into the case.
@@ -728,18 +966,28 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             case.state = S::Verified;
         }
         Change::Rejected { reason, note } => {
-            case.outcome = Some(Outcome::Rejected { reason: *reason, note: note.clone() });
+            case.outcome = Some(Outcome::Rejected {
+                reason: *reason,
+                note: note.clone(),
+            });
             case.state = S::Rejected;
         }
         Change::Forwarded { agency, reason } => {
-            case.outcome = Some(Outcome::Forwarded { agency: agency.clone(), reason: reason.clone() });
+            case.outcome = Some(Outcome::Forwarded {
+                agency: agency.clone(),
+                reason: reason.clone(),
+            });
             case.state = S::Forwarded;
         }
         Change::Merged { into } => {
             case.outcome = Some(Outcome::Merged { into: into.clone() });
             case.state = S::Merged;
         }
-        Change::Dispositioned { lead_unit, supporting_units, instruction } => {
+        Change::Dispositioned {
+            lead_unit,
+            supporting_units,
+            instruction,
+        } => {
             case.lead_unit = Some(lead_unit.clone());
             case.supporting_units = supporting_units.clone();
             case.instruction = Some(instruction.clone());
@@ -766,8 +1014,15 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             case.paused_at = None;
             case.paused_due_at = None;
         }
-        Change::NoteAdded { .. } | Change::Rated { .. } | Change::AnswerAccepted | Change::Extended { .. } => {}
-        Change::DraftSubmitted { text, decision, exemption } => {
+        Change::NoteAdded { .. }
+        | Change::Rated { .. }
+        | Change::AnswerAccepted
+        | Change::Extended { .. } => {}
+        Change::DraftSubmitted {
+            text,
+            decision,
+            exemption,
+        } => {
             let approved = matches!(event.actor_role.as_str(), "unit_head" | "coordinator");
             case.draft = Some(Draft {
                 text: text.clone(),
@@ -789,7 +1044,11 @@ pub fn apply(case: &mut Workflow, event: &Event) {
                 draft.unit_approved_by = Some(event.actor.clone());
             }
         }
-        Change::AnswerPublished { text, decision, exemption } => {
+        Change::AnswerPublished {
+            text,
+            decision,
+            exemption,
+        } => {
             case.answer = Some(Answer {
                 text: text.clone(),
                 decision: *decision,

@@ -95,7 +95,10 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { unit_head_approval: true, max_objections: 2 }
+        Self {
+            unit_head_approval: true,
+            max_objections: 2,
+        }
     }
 }
 
@@ -142,8 +145,11 @@ impl Organisation {
                 });
             }
         }
-        let parents: BTreeMap<&str, Option<&str>> =
-            self.units.iter().map(|u| (u.code.as_str(), u.parent.as_deref())).collect();
+        let parents: BTreeMap<&str, Option<&str>> = self
+            .units
+            .iter()
+            .map(|u| (u.code.as_str(), u.parent.as_deref()))
+            .collect();
         for unit in &self.units {
             let mut seen = BTreeSet::new();
             let mut current = Some(unit.code.as_str());
@@ -155,7 +161,9 @@ impl Organisation {
             }
         }
         if !codes.contains(self.agency.coordinator_unit.as_str()) {
-            return Err(OrganisationError::UnknownCoordinator(self.agency.coordinator_unit.clone()));
+            return Err(OrganisationError::UnknownCoordinator(
+                self.agency.coordinator_unit.clone(),
+            ));
         }
         let mut categories = BTreeSet::new();
         for category in &self.categories {
@@ -202,8 +210,14 @@ impl Organisation {
 fn check_code(code: &str) -> Result<(), OrganisationError> {
     let ok = !code.is_empty()
         && code.len() <= 40
-        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if ok { Ok(()) } else { Err(OrganisationError::BadCode(code.to_string())) }
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(OrganisationError::BadCode(code.to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -228,7 +242,11 @@ pub(crate) mod tests {
             help_en: String::new(),
         };
         Organisation {
-            agency: Agency { name: "Test".into(), coordinator_unit: "hukmas".into(), utc_offset_hours: 7 },
+            agency: Agency {
+                name: "Test".into(),
+                coordinator_unit: "hukmas".into(),
+                utc_offset_hours: 7,
+            },
             deadlines: Deadlines::default(),
             policy: Policy::default(),
             units: vec![
@@ -252,7 +270,10 @@ pub(crate) mod tests {
     fn sample_is_valid_and_subtrees_follow_parents() {
         let org = sample();
         org.validate().unwrap();
-        assert_eq!(org.subtree("rusun"), vec!["rusun".to_string(), "rusun_teknis".to_string()]);
+        assert_eq!(
+            org.subtree("rusun"),
+            vec!["rusun".to_string(), "rusun_teknis".to_string()]
+        );
         assert_eq!(org.subtree("ditjen").len(), 6);
     }
 
@@ -263,10 +284,16 @@ pub(crate) mod tests {
         assert!(matches!(org.validate(), Err(OrganisationError::Cycle(_))));
         let mut org = sample();
         org.categories[0].lead_unit = "nowhere".into();
-        assert!(matches!(org.validate(), Err(OrganisationError::UnknownLeadUnit { .. })));
+        assert!(matches!(
+            org.validate(),
+            Err(OrganisationError::UnknownLeadUnit { .. })
+        ));
         let mut org = sample();
         org.units.push(org.units[1].clone());
-        assert!(matches!(org.validate(), Err(OrganisationError::DuplicateUnit(_))));
+        assert!(matches!(
+            org.validate(),
+            Err(OrganisationError::DuplicateUnit(_))
+        ));
         let mut org = sample();
         org.units[2].code = "Rusun Baru".into();
         assert!(matches!(org.validate(), Err(OrganisationError::BadCode(_))));

@@ -10,7 +10,9 @@ pub struct Phone(String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
-    #[error("the phone number contains characters other than digits, spaces, dashes, dots, brackets and a leading +")]
+    #[error(
+        "the phone number contains characters other than digits, spaces, dashes, dots, brackets and a leading +"
+    )]
     Characters,
     #[error("the phone number is not an Indonesian number (+62, 62 or 0 followed by the number)")]
     NotIndonesian,
@@ -86,20 +88,38 @@ mod tests {
 
     #[test]
     fn normalises_the_usual_ways_of_writing() {
-        for input in ["0812-3456-7890", "+62 812 3456 7890", "62812.3456.7890", "(0812) 34567890"] {
-            assert_eq!(Phone::parse(input).unwrap().as_str(), "+6281234567890", "{input}");
+        for input in [
+            "0812-3456-7890",
+            "+62 812 3456 7890",
+            "62812.3456.7890",
+            "(0812) 34567890",
+        ] {
+            assert_eq!(
+                Phone::parse(input).unwrap().as_str(),
+                "+6281234567890",
+                "{input}"
+            );
         }
-        assert_eq!(Phone::parse("021 5551234").unwrap().as_str(), "+62215551234");
+        assert_eq!(
+            Phone::parse("021 5551234").unwrap().as_str(),
+            "+62215551234"
+        );
     }
 
     #[test]
     fn refuses_foreign_short_and_garbage() {
-        assert_eq!(Phone::parse("+1 202 555 0100"), Err(PhoneError::NotIndonesian));
+        assert_eq!(
+            Phone::parse("+1 202 555 0100"),
+            Err(PhoneError::NotIndonesian)
+        );
         assert_eq!(Phone::parse("0812"), Err(PhoneError::Length));
         assert_eq!(Phone::parse("0812345678901234"), Err(PhoneError::Length));
         assert_eq!(Phone::parse("0812abc"), Err(PhoneError::Characters));
         assert_eq!(Phone::parse("812345678"), Err(PhoneError::NotIndonesian));
-        assert_eq!(Phone::parse("+620812345678"), Err(PhoneError::NotIndonesian));
+        assert_eq!(
+            Phone::parse("+620812345678"),
+            Err(PhoneError::NotIndonesian)
+        );
     }
 
     proptest! {

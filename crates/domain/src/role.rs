@@ -28,7 +28,11 @@ impl Role {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     /// A staff member. `units` is the member's unit and all units below it.
-    Staff { username: String, role: Role, units: Vec<String> },
+    Staff {
+        username: String,
+        role: Role,
+        units: Vec<String>,
+    },
     /// The citizen who holds the ticket and access code.
     Reporter,
     /// Aduan itself, acting on a rule (deadline lapsed, window closed).

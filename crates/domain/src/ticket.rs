@@ -26,7 +26,13 @@ impl Ticket {
         let cleaned: String = input
             .trim()
             .chars()
-            .map(|c| if c == ' ' || c == '/' || c == '.' { '-' } else { c.to_ascii_uppercase() })
+            .map(|c| {
+                if c == ' ' || c == '/' || c == '.' {
+                    '-'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
             .collect();
         let parts: Vec<&str> = cleaned.split('-').filter(|p| !p.is_empty()).collect();
         let [prefix, year, seq] = parts.as_slice() else {
@@ -157,8 +163,18 @@ mod tests {
         assert_eq!(t.as_str(), "ADU-2026-000123");
         assert_eq!(Ticket::parse("adu 2026 123").unwrap(), t);
         assert_eq!(Ticket::parse("ADU-2026-000123").unwrap(), t);
-        assert_eq!(Ticket::new(Kind::InfoRequest, 2027, 1_234_567).as_str(), "INF-2027-1234567");
-        for bad in ["", "ADU-2026", "XYZ-2026-000001", "ADU-26-000001", "ADU-2026-000000", "ADU-2026-12a"] {
+        assert_eq!(
+            Ticket::new(Kind::InfoRequest, 2027, 1_234_567).as_str(),
+            "INF-2027-1234567"
+        );
+        for bad in [
+            "",
+            "ADU-2026",
+            "XYZ-2026-000001",
+            "ADU-26-000001",
+            "ADU-2026-000000",
+            "ADU-2026-12a",
+        ] {
             assert!(Ticket::parse(bad).is_err(), "{bad}");
         }
     }
@@ -170,7 +186,10 @@ mod tests {
         assert_eq!(shown.len(), 14);
         assert_eq!(AccessCode::parse(&shown).unwrap(), code);
         assert_eq!(AccessCode::parse(&shown.to_lowercase()).unwrap(), code);
-        assert_eq!(AccessCode::parse("0000-1111-2222").unwrap(), AccessCode::parse("oOoO-iIlL-2222").unwrap());
+        assert_eq!(
+            AccessCode::parse("0000-1111-2222").unwrap(),
+            AccessCode::parse("oOoO-iIlL-2222").unwrap()
+        );
         assert!(AccessCode::parse("0000-1111-222").is_err());
         assert!(AccessCode::parse("0000-1111-22223").is_err());
         assert!(AccessCode::parse("0000-1111-222U").is_err());

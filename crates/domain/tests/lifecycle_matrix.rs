@@ -1,6 +1,8 @@
 //! Every (state × action × actor) combination, against a table written out from DOMAIN.md
 //! independently of the implementation's own permission code.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use aduan_domain::lifecycle::Workflow;
@@ -19,11 +21,26 @@ fn case_in(h: &Harness, kind: Kind, state: S) -> Workflow {
         S::Verified => vec![(A::Verify, &c)],
         S::Dispositioned => vec![(A::Verify, &c), (A::Dispose, &c)],
         S::InProgress => vec![(A::Verify, &c), (A::Dispose, &c), (A::Accept, &officer)],
-        S::AwaitingApproval => vec![(A::Verify, &c), (A::Dispose, &c), (A::Accept, &officer), (A::SubmitDraft, &officer)],
-        S::Answered | S::Closed => vec![
-            (A::Verify, &c), (A::Dispose, &c), (A::Accept, &officer), (A::SubmitDraft, &officer), (A::Approve, &head), (A::Approve, &c),
+        S::AwaitingApproval => vec![
+            (A::Verify, &c),
+            (A::Dispose, &c),
+            (A::Accept, &officer),
+            (A::SubmitDraft, &officer),
         ],
-        S::WaitingReporter => vec![(A::Verify, &c), (A::Dispose, &c), (A::Accept, &officer), (A::AskInfo, &officer)],
+        S::Answered | S::Closed => vec![
+            (A::Verify, &c),
+            (A::Dispose, &c),
+            (A::Accept, &officer),
+            (A::SubmitDraft, &officer),
+            (A::Approve, &head),
+            (A::Approve, &c),
+        ],
+        S::WaitingReporter => vec![
+            (A::Verify, &c),
+            (A::Dispose, &c),
+            (A::Accept, &officer),
+            (A::AskInfo, &officer),
+        ],
         S::Rejected => vec![(A::Reject, &c)],
         S::Forwarded => vec![(A::Forward, &c)],
         S::Merged => vec![(A::Merge, &c)],
@@ -32,7 +49,11 @@ fn case_in(h: &Harness, kind: Kind, state: S) -> Workflow {
         case = h.act(&case, sample_action(code, kind), actor);
     }
     if state == S::Closed {
-        case = h.act(&case, sample_action(A::AcceptAnswer, kind), &Actor::Reporter);
+        case = h.act(
+            &case,
+            sample_action(A::AcceptAnswer, kind),
+            &Actor::Reporter,
+        );
     }
     assert_eq!(case.state, state);
     case
@@ -54,8 +75,17 @@ enum Who {
 }
 
 const EVERYONE: [Who; 11] = [
-    Who::Coordinator, Who::Intake, Who::Officer, Who::Head, Who::OtherOfficer, Who::Leadership,
-    Who::Auditor, Who::Monitor, Who::Admin, Who::Reporter, Who::System,
+    Who::Coordinator,
+    Who::Intake,
+    Who::Officer,
+    Who::Head,
+    Who::OtherOfficer,
+    Who::Leadership,
+    Who::Auditor,
+    Who::Monitor,
+    Who::Admin,
+    Who::Reporter,
+    Who::System,
 ];
 
 fn actor(who: Who) -> Actor {
@@ -70,7 +100,9 @@ fn actor(who: Who) -> Actor {
         Who::Monitor => staff(Role::Monitor, "ditjen"),
         Who::Admin => staff(Role::Admin, "ditjen"),
         Who::Reporter => Actor::Reporter,
-        Who::System => Actor::System { rule: "test".into() },
+        Who::System => Actor::System {
+            rule: "test".into(),
+        },
     }
 }
 
@@ -103,7 +135,13 @@ fn states_for(action: A) -> &'static [S] {
         A::Note => S::ALL,
         A::SubmitDraft => &[S::InProgress],
         A::SendBack | A::Approve => &[S::AwaitingApproval],
-        A::Extend => &[S::Received, S::Verified, S::Dispositioned, S::InProgress, S::AwaitingApproval],
+        A::Extend => &[
+            S::Received,
+            S::Verified,
+            S::Dispositioned,
+            S::InProgress,
+            S::AwaitingApproval,
+        ],
         A::AcceptAnswer | A::Object | A::CloseNoReaction => &[S::Answered],
     }
 }
@@ -131,9 +169,14 @@ fn target(action: A, who: Who, from: S) -> S {
 /// Unit staff only act on cases whose lead unit (or, for notes, any involved unit) is theirs.
 fn unit_may(action: A, who: Who, case: &Workflow) -> bool {
     match who {
-        Who::Officer | Who::Head => case.lead_unit.as_deref() == Some("rusun") || (action == A::Note && case.lead_unit.is_some()),
+        Who::Officer | Who::Head => {
+            case.lead_unit.as_deref() == Some("rusun")
+                || (action == A::Note && case.lead_unit.is_some())
+        }
         Who::OtherOfficer => false,
-        Who::Coordinator if matches!(action, A::Accept | A::Return | A::SubmitDraft) => case.lead_unit.as_deref() == Some("hukmas"),
+        Who::Coordinator if matches!(action, A::Accept | A::Return | A::SubmitDraft) => {
+            case.lead_unit.as_deref() == Some("hukmas")
+        }
         _ => true,
     }
 }
@@ -154,9 +197,16 @@ fn every_state_action_and_actor() {
                     let label = format!("{kind} {state} {code} by {who:?}");
                     checked += 1;
                     // Another unit's officer has the officer's role; only the unit differs.
-                    let role = if who == Who::OtherOfficer { Who::Officer } else { who };
+                    let role = if who == Who::OtherOfficer {
+                        Who::Officer
+                    } else {
+                        who
+                    };
                     if !roles_for(code).contains(&role) {
-                        assert!(matches!(got, Err(Refusal::RoleMayNot { .. })), "{label}: {got:?}");
+                        assert!(
+                            matches!(got, Err(Refusal::RoleMayNot { .. })),
+                            "{label}: {got:?}"
+                        );
                         continue;
                     }
                     if !unit_may(code, who, &case) {
@@ -164,7 +214,10 @@ fn every_state_action_and_actor() {
                         continue;
                     }
                     if !states_for(code).contains(&state) {
-                        assert!(matches!(got, Err(Refusal::WrongState { .. })), "{label}: {got:?}");
+                        assert!(
+                            matches!(got, Err(Refusal::WrongState { .. })),
+                            "{label}: {got:?}"
+                        );
                         continue;
                     }
                     if code == A::Extend && kind != Kind::InfoRequest {
@@ -173,7 +226,11 @@ fn every_state_action_and_actor() {
                     }
                     if code == A::Approve && who == Who::Coordinator {
                         // The draft was written by an officer and nobody has approved it yet.
-                        assert_eq!(got.err(), Some(Refusal::UnitHeadApprovalRequired), "{label}");
+                        assert_eq!(
+                            got.err(),
+                            Some(Refusal::UnitHeadApprovalRequired),
+                            "{label}"
+                        );
                         continue;
                     }
                     let next = got.unwrap_or_else(|e| panic!("{label}: refused with {e}"));

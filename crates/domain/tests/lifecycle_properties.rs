@@ -1,5 +1,7 @@
 //! Random sequences of actions by random actors never break the invariants of DOMAIN.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use aduan_domain::lifecycle::{CloseReason, Context, Outcome, Workflow, apply, decide};
@@ -16,11 +18,17 @@ fn actors() -> Vec<Actor> {
         staff(Role::UnitOfficer, "swadaya"),
         staff(Role::Leadership, "ditjen"),
         Actor::Reporter,
-        Actor::System { rule: "window".into() },
+        Actor::System {
+            rule: "window".into(),
+        },
     ]
 }
 
-fn check_invariants(case: &Workflow, events: &[Event], org_units: &[&str]) -> Result<(), TestCaseError> {
+fn check_invariants(
+    case: &Workflow,
+    events: &[Event],
+    org_units: &[&str],
+) -> Result<(), TestCaseError> {
     if case.state.is_terminal() {
         prop_assert!(case.outcome.is_some(), "terminal without reason");
         prop_assert!(case.due_at.is_none());
@@ -28,13 +36,25 @@ fn check_invariants(case: &Workflow, events: &[Event], org_units: &[&str]) -> Re
         prop_assert!(case.outcome.is_none(), "open case with an outcome");
         prop_assert!(case.due_at.is_some(), "open case without a due time");
     }
-    let closed_without_answer_allowed =
-        matches!(case.outcome, Some(Outcome::Closed { reason: CloseReason::InfoNotCompleted }));
-    if case.state == State::Answered || (case.state == State::Closed && !closed_without_answer_allowed) {
+    let closed_without_answer_allowed = matches!(
+        case.outcome,
+        Some(Outcome::Closed {
+            reason: CloseReason::InfoNotCompleted
+        })
+    );
+    if case.state == State::Answered
+        || (case.state == State::Closed && !closed_without_answer_allowed)
+    {
         let answer = case.answer.as_ref();
-        prop_assert!(answer.is_some(), "answered or closed without a published answer");
+        prop_assert!(
+            answer.is_some(),
+            "answered or closed without a published answer"
+        );
         if case.kind == Kind::InfoRequest {
-            prop_assert!(answer.and_then(|a| a.decision).is_some(), "info request without a decision");
+            prop_assert!(
+                answer.and_then(|a| a.decision).is_some(),
+                "info request without a decision"
+            );
         }
     }
     if case.state == State::WaitingReporter {

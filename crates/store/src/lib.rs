@@ -32,7 +32,12 @@ pub trait Store: Send + Sync {
     async fn create_case(&self, new: NewCaseRecord<'_>) -> Result<CaseRecord>;
     /// Writes the events of one action and the case they lead to, in one transaction.
     /// Fails with `Conflict` when the case changed since it was read.
-    async fn commit(&self, before: &CaseRecord, after: &Workflow, events: &[Event]) -> Result<CaseRecord>;
+    async fn commit(
+        &self,
+        before: &CaseRecord,
+        after: &Workflow,
+        events: &[Event],
+    ) -> Result<CaseRecord>;
     /// A case, if it exists and lies within the scope.
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>>;
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>>;
@@ -46,9 +51,20 @@ pub trait Store: Send + Sync {
     async fn user(&self, username: &str) -> Result<Option<UserRecord>>;
     async fn count_active_admins(&self) -> Result<i64>;
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<()>;
-    async fn record_login(&self, username: &str, success: bool, locked_until: Option<OffsetDateTime>) -> Result<()>;
+    async fn record_login(
+        &self,
+        username: &str,
+        success: bool,
+        locked_until: Option<OffsetDateTime>,
+    ) -> Result<()>;
 
-    async fn insert_token(&self, token_hash: &str, username: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> Result<()>;
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        username: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<()>;
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
     async fn revoke_token(&self, token_hash: &str, now: OffsetDateTime) -> Result<()>;
 

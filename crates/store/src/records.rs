@@ -1,6 +1,8 @@
 //! Rows as the rest of Aduan sees them.
 
-use aduan_domain::{Change, Channel, Kind, Language, Location, Privacy, Role, State, Ticket, Workflow};
+use aduan_domain::{
+    Change, Channel, Kind, Language, Location, Privacy, Role, State, Ticket, Workflow,
+};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 

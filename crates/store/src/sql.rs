@@ -28,8 +28,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 const CASE_COLUMNS: &str = "c.id, c.ticket, c.access_hash, c.kind, c.title, c.privacy, c.channel, c.language, \
      c.registered_by, c.created_at, c.updated_at, c.details, c.workflow, c.last_seq";
-const SUMMARY_COLUMNS: &str =
-    "c.id, c.ticket, c.kind, c.category, c.state, c.privacy, c.channel, c.lead_unit, c.title, c.created_at, c.due_at";
+const SUMMARY_COLUMNS: &str = "c.id, c.ticket, c.kind, c.category, c.state, c.privacy, c.channel, c.lead_unit, c.title, c.created_at, c.due_at";
 
 impl SqlStore {
     /// Connects to `sqlite://path` (the file and its folder are created) or `postgres://…`,
@@ -38,7 +37,11 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let store = if url.starts_with("sqlite:") {
             prepare_sqlite_folder(url)?;
-            let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+            let url = if url.contains('?') {
+                url.to_string()
+            } else {
+                format!("{url}?mode=rwc")
+            };
             let options = || {
                 AnyPoolOptions::new().after_connect(|conn, _| {
                     Box::pin(async move {
@@ -55,7 +58,11 @@ impl SqlStore {
             let writer = options().max_connections(1).connect(&url).await?;
             SQLITE_MIGRATIONS.run(&writer).await?;
             let reader = options().max_connections(4).connect(&url).await?;
-            SqlStore { backend: Backend::Sqlite, writer, reader }
+            SqlStore {
+                backend: Backend::Sqlite,
+                writer,
+                reader,
+            }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
@@ -63,7 +70,11 @@ impl SqlStore {
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            SqlStore { backend: Backend::Postgres, writer: pool.clone(), reader: pool }
+            SqlStore {
+                backend: Backend::Postgres,
+                writer: pool.clone(),
+                reader: pool,
+            }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -77,12 +88,17 @@ impl SqlStore {
 }
 
 fn prepare_sqlite_folder(url: &str) -> Result<()> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or("");
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)?;
     }
     Ok(())
@@ -137,7 +153,10 @@ fn summary_from_row(row: &AnyRow) -> Result<CaseSummary> {
         lead_unit: row.try_get("lead_unit")?,
         title: row.try_get("title")?,
         created_at: from_micros(row.try_get("created_at")?)?,
-        due_at: row.try_get::<Option<i64>, _>("due_at")?.map(from_micros).transpose()?,
+        due_at: row
+            .try_get::<Option<i64>, _>("due_at")?
+            .map(from_micros)
+            .transpose()?,
     })
 }
 
@@ -149,7 +168,10 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         password_hash: row.try_get("password_hash")?,
         active: row.try_get::<i64, _>("active")? != 0,
         failed_logins: row.try_get("failed_logins")?,
-        locked_until: row.try_get::<Option<i64>, _>("locked_until")?.map(from_micros).transpose()?,
+        locked_until: row
+            .try_get::<Option<i64>, _>("locked_until")?
+            .map(from_micros)
+            .transpose()?,
     })
 }
 
@@ -166,7 +188,10 @@ enum Arg {
 
 impl Sql {
     fn new(text: &str) -> Self {
-        Self { text: text.to_string(), args: Vec::new() }
+        Self {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
     }
 
     /// Appends `fragment`, replacing each `?` with the next numbered placeholder.
@@ -207,12 +232,18 @@ fn push_scope(sql: &mut Sql, scope: &Scope) {
     match scope {
         Scope::All => {}
         Scope::Units(units) if !units.is_empty() => {
-            sql.push(" AND EXISTS (SELECT 1 FROM case_units cu WHERE cu.case_id = c.id AND cu.unit IN (", vec![]);
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM case_units cu WHERE cu.case_id = c.id AND cu.unit IN (",
+                vec![],
+            );
             sql.placeholders(units);
             sql.push("))", vec![]);
         }
         Scope::RegisteredBy(username) => {
-            sql.push(" AND c.registered_by = ?", vec![Arg::Text(username.clone())]);
+            sql.push(
+                " AND c.registered_by = ?",
+                vec![Arg::Text(username.clone())],
+            );
         }
         Scope::Units(_) | Scope::Nothing => {
             sql.push(" AND 1 = 0", vec![]);
@@ -322,7 +353,12 @@ impl Store for SqlStore {
         })
     }
 
-    async fn commit(&self, before: &CaseRecord, after: &Workflow, events: &[Event]) -> Result<CaseRecord> {
+    async fn commit(
+        &self,
+        before: &CaseRecord,
+        after: &Workflow,
+        events: &[Event],
+    ) -> Result<CaseRecord> {
         let Some(last) = events.last() else {
             return Ok(before.clone());
         };
@@ -354,7 +390,10 @@ impl Store for SqlStore {
         let units_changed = before.workflow.lead_unit != after.lead_unit
             || before.workflow.supporting_units != after.supporting_units;
         if units_changed {
-            sqlx::query("DELETE FROM case_units WHERE case_id = $1").bind(before.id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM case_units WHERE case_id = $1")
+                .bind(before.id)
+                .execute(&mut *tx)
+                .await?;
             for unit in after.involved_units() {
                 let is_lead = after.lead_unit.as_ref() == Some(unit);
                 sqlx::query("INSERT INTO case_units (unit, case_id, is_lead) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -366,11 +405,18 @@ impl Store for SqlStore {
             }
         }
         tx.commit().await?;
-        Ok(CaseRecord { workflow: after.clone(), updated_at: now, last_seq, ..before.clone() })
+        Ok(CaseRecord {
+            workflow: after.clone(),
+            updated_at: now,
+            last_seq,
+            ..before.clone()
+        })
     }
 
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
-        let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.ticket = "));
+        let mut sql = Sql::new(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases c WHERE c.ticket = "
+        ));
         sql.push("?", vec![Arg::Text(ticket.as_str().to_string())]);
         push_scope(&mut sql, scope);
         let row = sql.query().fetch_optional(&self.reader).await?;
@@ -382,7 +428,8 @@ impl Store for SqlStore {
             .bind(case_id)
             .fetch_optional(&self.reader)
             .await?;
-        row.map(|r| from_json(&r.try_get::<String, _>("data")?)).transpose()
+        row.map(|r| from_json(&r.try_get::<String, _>("data")?))
+            .transpose()
     }
 
     async fn events(&self, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
@@ -409,7 +456,9 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"));
+        let mut sql = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"
+        ));
         push_scope(&mut sql, scope);
         if !filter.states.is_empty() {
             let states: Vec<String> = filter.states.iter().map(|s| s.code().to_string()).collect();
@@ -439,10 +488,16 @@ impl Store for SqlStore {
             sql.push(" AND c.created_at < ?", vec![Arg::Int(to_micros(to))]);
         }
         if let Some(at) = filter.overdue_at {
-            sql.push(" AND c.due_at IS NOT NULL AND c.due_at < ?", vec![Arg::Int(to_micros(at))]);
+            sql.push(
+                " AND c.due_at IS NOT NULL AND c.due_at < ?",
+                vec![Arg::Int(to_micros(at))],
+            );
             // Only cases where the agency owes the next step count as overdue.
-            let owed: Vec<String> =
-                State::ALL.iter().filter(|s| s.agency_owes()).map(|s| s.code().to_string()).collect();
+            let owed: Vec<String> = State::ALL
+                .iter()
+                .filter(|s| s.agency_owes())
+                .map(|s| s.code().to_string())
+                .collect();
             sql.push(" AND c.state IN (", vec![]);
             sql.placeholders(&owed);
             sql.push(")", vec![]);
@@ -450,20 +505,26 @@ impl Store for SqlStore {
         if let Some(before) = filter.before_id {
             sql.push(" AND c.id < ?", vec![Arg::Int(before)]);
         }
-        sql.push(" ORDER BY c.id DESC LIMIT ?", vec![Arg::Int(i64::from(filter.limit))]);
+        sql.push(
+            " ORDER BY c.id DESC LIMIT ?",
+            vec![Arg::Int(i64::from(filter.limit))],
+        );
         let rows = sql.query().fetch_all(&self.reader).await?;
         rows.iter().map(summary_from_row).collect()
     }
 
     async fn merged_into(&self, ticket: &Ticket) -> Result<Vec<Ticket>> {
-        let rows = sqlx::query("SELECT ticket, workflow FROM cases WHERE state = 'merged' AND workflow LIKE $1")
-            .bind(format!("%{}%", ticket.as_str()))
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT ticket, workflow FROM cases WHERE state = 'merged' AND workflow LIKE $1",
+        )
+        .bind(format!("%{}%", ticket.as_str()))
+        .fetch_all(&self.reader)
+        .await?;
         let mut found = Vec::new();
         for row in rows {
             let workflow: Workflow = from_json(&row.try_get::<String, _>("workflow")?)?;
-            if matches!(&workflow.outcome, Some(aduan_domain::lifecycle::Outcome::Merged { into }) if into == ticket) {
+            if matches!(&workflow.outcome, Some(aduan_domain::lifecycle::Outcome::Merged { into }) if into == ticket)
+            {
                 let text: String = row.try_get("ticket")?;
                 found.push(Ticket::parse(&text).map_err(StoreError::corrupt)?);
             }
@@ -501,9 +562,10 @@ impl Store for SqlStore {
     }
 
     async fn count_active_admins(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
-            .fetch_one(&self.reader)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
+                .fetch_one(&self.reader)
+                .await?;
         Ok(row.try_get("n")?)
     }
 
@@ -519,7 +581,12 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn record_login(&self, username: &str, success: bool, locked_until: Option<OffsetDateTime>) -> Result<()> {
+    async fn record_login(
+        &self,
+        username: &str,
+        success: bool,
+        locked_until: Option<OffsetDateTime>,
+    ) -> Result<()> {
         let sql = if success {
             "UPDATE users SET failed_logins = 0, locked_until = $1 WHERE username = $2"
         } else {
@@ -533,7 +600,13 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn insert_token(&self, token_hash: &str, username: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> Result<()> {
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        username: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO api_tokens (token_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash.to_string())
             .bind(username.to_string())
@@ -545,10 +618,12 @@ impl Store for SqlStore {
     }
 
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(
+            "SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
         row.map(|row| {
             Ok(TokenRecord {
                 username: row.try_get("username")?,
@@ -560,11 +635,13 @@ impl Store for SqlStore {
     }
 
     async fn revoke_token(&self, token_hash: &str, now: OffsetDateTime) -> Result<()> {
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-            .bind(to_micros(now))
-            .bind(token_hash.to_string())
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(to_micros(now))
+        .bind(token_hash.to_string())
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
@@ -578,16 +655,22 @@ impl Store for SqlStore {
     }
 
     async fn access_failures_since(&self, ticket: &str, since: OffsetDateTime) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM access_failures WHERE ticket = $1 AND at >= $2")
-            .bind(ticket.to_string())
-            .bind(to_micros(since))
-            .fetch_one(&self.reader)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM access_failures WHERE ticket = $1 AND at >= $2")
+                .bind(ticket.to_string())
+                .bind(to_micros(since))
+                .fetch_one(&self.reader)
+                .await?;
         Ok(row.try_get("n")?)
     }
 }
 
-async fn insert_event(tx: &mut sqlx::Transaction<'_, sqlx::Any>, case_id: i64, seq: i64, event: &Event) -> Result<()> {
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: i64,
+    seq: i64,
+    event: &Event,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -39,7 +39,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, fields: Vec::new() }
+        Self {
+            status,
+            code,
+            fields: Vec::new(),
+        }
     }
 
     pub fn field(mut self, field: impl Into<String>, code: impl Into<String>) -> Self {
@@ -49,7 +53,10 @@ impl ApiError {
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        error.fields = errors.into_iter().map(|e| (e.field, e.code.to_string())).collect();
+        error.fields = errors
+            .into_iter()
+            .map(|e| (e.field, e.code.to_string()))
+            .collect();
         error
     }
 
@@ -84,7 +91,9 @@ impl From<AppError> for ApiError {
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         use StatusCode as S;
-        let unprocessable = |field: &str, code: &str| Self::new(S::UNPROCESSABLE_ENTITY, "validation_failed").field(field, code);
+        let unprocessable = |field: &str, code: &str| {
+            Self::new(S::UNPROCESSABLE_ENTITY, "validation_failed").field(field, code)
+        };
         match refusal {
             Refusal::RoleMayNot { .. } => Self::new(S::FORBIDDEN, "role_not_allowed"),
             Refusal::NotYourUnit => Self::new(S::FORBIDDEN, "not_your_unit"),
@@ -100,7 +109,9 @@ impl From<Refusal> for ApiError {
             Refusal::NotInfoRequest => Self::new(S::UNPROCESSABLE_ENTITY, "not_info_request"),
             Refusal::DecisionRequired => unprocessable("decision", "required"),
             Refusal::ExemptionRequired => unprocessable("exemption", "required"),
-            Refusal::UnitHeadApprovalRequired => Self::new(S::CONFLICT, "unit_head_approval_required"),
+            Refusal::UnitHeadApprovalRequired => {
+                Self::new(S::CONFLICT, "unit_head_approval_required")
+            }
             Refusal::AlreadyApproved => Self::new(S::CONFLICT, "already_approved"),
             Refusal::WindowOpen => Self::new(S::CONFLICT, "window_open"),
             Refusal::MergeIntoSelf => unprocessable("into", "invalid"),
@@ -120,7 +131,12 @@ impl IntoResponse for ApiError {
                 .into_iter()
                 .map(|(field, code)| {
                     let (message_id, message_en) = message("field", &code);
-                    FieldMessage { field, code, message_id, message_en }
+                    FieldMessage {
+                        field,
+                        code,
+                        message_id,
+                        message_en,
+                    }
                 })
                 .collect(),
         };

@@ -26,7 +26,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -47,7 +50,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.into_inner();
         let text = inner.to_string();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => {
                 ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
             }
             serde_json::error::Category::Data => {
@@ -79,18 +84,28 @@ fn quoted_after(text: &str, prefix: &str) -> Option<String> {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") }
+    if path.is_empty() || path == "." {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 fn path_or(path: &str, fallback: &str) -> String {
-    if path.is_empty() || path == "." { fallback.to_string() } else { path.to_string() }
+    if path.is_empty() || path == "." {
+        fallback.to_string()
+    } else {
+        path.to_string()
+    }
 }
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// An authenticated staff member.
@@ -99,8 +114,12 @@ pub struct Staff(pub StaffUser, pub String);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated"))?;
         let user = state.aduan.authenticate(token).await?;
         Ok(Staff(user, token.to_string()))
     }
@@ -114,7 +133,11 @@ impl<S: Send + Sync> FromRequestParts<S> for AccessCodeHeader {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         // A missing code answers like a wrong one: 404, so tickets cannot be probed.
-        let code = parts.headers.get("x-access-code").and_then(|v| v.to_str().ok()).ok_or_else(ApiError::not_found)?;
+        let code = parts
+            .headers
+            .get("x-access-code")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(ApiError::not_found)?;
         Ok(AccessCodeHeader(code.to_string()))
     }
 }

@@ -18,7 +18,11 @@ static ID: LazyLock<Table> = LazyLock::new(|| load(INDONESIAN));
 static EN: LazyLock<Table> = LazyLock::new(|| load(ENGLISH));
 
 fn lookup(table: &Table, section: &str, key: &str) -> String {
-    table.get(section).and_then(|s| s.get(key)).cloned().unwrap_or_else(|| format!("{section}.{key}"))
+    table
+        .get(section)
+        .and_then(|s| s.get(key))
+        .cloned()
+        .unwrap_or_else(|| format!("{section}.{key}"))
 }
 
 /// The Indonesian and English text of a message.
@@ -33,7 +37,9 @@ mod tests {
     #[test]
     fn both_languages_have_the_same_keys() {
         let keys = |t: &Table| -> Vec<String> {
-            t.iter().flat_map(|(s, m)| m.keys().map(move |k| format!("{s}.{k}"))).collect()
+            t.iter()
+                .flat_map(|(s, m)| m.keys().map(move |k| format!("{s}.{k}")))
+                .collect()
         };
         let (id, en) = (load(INDONESIAN), load(ENGLISH));
         assert!(!id.is_empty());

@@ -29,7 +29,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(aduan: Aduan) -> Router {
     let state = AppState { aduan };
     let api = Router::new()
-        .route("/cases", post(routes::public::create_case).get(routes::staff::list_cases))
+        .route(
+            "/cases",
+            post(routes::public::create_case).get(routes::staff::list_cases),
+        )
         .route("/cases/{ticket}", get(routes::staff::get_case))
         .route("/cases/{ticket}/actions", post(routes::staff::act))
         .route("/intake", post(routes::staff::intake))
@@ -37,7 +40,10 @@ pub fn router(aduan: Aduan) -> Router {
         .route("/track/{ticket}/info", post(routes::public::add_info))
         .route("/track/{ticket}/feedback", post(routes::public::feedback))
         .route("/organisation", get(routes::public::organisation))
-        .route("/auth/token", post(routes::auth::login).delete(routes::auth::logout))
+        .route(
+            "/auth/token",
+            post(routes::auth::login).delete(routes::auth::logout),
+        )
         .route("/me", get(routes::auth::me));
     Router::new()
         .nest("/api/v1", api)
@@ -46,7 +52,10 @@ pub fn router(aduan: Aduan) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
@@ -66,7 +75,11 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 async fn openapi_json() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], openapi::document()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

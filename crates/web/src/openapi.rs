@@ -31,7 +31,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -55,6 +58,9 @@ mod tests {
         }
         let committed = std::fs::read_to_string(path).unwrap_or_default();
         assert!(generated.contains("\"openapi\": \"3.1"), "not OpenAPI 3.1");
-        assert_eq!(committed, generated, "docs/openapi.json is out of date: run UPDATE_OPENAPI=1 cargo test -p aduan-web openapi");
+        assert_eq!(
+            committed, generated,
+            "docs/openapi.json is out of date: run UPDATE_OPENAPI=1 cargo test -p aduan-web openapi"
+        );
     }
 }

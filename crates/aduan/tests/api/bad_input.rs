@@ -13,7 +13,9 @@ async fn count_cases(app: &TestApp, token: &str) -> usize {
 #[tokio::test]
 async fn malformed_submissions_are_refused_and_store_nothing() {
     let app = TestApp::spawn().await;
-    let coordinator = app.staff("koordinator", Role::Coordinator, Some("hukmas")).await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
     let with = |path: &[&str], value: Value| {
         let mut body = complaint();
         let mut target = &mut body;
@@ -24,41 +26,131 @@ async fn malformed_submissions_are_refused_and_store_nothing() {
         body
     };
     let cases: Vec<(Value, StatusCode, &str, &str)> = vec![
-        (with(&["reporter", "nik"], json!("1234567890123456")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "reporter.nik"),
-        (with(&["reporter", "phone"], json!("+1 202 555 0100")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "reporter.phone"),
-        (with(&["reporter", "email"], json!("siti@")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "reporter.email"),
-        (with(&["category"], json!("jalan_tol")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "category"),
-        (with(&["kind"], json!("pujian")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "kind"),
-        (with(&["title"], json!("x".repeat(201))), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "title"),
-        (with(&["description"], json!("pendek")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "description"),
-        (with(&["event_date"], json!("2099-01-01")), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "event_date"),
-        (with(&["location", "lat"], json!(123.0)), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "location.lat"),
-        (with(&["extra"], json!(1)), StatusCode::BAD_REQUEST, "unknown_field", "extra"),
-        (with(&["reporter", "nickname"], json!("x")), StatusCode::BAD_REQUEST, "unknown_field", "reporter.nickname"),
-        (with(&["title"], json!(42)), StatusCode::BAD_REQUEST, "invalid_field", "title"),
+        (
+            with(&["reporter", "nik"], json!("1234567890123456")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "reporter.nik",
+        ),
+        (
+            with(&["reporter", "phone"], json!("+1 202 555 0100")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "reporter.phone",
+        ),
+        (
+            with(&["reporter", "email"], json!("siti@")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "reporter.email",
+        ),
+        (
+            with(&["category"], json!("jalan_tol")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "category",
+        ),
+        (
+            with(&["kind"], json!("pujian")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "kind",
+        ),
+        (
+            with(&["title"], json!("x".repeat(201))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "title",
+        ),
+        (
+            with(&["description"], json!("pendek")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "description",
+        ),
+        (
+            with(&["event_date"], json!("2099-01-01")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "event_date",
+        ),
+        (
+            with(&["location", "lat"], json!(123.0)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "location.lat",
+        ),
+        (
+            with(&["extra"], json!(1)),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+            "extra",
+        ),
+        (
+            with(&["reporter", "nickname"], json!("x")),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+            "reporter.nickname",
+        ),
+        (
+            with(&["title"], json!(42)),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            "title",
+        ),
     ];
     for (body, status, code, field) in cases {
         let (got_status, got_code, fields) = error_code(app.post_case(&body).await).await;
         assert_eq!((got_status, got_code.as_str()), (status, code), "{field}");
-        assert!(fields.contains(&field.to_string()), "{field} not named in {fields:?}");
+        assert!(
+            fields.contains(&field.to_string()),
+            "{field} not named in {fields:?}"
+        );
     }
 
     let raw = |body: &'static str, content_type: &'static str| {
-        app.client.post(app.url("/api/v1/cases")).header("content-type", content_type).body(body).send()
+        app.client
+            .post(app.url("/api/v1/cases"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
     let (status, code, _) = error_code(raw("{\"kind\": ", "application/json").await.unwrap()).await;
-    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "malformed_json"));
-    let (status, code, _) = error_code(raw("kind=complaint", "application/x-www-form-urlencoded").await.unwrap()).await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "malformed_json")
+    );
+    let (status, code, _) = error_code(
+        raw("kind=complaint", "application/x-www-form-urlencoded")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
     let huge = with(&["description"], json!("a".repeat(100_000)));
     let (status, code, _) = error_code(app.post_case(&huge).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
     // Hostile strings are stored as text, not interpreted.
     let hostile = with(&["title"], json!("'; DROP TABLE cases; -- <script>"));
     let (ticket, _) = app.submit(&hostile).await;
-    let case: Value = app.get_case(&coordinator, &ticket).await.json().await.unwrap();
+    let case: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(case["title"], "'; DROP TABLE cases; -- <script>");
-    assert_eq!(count_cases(&app, &coordinator).await, 1, "only the valid submission was stored");
+    assert_eq!(
+        count_cases(&app, &coordinator).await,
+        1,
+        "only the valid submission was stored"
+    );
     app.finish().await;
 }
 
@@ -69,79 +161,219 @@ async fn wrong_access_codes_look_like_unknown_tickets_and_are_throttled() {
     let unknown = app.track("ADU-2026-999999", &code).await;
     let (unknown_status, unknown_body) = (unknown.status(), unknown.text().await.unwrap());
     let wrong = app.track(&ticket, "AAAA-BBBB-CCCC").await;
-    assert_eq!((wrong.status(), wrong.text().await.unwrap()), (unknown_status, unknown_body.clone()));
+    assert_eq!(
+        (wrong.status(), wrong.text().await.unwrap()),
+        (unknown_status, unknown_body.clone())
+    );
     assert_eq!(unknown_status, StatusCode::NOT_FOUND);
-    let missing = app.client.get(app.url(&format!("/api/v1/track/{ticket}"))).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url(&format!("/api/v1/track/{ticket}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     // The right code still works, also typed in lower case without dashes.
     let relaxed = code.replace('-', "").to_lowercase();
     assert_eq!(app.track(&ticket, &relaxed).await.status(), StatusCode::OK);
     for _ in 0..4 {
-        assert_eq!(app.track(&ticket, "AAAA-BBBB-CCCC").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.track(&ticket, "AAAA-BBBB-CCCC").await.status(),
+            StatusCode::NOT_FOUND
+        );
     }
     let (status, code_, _) = error_code(app.track(&ticket, &code).await).await;
-    assert_eq!((status, code_.as_str()), (StatusCode::TOO_MANY_REQUESTS, "throttled"));
+    assert_eq!(
+        (status, code_.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "throttled")
+    );
     app.finish().await;
 }
 
 #[tokio::test]
 async fn forbidden_and_impossible_actions_change_nothing() {
     let app = TestApp::spawn().await;
-    let coordinator = app.staff("koordinator", Role::Coordinator, Some("hukmas")).await;
-    let officer = app.staff("petugas_rusun", Role::UnitOfficer, Some("rusun")).await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let officer = app
+        .staff("petugas_rusun", Role::UnitOfficer, Some("rusun"))
+        .await;
     let (ticket, _) = app.submit(&complaint()).await;
-    let before: Value = app.get_case(&coordinator, &ticket).await.json().await.unwrap();
+    let before: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
     let attempts: Vec<(Value, StatusCode, &str)> = vec![
-        (json!({"action": "dispose", "lead_unit": "rusun", "instruction": "x"}), StatusCode::CONFLICT, "invalid_state"),
-        (json!({"action": "approve"}), StatusCode::CONFLICT, "invalid_state"),
-        (json!({"action": "reject", "reason": "bosan"}), StatusCode::BAD_REQUEST, "invalid_field"),
-        (json!({"action": "reject"}), StatusCode::BAD_REQUEST, "missing_field"),
-        (json!({"action": "fly"}), StatusCode::BAD_REQUEST, "invalid_field"),
-        (json!({"action": "accept", "extra": true}), StatusCode::BAD_REQUEST, "unknown_field"),
-        (json!({"action": "forward", "agency": "  ", "reason": "x"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-        (json!({"action": "note", "text": "x".repeat(20_001)}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-        (json!({"action": "accept_answer"}), StatusCode::FORBIDDEN, "role_not_allowed"),
+        (
+            json!({"action": "dispose", "lead_unit": "rusun", "instruction": "x"}),
+            StatusCode::CONFLICT,
+            "invalid_state",
+        ),
+        (
+            json!({"action": "approve"}),
+            StatusCode::CONFLICT,
+            "invalid_state",
+        ),
+        (
+            json!({"action": "reject", "reason": "bosan"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+        (
+            json!({"action": "reject"}),
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+        ),
+        (
+            json!({"action": "fly"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+        (
+            json!({"action": "accept", "extra": true}),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+        ),
+        (
+            json!({"action": "forward", "agency": "  ", "reason": "x"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            json!({"action": "note", "text": "x".repeat(20_001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            json!({"action": "accept_answer"}),
+            StatusCode::FORBIDDEN,
+            "role_not_allowed",
+        ),
     ];
     for (action, status, code) in attempts {
-        let (got_status, got_code, _) = error_code(app.act(&coordinator, &ticket, action.clone()).await).await;
+        let (got_status, got_code, _) =
+            error_code(app.act(&coordinator, &ticket, action.clone()).await).await;
         assert_eq!((got_status, got_code.as_str()), (status, code), "{action}");
     }
-    app.act_ok(&coordinator, &ticket, json!({"action": "verify"})).await;
-    let (status, _, fields) =
-        error_code(app.act(&coordinator, &ticket, json!({"action": "dispose", "lead_unit": "atlantis", "instruction": "x"})).await).await;
-    assert_eq!((status, fields), (StatusCode::UNPROCESSABLE_ENTITY, vec!["unit".to_string()]));
-    let (status, code, _) = error_code(app.act(&officer, &ticket, json!({"action": "verify"})).await).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{code}: an undisposed case is invisible to units");
-    let after: Value = app.get_case(&coordinator, &ticket).await.json().await.unwrap();
-    assert_eq!(after["events"].as_array().unwrap().len(), before["events"].as_array().unwrap().len() + 1, "only the verify was recorded");
+    app.act_ok(&coordinator, &ticket, json!({"action": "verify"}))
+        .await;
+    let (status, _, fields) = error_code(
+        app.act(
+            &coordinator,
+            &ticket,
+            json!({"action": "dispose", "lead_unit": "atlantis", "instruction": "x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["unit".to_string()])
+    );
+    let (status, code, _) = error_code(
+        app.act(&officer, &ticket, json!({"action": "verify"}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "{code}: an undisposed case is invisible to units"
+    );
+    let after: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        after["events"].as_array().unwrap().len(),
+        before["events"].as_array().unwrap().len() + 1,
+        "only the verify was recorded"
+    );
 
     // Integrity cases go only to internal compliance.
     let mut integrity = complaint();
     integrity["category"] = json!("integritas");
     let (ticket, _) = app.submit(&integrity).await;
-    app.act_ok(&coordinator, &ticket, json!({"action": "verify"})).await;
-    let (status, code, _) =
-        error_code(app.act(&coordinator, &ticket, json!({"action": "dispose", "lead_unit": "rusun", "instruction": "x"})).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "restricted_category"));
+    app.act_ok(&coordinator, &ticket, json!({"action": "verify"}))
+        .await;
+    let (status, code, _) = error_code(
+        app.act(
+            &coordinator,
+            &ticket,
+            json!({"action": "dispose", "lead_unit": "rusun", "instruction": "x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "restricted_category")
+    );
     app.finish().await;
 }
 
 #[tokio::test]
 async fn unknown_routes_methods_and_queries_answer_json_errors() {
     let app = TestApp::spawn().await;
-    let token = app.staff("koordinator", Role::Coordinator, Some("hukmas")).await;
-    let (status, code, _) = error_code(app.client.get(app.url("/api/v1/nothing")).send().await.unwrap()).await;
-    assert_eq!((status, code.as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let (status, code, _) = error_code(app.client.put(app.url("/api/v1/cases")).send().await.unwrap()).await;
-    assert_eq!((status, code.as_str()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
-    for (query, field) in [("state=open", "state"), ("limit=0", "limit"), ("from=kemarin", "from"), ("cursor=abc", "cursor"), ("sort=x", "sort"), ("unit=atlantis", "unit")] {
+    let token = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let (status, code, _) = error_code(
+        app.client
+            .get(app.url("/api/v1/nothing"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, code, _) = error_code(
+        app.client
+            .put(app.url("/api/v1/cases"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+    for (query, field) in [
+        ("state=open", "state"),
+        ("limit=0", "limit"),
+        ("from=kemarin", "from"),
+        ("cursor=abc", "cursor"),
+        ("sort=x", "sort"),
+        ("unit=atlantis", "unit"),
+    ] {
         let (status, code, fields) = error_code(app.list(&token, query).await).await;
-        assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "invalid_query"), "{query}");
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_query"),
+            "{query}"
+        );
         assert_eq!(fields, vec![field.to_string()], "{query}");
     }
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let doc: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/v1/cases/{ticket}/actions"].is_object());
     app.finish().await;

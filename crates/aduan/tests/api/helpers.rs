@@ -21,7 +21,8 @@ pub struct TestDb {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("ADUAN_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("ADUAN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn backend_is_postgres() -> bool {
@@ -36,13 +37,24 @@ impl TestDb {
             let mut conn = sqlx::PgConnection::connect(&admin)
                 .await
                 .unwrap_or_else(|e| panic!("ADUAN_TEST_BACKEND=postgres but PostgreSQL at {admin} is not reachable: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-            TestDb { url: format!("{base}/{name}"), _dir: None, pg_name: Some(name) }
+            TestDb {
+                url: format!("{base}/{name}"),
+                _dir: None,
+                pg_name: Some(name),
+            }
         } else {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}/aduan.db", dir.path().display());
-            TestDb { url, _dir: Some(dir), pg_name: None }
+            TestDb {
+                url,
+                _dir: Some(dir),
+                pg_name: None,
+            }
         }
     }
 
@@ -50,7 +62,11 @@ impl TestDb {
         if let Some(name) = &self.pg_name
             && let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
         }
     }
 }
@@ -87,7 +103,13 @@ impl TestApp {
         let aduan = server::open(&db.url, None, clock_dyn).await.unwrap();
         let running = server::spawn(aduan, "127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", running.addr);
-        TestApp { db, base, client: Client::new(), running: Some(running), clock }
+        TestApp {
+            db,
+            base,
+            client: Client::new(),
+            running: Some(running),
+            clock,
+        }
     }
 
     /// Stops the server and starts a new one on the same database.
@@ -96,7 +118,14 @@ impl TestApp {
             running.stop().await.unwrap();
         }
         let clock = self.clock.take();
-        let db = std::mem::replace(&mut self.db, TestDb { url: String::new(), _dir: None, pg_name: None });
+        let db = std::mem::replace(
+            &mut self.db,
+            TestDb {
+                url: String::new(),
+                _dir: None,
+                pg_name: None,
+            },
+        );
         Self::spawn_on(db, clock).await
     }
 
@@ -117,7 +146,10 @@ impl TestApp {
 
     /// Adds a staff account and returns a bearer token for it.
     pub async fn staff(&self, username: &str, role: Role, unit: Option<&str>) -> String {
-        self.aduan().add_user(username, role, unit, PASSWORD).await.unwrap();
+        self.aduan()
+            .add_user(username, role, unit, PASSWORD)
+            .await
+            .unwrap();
         self.login(username).await
     }
 
@@ -135,19 +167,37 @@ impl TestApp {
     }
 
     pub async fn post_case(&self, body: &Value) -> Response {
-        self.client.post(self.url("/api/v1/cases")).json(body).send().await.unwrap()
+        self.client
+            .post(self.url("/api/v1/cases"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Submits a valid complaint and returns (ticket, access code).
     pub async fn submit(&self, body: &Value) -> (String, String) {
         let response = self.post_case(body).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{:?}",
+            response.text().await
+        );
         let body: Value = response.json().await.unwrap();
-        (body["ticket"].as_str().unwrap().into(), body["access_code"].as_str().unwrap().into())
+        (
+            body["ticket"].as_str().unwrap().into(),
+            body["access_code"].as_str().unwrap().into(),
+        )
     }
 
     pub async fn track(&self, ticket: &str, code: &str) -> Response {
-        self.client.get(self.url(&format!("/api/v1/track/{ticket}"))).header("X-Access-Code", code).send().await.unwrap()
+        self.client
+            .get(self.url(&format!("/api/v1/track/{ticket}")))
+            .header("X-Access-Code", code)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn act(&self, token: &str, ticket: &str, action: Value) -> Response {
@@ -170,11 +220,21 @@ impl TestApp {
     }
 
     pub async fn get_case(&self, token: &str, ticket: &str) -> Response {
-        self.client.get(self.url(&format!("/api/v1/cases/{ticket}"))).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(&format!("/api/v1/cases/{ticket}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn list(&self, token: &str, query: &str) -> Response {
-        self.client.get(self.url(&format!("/api/v1/cases?{query}"))).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(self.url(&format!("/api/v1/cases?{query}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -199,7 +259,15 @@ pub async fn error_code(response: Response) -> (StatusCode, String, Vec<String>)
     for key in ["code", "message_id", "message_en", "fields"] {
         assert!(body.get(key).is_some(), "error body lacks {key}: {body}");
     }
-    assert_ne!(body["message_id"], body["message_en"], "messages must be translated: {body}");
-    let fields = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
+    assert_ne!(
+        body["message_id"], body["message_en"],
+        "messages must be translated: {body}"
+    );
+    let fields = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
     (status, body["code"].as_str().unwrap().to_string(), fields)
 }

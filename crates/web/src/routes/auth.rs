@@ -52,7 +52,10 @@ pub async fn login(
     responses((status = 204, description = "Token revoked"), (status = 401, body = ErrorBody))
 )]
 /// Log out: revoke the token used for this request.
-pub async fn logout(State(state): State<AppState>, Staff(_, token): Staff) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Staff(_, token): Staff,
+) -> Result<StatusCode, ApiError> {
     state.aduan.logout(&token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -67,5 +70,9 @@ pub struct MeView {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
 /// Who the token belongs to.
 pub async fn me(Staff(user, _): Staff) -> Json<MeView> {
-    Json(MeView { username: user.username, role: user.role.code().into(), unit: user.unit })
+    Json(MeView {
+        username: user.username,
+        role: user.role.code().into(),
+        unit: user.unit,
+    })
 }

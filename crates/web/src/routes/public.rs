@@ -29,7 +29,11 @@ pub struct CreatedResponse {
 
 impl From<CreatedCase> for CreatedResponse {
     fn from(created: CreatedCase) -> Self {
-        Self { ticket: created.ticket.to_string(), access_code: created.access_code.display(), verify_by: created.due_at }
+        Self {
+            ticket: created.ticket.to_string(),
+            access_code: created.access_code.display(),
+            verify_by: created.due_at,
+        }
     }
 }
 
@@ -48,7 +52,10 @@ pub async fn create_case(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<CaseInput>,
 ) -> Result<(StatusCode, Json<CreatedResponse>), ApiError> {
-    let created = state.aduan.create_case(&input, Channel::Api, None, None).await?;
+    let created = state
+        .aduan
+        .create_case(&input, Channel::Api, None, None)
+        .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -93,7 +100,10 @@ pub async fn add_info(
     AccessCodeHeader(code): AccessCodeHeader,
     ApiJson(body): ApiJson<InfoBody>,
 ) -> Result<Json<TrackView>, ApiError> {
-    let view = state.aduan.reporter_act(&ticket, &code, Action::AddInfo { text: body.text }).await?;
+    let view = state
+        .aduan
+        .reporter_act(&ticket, &code, Action::AddInfo { text: body.text })
+        .await?;
     Ok(Json(view))
 }
 
@@ -130,10 +140,17 @@ pub async fn feedback(
     ApiJson(body): ApiJson<FeedbackBody>,
 ) -> Result<Json<TrackView>, ApiError> {
     let action = match body.decision {
-        FeedbackDecision::Accept => Action::AcceptAnswer { rating: body.rating },
-        FeedbackDecision::Object => Action::Object { reason: body.reason.unwrap_or_default(), rating: body.rating },
+        FeedbackDecision::Accept => Action::AcceptAnswer {
+            rating: body.rating,
+        },
+        FeedbackDecision::Object => Action::Object {
+            reason: body.reason.unwrap_or_default(),
+            rating: body.rating,
+        },
     };
-    Ok(Json(state.aduan.reporter_act(&ticket, &code, action).await?))
+    Ok(Json(
+        state.aduan.reporter_act(&ticket, &code, action).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -167,7 +184,15 @@ pub async fn organisation(State(state): State<AppState>) -> Json<OrganisationVie
     let org = state.aduan.organisation();
     Json(OrganisationView {
         agency: org.agency.name.clone(),
-        units: org.units.iter().map(|u| UnitView { code: u.code.clone(), name: u.name.clone(), parent: u.parent.clone() }).collect(),
+        units: org
+            .units
+            .iter()
+            .map(|u| UnitView {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                parent: u.parent.clone(),
+            })
+            .collect(),
         categories: org
             .categories
             .iter()

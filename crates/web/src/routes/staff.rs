@@ -66,21 +66,23 @@ fn serde_urlencoded_query(raw: &str) -> Result<CaseQuery, ApiError> {
     let uri: axum::http::Uri = format!("/?{raw}")
         .parse()
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query"))?;
-    axum::extract::Query::<CaseQuery>::try_from_uri(&uri).map(|q| q.0).map_err(|rejection| {
-        let text = rejection.body_text();
-        let mut error = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query");
-        if let Some(start) = text.find("unknown field `") {
-            let rest = &text[start + 15..];
-            if let Some(end) = rest.find('`') {
-                error = error.field(&rest[..end], "unknown_field");
+    axum::extract::Query::<CaseQuery>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|rejection| {
+            let text = rejection.body_text();
+            let mut error = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query");
+            if let Some(start) = text.find("unknown field `") {
+                let rest = &text[start + 15..];
+                if let Some(end) = rest.find('`') {
+                    error = error.field(&rest[..end], "unknown_field");
+                }
+            } else if text.contains("overdue") {
+                error = error.field("overdue", "invalid");
+            } else if text.contains("limit") {
+                error = error.field("limit", "invalid");
             }
-        } else if text.contains("overdue") {
-            error = error.field("overdue", "invalid");
-        } else if text.contains("limit") {
-            error = error.field("limit", "invalid");
-        }
-        error
-    })
+            error
+        })
 }
 
 fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
@@ -88,16 +90,24 @@ fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
     let org = state.aduan.organisation();
     let cal = state.aduan.calendar();
     let mut states = Vec::new();
-    for code in q.state.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+    for code in q
+        .state
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         match CaseState::parse(code) {
             Some(s) => states.push(s),
             None => errors = errors.field("state", "unknown"),
         }
     }
-    let kind = q.kind.as_deref().and_then(|k| Kind::parse(k).or_else(|| {
-        errors.fields.push(("kind".into(), "unknown".into()));
-        None
-    }));
+    let kind = q.kind.as_deref().and_then(|k| {
+        Kind::parse(k).or_else(|| {
+            errors.fields.push(("kind".into(), "unknown".into()));
+            None
+        })
+    });
     if let Some(c) = &q.category
         && org.category(c).is_none()
     {
@@ -108,16 +118,21 @@ fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
     {
         errors = errors.field("unit", "unknown");
     }
-    let channel = q.channel.as_deref().and_then(|c| Channel::parse(c).or_else(|| {
-        errors.fields.push(("channel".into(), "unknown".into()));
-        None
-    }));
+    let channel = q.channel.as_deref().and_then(|c| {
+        Channel::parse(c).or_else(|| {
+            errors.fields.push(("channel".into(), "unknown".into()));
+            None
+        })
+    });
     let mut instant = |field: &str, value: &Option<String>| -> Option<OffsetDateTime> {
         let value = value.as_deref()?;
         if let Ok(t) = OffsetDateTime::parse(value, &Rfc3339) {
             return Some(t);
         }
-        match Date::parse(value, time::macros::format_description!("[year]-[month]-[day]")) {
+        match Date::parse(
+            value,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        ) {
             Ok(d) => Some(d.midnight().assume_offset(cal.offset())),
             Err(_) => {
                 errors.fields.push((field.into(), "invalid_date".into()));
@@ -223,7 +238,10 @@ pub async fn intake(
 ) -> Result<(StatusCode, Json<CreatedResponse>), ApiError> {
     let channel = Channel::parse(&body.channel)
         .filter(|c| !matches!(c, Channel::Web | Channel::Api))
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").field("channel", "unknown"))?;
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                .field("channel", "unknown")
+        })?;
     let bytes = Bytes::from(serde_json::to_vec(&body.case).unwrap_or_default());
     let input: CaseInput = parse_json(&bytes).map_err(|mut e| {
         for field in &mut e.fields {
@@ -231,7 +249,13 @@ pub async fn intake(
         }
         e
     })?;
-    let account = body.channel_account.map(|a| a.trim().chars().take(200).collect::<String>()).filter(|a| !a.is_empty());
-    let created = state.aduan.create_case(&input, channel, Some(&user), account).await?;
+    let account = body
+        .channel_account
+        .map(|a| a.trim().chars().take(200).collect::<String>())
+        .filter(|a| !a.is_empty());
+    let created = state
+        .aduan
+        .create_case(&input, channel, Some(&user), account)
+        .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }

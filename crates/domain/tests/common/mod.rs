@@ -1,15 +1,24 @@
 //! A small organisation and a case builder shared by the lifecycle tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::new_without_default
+)]
 
 use aduan_domain::calendar::{Calendar, HolidayTable, SHIPPED_HOLIDAYS};
 use aduan_domain::lifecycle::{Context, Workflow, apply, decide};
 use aduan_domain::org::{Agency, Category, Deadlines, Policy, Unit};
 use aduan_domain::{Action, Actor, Kind, Organisation, Role, Ticket};
-use time::macros::{datetime, offset};
 use time::OffsetDateTime;
+use time::macros::{datetime, offset};
 
 pub fn org() -> Organisation {
-    let unit = |code: &str, parent: Option<&str>| Unit { code: code.into(), name: code.into(), parent: parent.map(Into::into) };
+    let unit = |code: &str, parent: Option<&str>| Unit {
+        code: code.into(),
+        name: code.into(),
+        parent: parent.map(Into::into),
+    };
     let category = |code: &str, lead: &str, restricted: bool| Category {
         code: code.into(),
         name_id: code.into(),
@@ -20,7 +29,11 @@ pub fn org() -> Organisation {
         help_en: String::new(),
     };
     Organisation {
-        agency: Agency { name: "Test".into(), coordinator_unit: "hukmas".into(), utc_offset_hours: 7 },
+        agency: Agency {
+            name: "Test".into(),
+            coordinator_unit: "hukmas".into(),
+            utc_offset_hours: 7,
+        },
         deadlines: Deadlines::default(),
         policy: Policy::default(),
         units: vec![
@@ -30,7 +43,10 @@ pub fn org() -> Organisation {
             unit("swadaya", Some("ditjen")),
             unit("kepatuhan", Some("ditjen")),
         ],
-        categories: vec![category("rusun", "rusun", false), category("integritas", "kepatuhan", true)],
+        categories: vec![
+            category("rusun", "rusun", false),
+            category("integritas", "kepatuhan", true),
+        ],
     }
 }
 
@@ -42,7 +58,11 @@ pub fn calendar() -> Calendar {
 pub const START: OffsetDateTime = datetime!(2026-03-02 09:00 +7);
 
 pub fn staff(role: Role, unit: &str) -> Actor {
-    Actor::Staff { username: format!("{}_{unit}", role.code()), role, units: vec![unit.to_string()] }
+    Actor::Staff {
+        username: format!("{}_{unit}", role.code()),
+        role,
+        units: vec![unit.to_string()],
+    }
 }
 
 pub fn coordinator() -> Actor {
@@ -57,15 +77,31 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
-        Self { org: org(), cal: calendar(), ticket: Ticket::new(Kind::Complaint, 2026, 1) }
+        Self {
+            org: org(),
+            cal: calendar(),
+            ticket: Ticket::new(Kind::Complaint, 2026, 1),
+        }
     }
 
     pub fn received(&self, kind: Kind) -> Workflow {
         Workflow::received(kind, "rusun".into(), START, &self.org, &self.cal)
     }
 
-    pub fn try_act(&self, case: &Workflow, action: &Action, actor: &Actor, now: OffsetDateTime) -> Result<Workflow, aduan_domain::Refusal> {
-        let ctx = Context { now, org: &self.org, calendar: &self.cal, ticket: &self.ticket, channel: None };
+    pub fn try_act(
+        &self,
+        case: &Workflow,
+        action: &Action,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> Result<Workflow, aduan_domain::Refusal> {
+        let ctx = Context {
+            now,
+            org: &self.org,
+            calendar: &self.cal,
+            ticket: &self.ticket,
+            channel: None,
+        };
         let events = decide(case, action, actor, &ctx)?;
         let mut next = case.clone();
         for event in &events {
@@ -75,7 +111,8 @@ impl Harness {
     }
 
     pub fn act(&self, case: &Workflow, action: Action, actor: &Actor) -> Workflow {
-        self.try_act(case, &action, actor, START).unwrap_or_else(|e| panic!("{action:?} by {actor:?}: {e}"))
+        self.try_act(case, &action, actor, START)
+            .unwrap_or_else(|e| panic!("{action:?} by {actor:?}: {e}"))
     }
 }
 
@@ -85,26 +122,56 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
     use aduan_domain::lifecycle::{Decision, RejectReason};
     match code {
         A::Verify => Action::Verify { category: None },
-        A::Reject => Action::Reject { reason: RejectReason::Spam, note: None },
-        A::Forward => Action::Forward { agency: "Pemprov DKI".into(), reason: "kewenangan daerah".into() },
-        A::Merge => Action::Merge { into: "ADU-2026-000002".into() },
-        A::Dispose => Action::Dispose { lead_unit: "rusun".into(), supporting_units: vec!["swadaya".into()], instruction: "mohon ditindaklanjuti".into(), due_date: None },
+        A::Reject => Action::Reject {
+            reason: RejectReason::Spam,
+            note: None,
+        },
+        A::Forward => Action::Forward {
+            agency: "Pemprov DKI".into(),
+            reason: "kewenangan daerah".into(),
+        },
+        A::Merge => Action::Merge {
+            into: "ADU-2026-000002".into(),
+        },
+        A::Dispose => Action::Dispose {
+            lead_unit: "rusun".into(),
+            supporting_units: vec!["swadaya".into()],
+            instruction: "mohon ditindaklanjuti".into(),
+            due_date: None,
+        },
         A::Accept => Action::Accept {},
-        A::Return => Action::Return { reason: "bukan unit kami".into() },
-        A::Assign => Action::Assign { officer: "andi".into() },
-        A::AskInfo => Action::AskInfo { question: "Di blok mana?".into() },
-        A::AddInfo => Action::AddInfo { text: "Blok B".into() },
-        A::Note => Action::Note { text: "catatan".into() },
+        A::Return => Action::Return {
+            reason: "bukan unit kami".into(),
+        },
+        A::Assign => Action::Assign {
+            officer: "andi".into(),
+        },
+        A::AskInfo => Action::AskInfo {
+            question: "Di blok mana?".into(),
+        },
+        A::AddInfo => Action::AddInfo {
+            text: "Blok B".into(),
+        },
+        A::Note => Action::Note {
+            text: "catatan".into(),
+        },
         A::SubmitDraft => Action::SubmitDraft {
             text: "Jawaban".into(),
             decision: (kind == Kind::InfoRequest).then_some(Decision::Granted),
             exemption: None,
         },
-        A::SendBack => Action::SendBack { reason: "lengkapi".into() },
+        A::SendBack => Action::SendBack {
+            reason: "lengkapi".into(),
+        },
         A::Approve => Action::Approve {},
-        A::Extend => Action::Extend { reason: "data tersebar".into() },
+        A::Extend => Action::Extend {
+            reason: "data tersebar".into(),
+        },
         A::AcceptAnswer => Action::AcceptAnswer { rating: Some(5) },
-        A::Object => Action::Object { reason: "belum selesai".into(), rating: Some(2) },
+        A::Object => Action::Object {
+            reason: "belum selesai".into(),
+            rating: Some(2),
+        },
         A::CloseInfoLapsed => Action::CloseInfoLapsed {},
         A::CloseNoReaction => Action::CloseNoReaction {},
     }
