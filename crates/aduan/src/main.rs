@@ -93,8 +93,11 @@ enum UserCommand {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    init_logging();
-    match run().await {
+    let cli = Cli::parse();
+    // Demo data drives thousands of actions: log only what goes wrong.
+    let quiet = matches!(cli.command, Command::DemoData { .. });
+    init_logging(if quiet { "warn" } else { "info,sqlx=warn" });
+    match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("aduan: {error:#}");
@@ -103,17 +106,16 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ADUAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 }
 
-async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let file = FileSettings::load(cli.config.as_deref())?;
     let database = |db: &DatabaseArg| {
         db.database
