@@ -9,7 +9,11 @@ use std::time::Duration;
 
 fn aduan() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_aduan"));
-    command.env_remove("ADUAN_DATABASE_URL").env_remove("ADUAN_LISTEN").env_remove("ADUAN_CONFIG").env("ADUAN_LOG", "warn");
+    command
+        .env_remove("ADUAN_DATABASE_URL")
+        .env_remove("ADUAN_LISTEN")
+        .env_remove("ADUAN_CONFIG")
+        .env("ADUAN_LOG", "warn");
     command
 }
 
@@ -25,7 +29,10 @@ fn serve(database: &str) -> (Child, String, Vec<String>) {
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     loop {
         let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "server exited early: {lines:?}");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "server exited early: {lines:?}"
+        );
         if let Some(rest) = line.trim().strip_prefix("Aduan: http://") {
             let addr = rest.split_whitespace().next().unwrap().to_string();
             return (child, format!("http://{addr}"), lines);
@@ -57,7 +64,12 @@ fn add_user(database: &str, args: &[&str], password: &str) -> std::process::Outp
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -66,32 +78,97 @@ async fn first_start_prints_a_one_time_admin_password_and_users_are_added_from_s
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/data/aduan.db", dir.path().display());
     let (child, base, printed) = serve(&database);
-    let password = printed.iter().find_map(|l| l.strip_prefix("Password: ")).expect("admin password printed").to_string();
+    let password = printed
+        .iter()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .expect("admin password printed")
+        .to_string();
     let client = reqwest::Client::new();
-    assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let login = |username: &'static str, password: String| {
-        client.post(format!("{base}/api/v1/auth/token")).json(&serde_json::json!({"username": username, "password": password})).send()
+        client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
     };
-    assert_eq!(login("admin", password.clone()).await.unwrap().status(), 200);
+    assert_eq!(
+        login("admin", password.clone()).await.unwrap().status(),
+        200
+    );
 
-    let output = add_user(&database, &["--username", "petugas_rusun", "--role", "unit_officer", "--unit", "rusun"], "rahasia-sekali-123\n");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(login("petugas_rusun", "rahasia-sekali-123".into()).await.unwrap().status(), 200);
+    let output = add_user(
+        &database,
+        &[
+            "--username",
+            "petugas_rusun",
+            "--role",
+            "unit_officer",
+            "--unit",
+            "rusun",
+        ],
+        "rahasia-sekali-123\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        login("petugas_rusun", "rahasia-sekali-123".into())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
-    let output = add_user(&database, &["--username", "orang1", "--role", "juragan"], "rahasia-sekali-123");
+    let output = add_user(
+        &database,
+        &["--username", "orang1", "--role", "juragan"],
+        "rahasia-sekali-123",
+    );
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role"));
-    let output = add_user(&database, &["--username", "orang2", "--role", "unit_head"], "rahasia-sekali-123");
+    let output = add_user(
+        &database,
+        &["--username", "orang2", "--role", "unit_head"],
+        "rahasia-sekali-123",
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("unit (required)"));
-    let output = add_user(&database, &["--username", "orang3", "--role", "coordinator", "--unit", "hukmas"], "pendek");
+    let output = add_user(
+        &database,
+        &[
+            "--username",
+            "orang3",
+            "--role",
+            "coordinator",
+            "--unit",
+            "hukmas",
+        ],
+        "pendek",
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("password (too_short)"));
-    let output = add_user(&database, &["--username", "petugas_rusun", "--role", "coordinator"], "rahasia-sekali-123");
+    let output = add_user(
+        &database,
+        &["--username", "petugas_rusun", "--role", "coordinator"],
+        "rahasia-sekali-123",
+    );
     assert!(!output.status.success(), "duplicate usernames are refused");
     stop(child);
 
     // The second start finds the administrator and prints no password.
     let (child, _, printed) = serve(&database);
-    assert!(!printed.iter().any(|l| l.starts_with("Password:")), "{printed:?}");
+    assert!(
+        !printed.iter().any(|l| l.starts_with("Password:")),
+        "{printed:?}"
+    );
     stop(child);
 }
 
@@ -104,8 +181,16 @@ fn help_documents_every_command_and_setting() {
     }
     let output = aduan().args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for setting in ["ADUAN_LISTEN", "ADUAN_DATABASE_URL", "ADUAN_ORGANISATION", "ADUAN_CONFIG"] {
-        assert!(help.contains(setting), "{setting} missing from serve --help");
+    for setting in [
+        "ADUAN_LISTEN",
+        "ADUAN_DATABASE_URL",
+        "ADUAN_ORGANISATION",
+        "ADUAN_CONFIG",
+    ] {
+        assert!(
+            help.contains(setting),
+            "{setting} missing from serve --help"
+        );
     }
 }
 
@@ -113,20 +198,50 @@ fn help_documents_every_command_and_setting() {
 fn migrate_demo_data_and_a_bad_database_url() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/aduan.db", dir.path().display());
-    let output = aduan().args(["migrate", "--database", &database]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let output = aduan().args(["demo-data", "40", "--database", &database]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = aduan()
+        .args(["migrate", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = aduan()
+        .args(["demo-data", "40", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.starts_with("40 demo cases created"), "{summary}");
     assert!(summary.contains("closed:"), "{summary}");
-    let output = aduan().args(["migrate", "--database", "mysql://localhost/x"]).output().unwrap();
+    let output = aduan()
+        .args(["migrate", "--database", "mysql://localhost/x"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite:// or postgres://"));
     // A custom organisation file is validated before anything is stored.
     let bad = dir.path().join("org.toml");
-    std::fs::write(&bad, "[agency]\nname = \"X\"\ncoordinator_unit = \"none\"\nunits = []\ncategories = []\n").unwrap();
-    let output = aduan().args(["migrate", "--database", &database, "--organisation", bad.to_str().unwrap()]).output().unwrap();
+    std::fs::write(
+        &bad,
+        "[agency]\nname = \"X\"\ncoordinator_unit = \"none\"\nunits = []\ncategories = []\n",
+    )
+    .unwrap();
+    let output = aduan()
+        .args([
+            "migrate",
+            "--database",
+            &database,
+            "--organisation",
+            bad.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("organisation"));
 }
