@@ -1,7 +1,12 @@
 //! The binary as an operator uses it: first start, `user add` from standard input, `--help`,
 //! `migrate`, `demo-data`, and a clean stop on SIGTERM.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::zombie_processes
+)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};

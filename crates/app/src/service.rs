@@ -266,7 +266,14 @@ impl Aduan {
         password: &str,
     ) -> Result<(String, OffsetDateTime), AppError> {
         let now = self.clock.now();
-        let user = self.store.user(username).await?;
+        // Names with control characters cannot exist (see add_user); don't send them to the database.
+        let plausible =
+            !username.is_empty() && username.len() <= 64 && !username.chars().any(char::is_control);
+        let user = if plausible {
+            self.store.user(username).await?
+        } else {
+            None
+        };
         let Some(user) = user.filter(|u| u.active) else {
             // Same work as a real check, so that timing does not reveal which usernames exist.
             let _ = auth::verify_password(password, DUMMY_HASH);
@@ -417,7 +424,12 @@ impl Aduan {
                 }
             }
             Action::Assign { officer } => {
-                let user = self.store.user(officer.trim()).await?;
+                let officer = officer.trim();
+                let user = if officer.chars().any(char::is_control) {
+                    None
+                } else {
+                    self.store.user(officer).await?
+                };
                 let in_unit = user.as_ref().is_some_and(|u| {
                     u.active
                         && matches!(u.role, Role::UnitOfficer | Role::UnitHead)

@@ -153,7 +153,8 @@ fn identity_rules(kind: Kind, privacy: Privacy, reporter: &Reporter, errors: &mu
     if kind == Kind::InfoRequest && privacy == Privacy::Anonymous {
         errors.push(FieldError::new("privacy", "info_request_not_anonymous"));
     }
-    if privacy != Privacy::Anonymous && reporter.name.is_none() {
+    let name_already_wrong = errors.iter().any(|e| e.field == "reporter.name");
+    if privacy != Privacy::Anonymous && reporter.name.is_none() && !name_already_wrong {
         errors.push(FieldError::new("reporter.name", "required"));
     }
     if kind == Kind::InfoRequest

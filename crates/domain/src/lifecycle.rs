@@ -826,6 +826,15 @@ fn optional_text(
     if text.chars().count() > max {
         return Err(Refusal::TooLong { field, max });
     }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Refusal::Invalid {
+            field,
+            problem: "control_characters",
+        });
+    }
     Ok(Some(text.to_string()))
 }
 

@@ -44,8 +44,6 @@ pub trait Store: Send + Sync {
     async fn events(&self, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>>;
     /// Cases within the scope matching the filter, newest first, after the cursor.
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
-    /// Tickets of cases merged into this one (their reporters keep access through them).
-    async fn merged_into(&self, ticket: &Ticket) -> Result<Vec<Ticket>>;
 
     async fn create_user(&self, user: &NewUser) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>>;

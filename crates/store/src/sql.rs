@@ -513,25 +513,6 @@ impl Store for SqlStore {
         rows.iter().map(summary_from_row).collect()
     }
 
-    async fn merged_into(&self, ticket: &Ticket) -> Result<Vec<Ticket>> {
-        let rows = sqlx::query(
-            "SELECT ticket, workflow FROM cases WHERE state = 'merged' AND workflow LIKE $1",
-        )
-        .bind(format!("%{}%", ticket.as_str()))
-        .fetch_all(&self.reader)
-        .await?;
-        let mut found = Vec::new();
-        for row in rows {
-            let workflow: Workflow = from_json(&row.try_get::<String, _>("workflow")?)?;
-            if matches!(&workflow.outcome, Some(aduan_domain::lifecycle::Outcome::Merged { into }) if into == ticket)
-            {
-                let text: String = row.try_get("ticket")?;
-                found.push(Ticket::parse(&text).map_err(StoreError::corrupt)?);
-            }
-        }
-        Ok(found)
-    }
-
     async fn create_user(&self, user: &NewUser) -> Result<()> {
         let result = sqlx::query(
             "INSERT INTO users (username, role, unit, password_hash, active, failed_logins, created_at) \

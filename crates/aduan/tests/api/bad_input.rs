@@ -378,3 +378,54 @@ async fn unknown_routes_methods_and_queries_answer_json_errors() {
     assert!(doc["paths"]["/api/v1/cases/{ticket}/actions"].is_object());
     app.finish().await;
 }
+
+/// NUL bytes and other control characters never reach the database (PostgreSQL would refuse
+/// them with a server error).
+#[tokio::test]
+async fn control_characters_are_refused_not_crashed_on() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let mut body = complaint();
+    body["reporter"]["name"] = json!("Siti\u{0}Aminah");
+    let (status, _, fields) = error_code(app.post_case(&body).await).await;
+    assert_eq!(
+        (status, fields),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["reporter.name".to_string()]
+        )
+    );
+    let (ticket, _) = app.submit(&complaint()).await;
+    let (status, _, fields) = error_code(
+        app.act(
+            &coordinator,
+            &ticket,
+            json!({"action": "note", "text": "a\u{0}b"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["text".to_string()])
+    );
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "koord\u{0}inator", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
+    let path = app
+        .client
+        .get(app.url("/api/v1/track/ADU-2026-%00"))
+        .header("X-Access-Code", "x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(path.status(), StatusCode::NOT_FOUND);
+    app.finish().await;
+}
