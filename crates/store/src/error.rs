@@ -17,6 +17,10 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("the transaction could not be committed: {0}")]
+    CommitFailed(String),
     #[error("cannot prepare the database folder: {0}")]
     Folder(#[from] std::io::Error),
 }

@@ -1,0 +1,140 @@
+//! Staff accounts, tokens, settings and the access-code throttle.
+
+use super::rows::*;
+use crate::time_codec::{from_micros, to_micros};
+use crate::*;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+pub async fn setting(reader: &AnyPool, key: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(reader).await?;
+    Ok(row.map(|r| r.try_get("value")).transpose()?)
+}
+
+pub async fn put_setting(conn: &mut AnyConnection, key: String, value: String, now: OffsetDateTime) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(to_micros(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn create_user(conn: &mut AnyConnection, user: NewUser) -> Result<()> {
+    let result = sqlx::query(
+        "INSERT INTO users (username, role, unit, password_hash, active, failed_logins, created_at) \
+         VALUES ($1, $2, $3, $4, 1, 0, $5)",
+    )
+    .bind(user.username)
+    .bind(user.role.code())
+    .bind(user.unit)
+    .bind(user.password_hash)
+    .bind(to_micros(user.created_at))
+    .execute(conn)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate("user")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn user(reader: &AnyPool, username: &str) -> Result<Option<UserRecord>> {
+    let row = sqlx::query(
+        "SELECT username, role, unit, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1",
+    )
+    .bind(username.to_string())
+    .fetch_optional(reader)
+    .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+pub async fn count_active_admins(reader: &AnyPool) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1").fetch_one(reader).await?;
+    Ok(row.try_get("n")?)
+}
+
+pub async fn set_password(conn: &mut AnyConnection, username: String, password_hash: String) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE username = $2")
+        .bind(password_hash)
+        .bind(username)
+        .execute(conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    Ok(())
+}
+
+pub async fn record_login(
+    conn: &mut AnyConnection,
+    username: String,
+    success: bool,
+    locked_until: Option<OffsetDateTime>,
+) -> Result<()> {
+    let sql = if success {
+        "UPDATE users SET failed_logins = 0, locked_until = $1 WHERE username = $2"
+    } else {
+        "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $1 WHERE username = $2"
+    };
+    sqlx::query(sql).bind(locked_until.map(to_micros)).bind(username).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn insert_token(
+    conn: &mut AnyConnection,
+    token_hash: String,
+    username: String,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query("INSERT INTO api_tokens (token_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(username)
+        .bind(to_micros(now))
+        .bind(to_micros(expires_at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn token(reader: &AnyPool, token_hash: &str) -> Result<Option<TokenRecord>> {
+    let row = sqlx::query("SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
+        .bind(token_hash.to_string())
+        .fetch_optional(reader)
+        .await?;
+    row.map(|row| {
+        Ok(TokenRecord {
+            username: row.try_get("username")?,
+            expires_at: from_micros(row.try_get("expires_at")?)?,
+            revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        })
+    })
+    .transpose()
+}
+
+pub async fn revoke_token(conn: &mut AnyConnection, token_hash: String, now: OffsetDateTime) -> Result<()> {
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+        .bind(to_micros(now))
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn record_access_failure(conn: &mut AnyConnection, ticket: String, at: OffsetDateTime) -> Result<()> {
+    sqlx::query("INSERT INTO access_failures (ticket, at) VALUES ($1, $2)").bind(ticket).bind(to_micros(at)).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn access_failures_since(reader: &AnyPool, ticket: &str, since: OffsetDateTime) -> Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM access_failures WHERE ticket = $1 AND at >= $2")
+        .bind(ticket.to_string())
+        .bind(to_micros(since))
+        .fetch_one(reader)
+        .await?;
+    Ok(row.try_get("n")?)
+}

@@ -1,0 +1,244 @@
+//! Cases, their events, reporters and lists.
+
+use super::query::{Arg, Sql, push_scope};
+use super::rows::*;
+use crate::time_codec::{from_micros, to_micros};
+use crate::*;
+use aduan_domain::State;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+/// `NewCaseRecord` with owned data, so that the write can wait in the writer's queue.
+pub struct OwnedNewCase {
+    case: aduan_domain::NewCase,
+    workflow: Workflow,
+    access_code: AccessCode,
+    first_event: Event,
+    registered_by: Option<String>,
+    year: i32,
+}
+
+impl From<NewCaseRecord<'_>> for OwnedNewCase {
+    fn from(new: NewCaseRecord<'_>) -> Self {
+        Self {
+            case: new.case.clone(),
+            workflow: new.workflow.clone(),
+            access_code: new.access_code.clone(),
+            first_event: new.first_event.clone(),
+            registered_by: new.registered_by.map(str::to_string),
+            year: new.year,
+        }
+    }
+}
+
+pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseRecord> {
+    let case = &new.case;
+    let now = new.first_event.at;
+    let details = CaseDetails {
+        description: case.description.clone(),
+        event_date: case.event_date,
+        location: case.location.clone(),
+        channel_account: case.channel_account.clone(),
+    };
+    let sequence: i64 = sqlx::query(
+        "INSERT INTO ticket_counters (year, last) VALUES ($1, 1) \
+         ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
+    )
+    .bind(i64::from(new.year))
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last")?;
+    let ticket = Ticket::new(case.kind, new.year, u64::try_from(sequence).unwrap_or(0));
+    let access_hash = new.access_code.hash_for(&ticket);
+    let id: i64 = sqlx::query(
+        "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
+         lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, 1, $14, $15) RETURNING id",
+    )
+    .bind(ticket.as_str().to_string())
+    .bind(access_hash.clone())
+    .bind(case.kind.code())
+    .bind(new.workflow.category.clone())
+    .bind(new.workflow.state.code())
+    .bind(case.privacy.code())
+    .bind(case.channel.code())
+    .bind(case.language.code())
+    .bind(new.workflow.lead_unit.clone())
+    .bind(case.title.clone())
+    .bind(new.registered_by.clone())
+    .bind(to_micros(now))
+    .bind(new.workflow.due_at.map(to_micros))
+    .bind(json(&details)?)
+    .bind(json(&new.workflow)?)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
+    if !case.reporter.is_empty() {
+        sqlx::query("INSERT INTO case_reporters (case_id, data) VALUES ($1, $2)")
+            .bind(id)
+            .bind(json(&case.reporter)?)
+            .execute(&mut *conn)
+            .await?;
+    }
+    insert_event(conn, id, 1, &new.first_event).await?;
+    Ok(CaseRecord {
+        id,
+        ticket,
+        access_hash,
+        kind: case.kind,
+        title: case.title.clone(),
+        privacy: case.privacy,
+        channel: case.channel,
+        language: case.language,
+        registered_by: new.registered_by.clone(),
+        created_at: now,
+        updated_at: now,
+        details,
+        workflow: new.workflow.clone(),
+        last_seq: 1,
+    })
+}
+
+pub async fn commit(conn: &mut AnyConnection, before: CaseRecord, after: Workflow, events: Vec<Event>) -> Result<CaseRecord> {
+    let Some(last) = events.last() else {
+        return Ok(before);
+    };
+    let now = last.at;
+    let last_seq = before.last_seq + i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let updated = sqlx::query(
+        "UPDATE cases SET category = $1, state = $2, lead_unit = $3, updated_at = $4, due_at = $5, \
+         last_seq = $6, workflow = $7 WHERE id = $8 AND last_seq = $9",
+    )
+    .bind(after.category.clone())
+    .bind(after.state.code())
+    .bind(after.lead_unit.clone())
+    .bind(to_micros(now))
+    .bind(after.due_at.map(to_micros))
+    .bind(last_seq)
+    .bind(json(&after)?)
+    .bind(before.id)
+    .bind(before.last_seq)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict);
+    }
+    for (offset, event) in events.iter().enumerate() {
+        let seq = before.last_seq + 1 + i64::try_from(offset).unwrap_or(0);
+        insert_event(conn, before.id, seq, event).await?;
+    }
+    let units_changed =
+        before.workflow.lead_unit != after.lead_unit || before.workflow.supporting_units != after.supporting_units;
+    if units_changed {
+        sqlx::query("DELETE FROM case_units WHERE case_id = $1").bind(before.id).execute(&mut *conn).await?;
+        for unit in after.involved_units() {
+            let is_lead = after.lead_unit.as_ref() == Some(unit);
+            sqlx::query("INSERT INTO case_units (unit, case_id, is_lead) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(unit.clone())
+                .bind(before.id)
+                .bind(i64::from(is_lead))
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(CaseRecord { workflow: after, updated_at: now, last_seq, ..before })
+}
+
+async fn insert_event(conn: &mut AnyConnection, case_id: i64, seq: i64, event: &Event) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(case_id)
+    .bind(seq)
+    .bind(to_micros(event.at))
+    .bind(event.actor.clone())
+    .bind(event.actor_role.clone())
+    .bind(event.change.code())
+    .bind(i64::from(event.change.is_public()))
+    .bind(json(event)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(reader: &AnyPool, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
+    let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.ticket = "));
+    sql.push("?", vec![Arg::Text(ticket.as_str().to_string())]);
+    push_scope(&mut sql, scope);
+    let row = sql.query().fetch_optional(reader).await?;
+    row.as_ref().map(case_from_row).transpose()
+}
+
+pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>> {
+    let row = sqlx::query("SELECT data FROM case_reporters WHERE case_id = $1").bind(case_id).fetch_optional(reader).await?;
+    row.map(|r| from_json(&r.try_get::<String, _>("data")?)).transpose()
+}
+
+pub async fn events(reader: &AnyPool, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, actor_role, public, data FROM case_events \
+         WHERE case_id = $1 AND (public = 1 OR $2 = 0) ORDER BY seq",
+    )
+    .bind(case_id)
+    .bind(i64::from(public_only))
+    .fetch_all(reader)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StoredEvent {
+                seq: row.try_get("seq")?,
+                at: from_micros(row.try_get("at")?)?,
+                actor: row.try_get("actor")?,
+                actor_role: row.try_get("actor_role")?,
+                public: row.try_get::<i64, _>("public")? != 0,
+                event: from_json(&row.try_get::<String, _>("data")?)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn list(reader: &AnyPool, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+    let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"));
+    push_scope(&mut sql, scope);
+    if !filter.states.is_empty() {
+        let states: Vec<String> = filter.states.iter().map(|s| s.code().to_string()).collect();
+        sql.push(" AND c.state IN (", vec![]);
+        sql.placeholders(&states);
+        sql.push(")", vec![]);
+    }
+    if let Some(kind) = filter.kind {
+        sql.push(" AND c.kind = ?", vec![Arg::Text(kind.code().into())]);
+    }
+    if let Some(category) = &filter.category {
+        sql.push(" AND c.category = ?", vec![Arg::Text(category.clone())]);
+    }
+    if let Some(unit) = &filter.unit {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM case_units fu WHERE fu.case_id = c.id AND fu.unit = ?)",
+            vec![Arg::Text(unit.clone())],
+        );
+    }
+    if let Some(channel) = filter.channel {
+        sql.push(" AND c.channel = ?", vec![Arg::Text(channel.code().into())]);
+    }
+    if let Some(from) = filter.created_from {
+        sql.push(" AND c.created_at >= ?", vec![Arg::Int(to_micros(from))]);
+    }
+    if let Some(to) = filter.created_to {
+        sql.push(" AND c.created_at < ?", vec![Arg::Int(to_micros(to))]);
+    }
+    if let Some(at) = filter.overdue_at {
+        sql.push(" AND c.due_at IS NOT NULL AND c.due_at < ?", vec![Arg::Int(to_micros(at))]);
+        // Only cases where the agency owes the next step count as overdue.
+        let owed: Vec<String> = State::ALL.iter().filter(|s| s.agency_owes()).map(|s| s.code().to_string()).collect();
+        sql.push(" AND c.state IN (", vec![]);
+        sql.placeholders(&owed);
+        sql.push(")", vec![]);
+    }
+    if let Some(before) = filter.before_id {
+        sql.push(" AND c.id < ?", vec![Arg::Int(before)]);
+    }
+    sql.push(" ORDER BY c.id DESC LIMIT ?", vec![Arg::Int(i64::from(filter.limit))]);
+    let rows = sql.query().fetch_all(reader).await?;
+    rows.iter().map(summary_from_row).collect()
+}

@@ -1,0 +1,181 @@
+//! The one implementation of [`Store`] over sqlx's `Any` driver. The SQL is shared; the few
+//! places where SQLite and PostgreSQL differ are marked by [`Backend`].
+
+mod accounts;
+mod cases;
+mod query;
+mod rows;
+mod writer;
+
+use crate::*;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+use std::path::Path;
+use std::time::Duration;
+use writer::Writer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlStore {
+    backend: Backend,
+    writer: Writer,
+    reader: AnyPool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Settings of every SQLite connection: WAL lets readers run beside the writer; FULL makes
+/// every commit durable (fsync) before it is acknowledged.
+async fn sqlite_pragmas(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA synchronous = FULL").await?;
+    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    Ok(())
+}
+
+impl SqlStore {
+    /// Connects to `sqlite://path` (the file and its folder are created) or `postgres://…`,
+    /// and applies the backend's migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("sqlite:") {
+            prepare_sqlite_folder(url)?;
+            let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+            let mut writer = AnyConnection::connect(&url).await?;
+            sqlite_pragmas(&mut writer).await?;
+            SQLITE_MIGRATIONS.run(&mut writer).await?;
+            let reader = AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                .connect(&url)
+                .await?;
+            Ok(SqlStore { backend: Backend::Sqlite, writer: Writer::batched(writer), reader })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Ok(SqlStore { backend: Backend::Postgres, writer: Writer::Pool(pool.clone()), reader: pool })
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        }
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn prepare_sqlite_folder(url: &str) -> Result<()> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn health(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        accounts::setting(&self.reader, key).await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.writer.write(Box::new(move |c| Box::pin(accounts::put_setting(c, key, value, now)))).await
+    }
+
+    async fn create_case(&self, new: NewCaseRecord<'_>) -> Result<CaseRecord> {
+        let owned = cases::OwnedNewCase::from(new);
+        self.writer.write(Box::new(move |c| Box::pin(cases::create(c, owned)))).await
+    }
+
+    async fn commit(&self, before: &CaseRecord, after: &Workflow, events: &[Event]) -> Result<CaseRecord> {
+        let (before, after, events) = (before.clone(), after.clone(), events.to_vec());
+        self.writer.write(Box::new(move |c| Box::pin(cases::commit(c, before, after, events)))).await
+    }
+
+    async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
+        cases::find(&self.reader, ticket, scope).await
+    }
+
+    async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>> {
+        cases::reporter(&self.reader, case_id).await
+    }
+
+    async fn events(&self, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
+        cases::events(&self.reader, case_id, public_only).await
+    }
+
+    async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
+        cases::list(&self.reader, scope, filter).await
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<()> {
+        let user = user.clone();
+        self.writer.write(Box::new(move |c| Box::pin(accounts::create_user(c, user)))).await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<UserRecord>> {
+        accounts::user(&self.reader, username).await
+    }
+
+    async fn count_active_admins(&self) -> Result<i64> {
+        accounts::count_active_admins(&self.reader).await
+    }
+
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<()> {
+        let (username, hash) = (username.to_string(), password_hash.to_string());
+        self.writer.write(Box::new(move |c| Box::pin(accounts::set_password(c, username, hash)))).await
+    }
+
+    async fn record_login(&self, username: &str, success: bool, locked_until: Option<OffsetDateTime>) -> Result<()> {
+        let username = username.to_string();
+        self.writer.write(Box::new(move |c| Box::pin(accounts::record_login(c, username, success, locked_until)))).await
+    }
+
+    async fn insert_token(&self, token_hash: &str, username: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> Result<()> {
+        let (hash, username) = (token_hash.to_string(), username.to_string());
+        self.writer.write(Box::new(move |c| Box::pin(accounts::insert_token(c, hash, username, now, expires_at)))).await
+    }
+
+    async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+        accounts::token(&self.reader, token_hash).await
+    }
+
+    async fn revoke_token(&self, token_hash: &str, now: OffsetDateTime) -> Result<()> {
+        let hash = token_hash.to_string();
+        self.writer.write(Box::new(move |c| Box::pin(accounts::revoke_token(c, hash, now)))).await
+    }
+
+    async fn record_access_failure(&self, ticket: &str, at: OffsetDateTime) -> Result<()> {
+        let ticket = ticket.to_string();
+        self.writer.write(Box::new(move |c| Box::pin(accounts::record_access_failure(c, ticket, at)))).await
+    }
+
+    async fn access_failures_since(&self, ticket: &str, since: OffsetDateTime) -> Result<i64> {
+        accounts::access_failures_since(&self.reader, ticket, since).await
+    }
+}

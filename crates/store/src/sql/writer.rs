@@ -1,0 +1,142 @@
+//! Every write goes through [`Writer`]. On SQLite one task owns the only write connection and
+//! batches concurrent writes into one transaction (group commit): one fsync acknowledges many
+//! submissions, and each write runs inside its own savepoint so that one failure does not undo
+//! the others. Nobody is answered before the commit is durable. On PostgreSQL, which does its own
+//! group commit across connections, each write is a plain transaction from the pool.
+
+use crate::{Result, StoreError};
+use futures_util::future::BoxFuture;
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most writes batched into one transaction.
+const MAX_BATCH: usize = 128;
+
+/// A unit of work run inside a transaction.
+pub type WriteFn<T> = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send>;
+
+#[derive(Clone)]
+pub enum Writer {
+    Batched(mpsc::Sender<Box<dyn Job>>),
+    Pool(AnyPool),
+}
+
+impl Writer {
+    /// Starts the batching task on `conn`, which must be the only connection that writes.
+    pub fn batched(conn: AnyConnection) -> Self {
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>(4096);
+        tokio::spawn(run_batches(conn, rx));
+        Writer::Batched(tx)
+    }
+
+    /// Runs `work` in a transaction and returns its result once the transaction is durable.
+    pub async fn write<T: Send + 'static>(&self, work: WriteFn<T>) -> Result<T> {
+        match self {
+            Writer::Pool(pool) => {
+                let mut tx = pool.begin().await?;
+                let value = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+            Writer::Batched(queue) => {
+                let (reply, answer) = oneshot::channel();
+                let job: Box<dyn Job> = Box::new(TypedJob { work: Some(work), outcome: None, reply: Some(reply) });
+                queue.send(job).await.map_err(|_| StoreError::WriterGone)?;
+                answer.await.map_err(|_| StoreError::WriterGone)?
+            }
+        }
+    }
+
+    /// Waits until the batching task has drained and closed its connection.
+    pub async fn close(&self) {
+        if let Writer::Pool(pool) = self {
+            pool.close().await;
+        }
+    }
+}
+
+/// A write with its reply, type-erased so that writes of any result type share one queue.
+pub trait Job: Send {
+    /// Runs the work; returns whether it succeeded.
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool>;
+    /// Answers the caller once the batch's fate is known.
+    fn finish(self: Box<Self>, committed: std::result::Result<(), String>);
+}
+
+struct TypedJob<T> {
+    work: Option<WriteFn<T>>,
+    outcome: Option<Result<T>>,
+    reply: Option<oneshot::Sender<Result<T>>>,
+}
+
+impl<T: Send + 'static> Job for TypedJob<T> {
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> BoxFuture<'c, bool> {
+        Box::pin(async move {
+            let Some(work) = self.work.take() else {
+                return false;
+            };
+            let outcome = work(conn).await;
+            let ok = outcome.is_ok();
+            self.outcome = Some(outcome);
+            ok
+        })
+    }
+
+    fn finish(mut self: Box<Self>, committed: std::result::Result<(), String>) {
+        let answer = match (committed, self.outcome.take()) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Err(e), Some(Ok(_))) => Err(StoreError::CommitFailed(e)),
+            (_, Some(Err(e))) => Err(e),
+            (_, None) => Err(StoreError::WriterGone),
+        };
+        if let Some(reply) = self.reply.take() {
+            // The caller may have gone away (request cancelled); the write stands either way.
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = run_one_batch(&mut conn, &mut batch).await;
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, writes = batch.len(), "a batch of writes failed to commit");
+        }
+        for job in batch.drain(..) {
+            job.finish(committed.clone());
+        }
+    }
+    let _ = conn.close().await;
+}
+
+async fn run_one_batch(conn: &mut AnyConnection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
+    conn.execute("BEGIN IMMEDIATE").await.map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        let step = async {
+            conn.execute("SAVEPOINT job").await?;
+            let ok = job.run(conn).await;
+            if !ok {
+                conn.execute("ROLLBACK TO job").await?;
+            }
+            conn.execute("RELEASE job").await?;
+            Ok::<(), sqlx::Error>(())
+        };
+        if let Err(e) = step.await {
+            let _ = conn.execute("ROLLBACK").await;
+            return Err(e.to_string());
+        }
+    }
+    if let Err(e) = conn.execute("COMMIT").await {
+        let _ = conn.execute("ROLLBACK").await;
+        return Err(e.to_string());
+    }
+    Ok(())
+}
