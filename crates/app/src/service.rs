@@ -559,6 +559,82 @@ impl Aduan {
         })
     }
 
+    /// Which lead units' figures a role may see: all, its own subtree, or none.
+    fn statistics_units(&self, user: &StaffUser) -> Result<Option<Vec<String>>, AppError> {
+        match user.role {
+            Role::Coordinator | Role::Leadership | Role::Auditor | Role::Monitor => Ok(None),
+            Role::UnitOfficer | Role::UnitHead => Ok(Some(user.units.clone())),
+            Role::Intake | Role::Admin => Err(AppError::Forbidden),
+        }
+    }
+
+    pub async fn backlog(&self, user: &StaffUser) -> Result<BacklogView, AppError> {
+        let units = self.statistics_units(user)?;
+        let now = self.clock.now();
+        let rows = self.store.backlog(units.as_deref(), now).await?;
+        Ok(BacklogView {
+            at: now,
+            open: rows.iter().map(|r| r.open).sum(),
+            overdue: rows.iter().map(|r| r.overdue).sum(),
+            lines: rows
+                .into_iter()
+                .map(|r| BacklogLine {
+                    unit: r.unit,
+                    state: r.state.code().into(),
+                    open: r.open,
+                    overdue: r.overdue,
+                })
+                .collect(),
+        })
+    }
+
+    /// Figures of the cases received in one month (`year`, `month` in the agency's time zone).
+    pub async fn monthly_stats(
+        &self,
+        user: &StaffUser,
+        year: i32,
+        month: time::Month,
+    ) -> Result<MonthlyStats, AppError> {
+        use aduan_domain::intake::FieldError;
+        let units = self.statistics_units(user)?;
+        let invalid = || AppError::Validation(vec![FieldError::new("month", "invalid")]);
+        let first = time::Date::from_calendar_date(year, month, 1).map_err(|_| invalid())?;
+        let next = if month == time::Month::December {
+            time::Date::from_calendar_date(year + 1, time::Month::January, 1)
+        } else {
+            time::Date::from_calendar_date(year, month.next(), 1)
+        }
+        .map_err(|_| invalid())?;
+        let offset = self.calendar.offset();
+        let rows = self
+            .store
+            .period_counts(
+                units.as_deref(),
+                first.midnight().assume_offset(offset),
+                next.midnight().assume_offset(offset),
+            )
+            .await?;
+        let mut stats = MonthlyStats {
+            month: format!("{year:04}-{:02}", u8::from(month)),
+            received: 0,
+            by_kind: Default::default(),
+            by_category: Default::default(),
+            by_channel: Default::default(),
+            by_state: Default::default(),
+        };
+        for row in rows {
+            stats.received += row.count;
+            *stats.by_kind.entry(row.kind.code().into()).or_default() += row.count;
+            *stats.by_category.entry(row.category).or_default() += row.count;
+            *stats
+                .by_channel
+                .entry(row.channel.code().into())
+                .or_default() += row.count;
+            *stats.by_state.entry(row.state.code().into()).or_default() += row.count;
+        }
+        Ok(stats)
+    }
+
     // ---- Accounts -----------------------------------------------------------------------------
 
     pub async fn add_user(

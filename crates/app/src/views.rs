@@ -295,3 +295,38 @@ pub struct CasePage {
 pub fn timeliness_code(t: Option<Timeliness>) -> Option<String> {
     t.map(|t| t.code().to_string())
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BacklogLine {
+    /// Lead unit code; absent for cases the coordinator has not dispositioned yet.
+    pub unit: Option<String>,
+    pub state: String,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+/// Open and overdue cases (*tunggakan*) per unit and stage. No personal data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BacklogView {
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: OffsetDateTime,
+    pub open: i64,
+    pub overdue: i64,
+    pub lines: Vec<BacklogLine>,
+}
+
+/// Cases received in a month, counted by kind, category, channel and current state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlyStats {
+    /// `YYYY-MM`, in the agency's time zone.
+    pub month: String,
+    pub received: i64,
+    pub by_kind: std::collections::BTreeMap<String, i64>,
+    pub by_category: std::collections::BTreeMap<String, i64>,
+    pub by_channel: std::collections::BTreeMap<String, i64>,
+    pub by_state: std::collections::BTreeMap<String, i64>,
+}

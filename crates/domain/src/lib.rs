@@ -11,6 +11,7 @@ mod nik;
 pub mod org;
 mod phone;
 pub mod role;
+pub mod search;
 pub mod ticket;
 
 pub use calendar::Calendar;

@@ -45,6 +45,21 @@ pub trait Store: Send + Sync {
     /// Cases within the scope matching the filter, newest first, after the cursor.
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
 
+    /// Open cases per lead unit and state with their overdue counts at `now`; `units` limits
+    /// it to cases led by those units.
+    async fn backlog(
+        &self,
+        units: Option<&[String]>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<BacklogRow>>;
+    /// Cases received in `[from, to)`, counted per kind, category, channel and current state.
+    async fn period_counts(
+        &self,
+        units: Option<&[String]>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<PeriodRow>>;
+
     async fn create_user(&self, user: &NewUser) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>>;
     async fn count_active_admins(&self) -> Result<i64>;

@@ -77,6 +77,8 @@ pub struct CaseFilter {
     pub created_to: Option<OffsetDateTime>,
     /// Only open cases past their due time at this instant.
     pub overdue_at: Option<OffsetDateTime>,
+    /// Full-text search terms (stems, see `aduan_domain::search::query_terms`); all must match.
+    pub text: Vec<String>,
     /// Keyset cursor: only cases with a smaller id.
     pub before_id: Option<i64>,
     pub limit: u32,
@@ -107,4 +109,24 @@ pub struct TokenRecord {
     pub username: String,
     pub expires_at: OffsetDateTime,
     pub revoked: bool,
+}
+
+/// Open cases of one lead unit in one state, and how many of them are overdue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BacklogRow {
+    /// `None` for cases not yet dispositioned (the coordinator owes them).
+    pub unit: Option<String>,
+    pub state: State,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+/// Cases received in a period, grouped by their attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodRow {
+    pub kind: Kind,
+    pub category: String,
+    pub channel: Channel,
+    pub state: State,
+    pub count: i64,
 }

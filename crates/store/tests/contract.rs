@@ -512,7 +512,13 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
             if i % 6 == 0 {
-                let user = NewUser { username: "sama".into(), role: Role::Auditor, unit: None, password_hash: "h".into(), created_at: T0 };
+                let user = NewUser {
+                    username: "sama".into(),
+                    role: Role::Auditor,
+                    unit: None,
+                    password_hash: "h".into(),
+                    created_at: T0,
+                };
                 Err(db.store.create_user(&user).await.is_ok())
             } else {
                 Ok(create(&db, Kind::Complaint, "rusun", T0, None).await.ticket)
@@ -527,11 +533,24 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
             Err(created) => users_created += usize::from(created),
         }
     }
-    assert_eq!(users_created, 1, "exactly one of the duplicate users is stored");
+    assert_eq!(
+        users_created, 1,
+        "exactly one of the duplicate users is stored"
+    );
     tickets.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     tickets.dedup();
     assert_eq!(tickets.len(), 100, "every case got its own ticket");
     assert_eq!(tickets.last().unwrap().as_str(), "ADU-2026-000100");
-    let all = db.store.list_cases(&Scope::All, &CaseFilter { limit: 500, ..Default::default() }).await.unwrap();
+    let all = db
+        .store
+        .list_cases(
+            &Scope::All,
+            &CaseFilter {
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(all.len(), 100);
 }

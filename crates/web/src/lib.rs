@@ -36,6 +36,8 @@ pub fn router(aduan: Aduan) -> Router {
         .route("/cases/{ticket}", get(routes::staff::get_case))
         .route("/cases/{ticket}/actions", post(routes::staff::act))
         .route("/intake", post(routes::staff::intake))
+        .route("/backlog", get(routes::staff::backlog))
+        .route("/stats/monthly", get(routes::staff::monthly_stats))
         .route("/track/{ticket}", get(routes::public::track))
         .route("/track/{ticket}/info", post(routes::public::add_info))
         .route("/track/{ticket}/feedback", post(routes::public::feedback))

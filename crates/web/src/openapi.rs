@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         public::create_case, public::track, public::add_info, public::feedback, public::organisation,
         auth::login, auth::logout, auth::me,
-        staff::list_cases, staff::get_case, staff::act, staff::intake,
+        staff::list_cases, staff::get_case, staff::act, staff::intake, staff::backlog, staff::monthly_stats,
     ),
     modifiers(&BearerAuth),
     tags(

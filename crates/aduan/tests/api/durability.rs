@@ -47,13 +47,22 @@ async fn acknowledged_submissions_survive_sigkill() {
         clients.push(tokio::spawn(async move {
             // Bounded: at most 2,000 requests per client, and only until the kill.
             for _ in 0..2_000 {
-                let sent = client.post(format!("{base}/api/v1/cases")).json(&complaint()).send().await;
+                let sent = client
+                    .post(format!("{base}/api/v1/cases"))
+                    .json(&complaint())
+                    .send()
+                    .await;
                 let Ok(response) = sent else { break };
                 if response.status() != StatusCode::CREATED {
                     break;
                 }
-                let Ok(body) = response.json::<Value>().await else { break };
-                let pair = (body["ticket"].as_str().unwrap().to_string(), body["access_code"].as_str().unwrap().to_string());
+                let Ok(body) = response.json::<Value>().await else {
+                    break;
+                };
+                let pair = (
+                    body["ticket"].as_str().unwrap().to_string(),
+                    body["access_code"].as_str().unwrap().to_string(),
+                );
                 acknowledged.lock().unwrap().push(pair);
             }
         }));
@@ -67,12 +76,21 @@ async fn acknowledged_submissions_survive_sigkill() {
         task.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 10, "too few submissions under load: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 10,
+        "too few submissions under load: {}",
+        acknowledged.len()
+    );
 
     let (mut child, base) = start(&db.url);
     let mut missing = Vec::new();
     for (ticket, code) in &acknowledged {
-        let response = client.get(format!("{base}/api/v1/track/{ticket}")).header("X-Access-Code", code).send().await.unwrap();
+        let response = client
+            .get(format!("{base}/api/v1/track/{ticket}"))
+            .header("X-Access-Code", code)
+            .send()
+            .await
+            .unwrap();
         if response.status() != StatusCode::OK {
             missing.push(ticket.clone());
         }
@@ -80,5 +98,10 @@ async fn acknowledged_submissions_survive_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
     db.drop_db().await;
-    assert!(missing.is_empty(), "{} of {} acknowledged cases lost: {missing:?}", missing.len(), acknowledged.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged cases lost: {missing:?}",
+        missing.len(),
+        acknowledged.len()
+    );
 }

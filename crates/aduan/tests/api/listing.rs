@@ -154,3 +154,150 @@ async fn filters_and_cursor_pagination() {
     assert_eq!(case["due_at"], "2026-11-09T23:59:59.999999999+07:00");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn search_backlog_and_monthly_figures() {
+    let app = TestApp::spawn_at(datetime!(2026-11-02 09:00 +7)).await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("pemantau", Role::Monitor, None).await;
+    let officer = app
+        .staff("petugas_swadaya", Role::UnitOfficer, Some("swadaya"))
+        .await;
+    let mut road = complaint();
+    road["title"] = json!("Jalan lingkungan berlubang");
+    road["description"] =
+        json!("Jalan menuju rusun berlubang besar dan membahayakan pengendara motor.");
+    let road = app.submit(&road).await.0;
+    let lift = app.submit(&complaint()).await.0;
+    let mut bsps = complaint();
+    bsps["category"] = json!("swadaya");
+    bsps["title"] = json!("Pembangunan rumah BSPS terhenti");
+    bsps["description"] = json!("Pembangunan rumah bantuan stimulan terhenti sejak bulan lalu.");
+    let bsps = app.submit(&bsps).await.0;
+    app.act_ok(&coordinator, &bsps, json!({"action": "verify"}))
+        .await;
+    app.act_ok(
+        &coordinator,
+        &bsps,
+        json!({"action": "dispose", "lead_unit": "swadaya", "instruction": "Cek"}),
+    )
+    .await;
+
+    let found = |query: &'static str| {
+        let app = &app;
+        let token = coordinator.clone();
+        async move {
+            tickets(
+                &app.list(&token, &format!("q={query}"))
+                    .await
+                    .json::<Value>()
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    assert_eq!(found("lubang").await, vec![road.clone()]);
+    assert_eq!(found("LIFT%20rusunawa").await, vec![lift.clone()]);
+    assert_eq!(
+        found("membangun").await,
+        vec![bsps.clone()],
+        "pembangunan and membangun share a stem"
+    );
+    assert_eq!(
+        found("rusun").await,
+        vec![road.clone()],
+        "rusunawa is another word"
+    );
+    assert!(found("tidak-ada-kata-ini").await.is_empty());
+    let page: Value = app
+        .list(&coordinator, "q=rusun&category=rusun&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, _, fields) = error_code(app.list(&coordinator, "q=%22%2A%28%29").await).await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::BAD_REQUEST, vec!["q".to_string()])
+    );
+    // Search stays inside the caller's units.
+    let page: Value = app.list(&officer, "q=rusun").await.json().await.unwrap();
+    assert!(tickets(&page).is_empty());
+
+    app.clock
+        .as_ref()
+        .unwrap()
+        .set(datetime!(2026-11-06 08:00 +7));
+    let coordinator = app.login("koordinator").await;
+    let monitor_token = app.login("pemantau").await;
+    let backlog: Value = app
+        .client
+        .get(app.url("/api/v1/backlog"))
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(backlog["open"], 3);
+    // Received Mon 2 Nov: verification was due Thu 5 Nov, so the two received cases are overdue;
+    // the dispositioned one is due Mon 9 Nov.
+    assert_eq!(backlog["overdue"], 2, "{backlog}");
+    let line = |unit: Value, state: &str| {
+        backlog["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["unit"] == unit && l["state"] == state)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(line(Value::Null, "received")["open"], 2);
+    assert_eq!(line(json!("swadaya"), "dispositioned")["overdue"], 0);
+    // The monitor sees figures but no case; a unit sees its own figures.
+    let response = app
+        .client
+        .get(app.url("/api/v1/backlog"))
+        .bearer_auth(&monitor_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(!response.text().await.unwrap().contains("Siti"));
+    let officer = app.login("petugas_swadaya").await;
+    let own: Value = app
+        .client
+        .get(app.url("/api/v1/backlog"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["open"], 1);
+
+    let stats = |month: &'static str| {
+        app.client
+            .get(app.url(&format!("/api/v1/stats/monthly?month={month}")))
+            .bearer_auth(&monitor_token)
+            .send()
+    };
+    let november: Value = stats("2026-11").await.unwrap().json().await.unwrap();
+    assert_eq!(november["received"], 3);
+    assert_eq!(november["by_category"]["rusun"], 2);
+    assert_eq!(november["by_state"]["dispositioned"], 1);
+    assert_eq!(november["by_channel"]["api"], 3);
+    let october: Value = stats("2026-10").await.unwrap().json().await.unwrap();
+    assert_eq!(october["received"], 0);
+    let (status, _, fields) = error_code(stats("2026-13").await.unwrap()).await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::BAD_REQUEST, vec!["month".to_string()])
+    );
+    app.finish().await;
+}

@@ -6,11 +6,19 @@ use crate::*;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 pub async fn setting(reader: &AnyPool, key: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_string()).fetch_optional(reader).await?;
+    let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(key.to_string())
+        .fetch_optional(reader)
+        .await?;
     Ok(row.map(|r| r.try_get("value")).transpose()?)
 }
 
-pub async fn put_setting(conn: &mut AnyConnection, key: String, value: String, now: OffsetDateTime) -> Result<()> {
+pub async fn put_setting(
+    conn: &mut AnyConnection,
+    key: String,
+    value: String,
+    now: OffsetDateTime,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -53,11 +61,17 @@ pub async fn user(reader: &AnyPool, username: &str) -> Result<Option<UserRecord>
 }
 
 pub async fn count_active_admins(reader: &AnyPool) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1").fetch_one(reader).await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
+        .fetch_one(reader)
+        .await?;
     Ok(row.try_get("n")?)
 }
 
-pub async fn set_password(conn: &mut AnyConnection, username: String, password_hash: String) -> Result<()> {
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    username: String,
+    password_hash: String,
+) -> Result<()> {
     let done = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE username = $2")
         .bind(password_hash)
         .bind(username)
@@ -80,7 +94,11 @@ pub async fn record_login(
     } else {
         "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $1 WHERE username = $2"
     };
-    sqlx::query(sql).bind(locked_until.map(to_micros)).bind(username).execute(conn).await?;
+    sqlx::query(sql)
+        .bind(locked_until.map(to_micros))
+        .bind(username)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -102,10 +120,12 @@ pub async fn insert_token(
 }
 
 pub async fn token(reader: &AnyPool, token_hash: &str) -> Result<Option<TokenRecord>> {
-    let row = sqlx::query("SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
-        .bind(token_hash.to_string())
-        .fetch_optional(reader)
-        .await?;
+    let row = sqlx::query(
+        "SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash.to_string())
+    .fetch_optional(reader)
+    .await?;
     row.map(|row| {
         Ok(TokenRecord {
             username: row.try_get("username")?,
@@ -116,25 +136,44 @@ pub async fn token(reader: &AnyPool, token_hash: &str) -> Result<Option<TokenRec
     .transpose()
 }
 
-pub async fn revoke_token(conn: &mut AnyConnection, token_hash: String, now: OffsetDateTime) -> Result<()> {
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-        .bind(to_micros(now))
-        .bind(token_hash)
+pub async fn revoke_token(
+    conn: &mut AnyConnection,
+    token_hash: String,
+    now: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+    )
+    .bind(to_micros(now))
+    .bind(token_hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_access_failure(
+    conn: &mut AnyConnection,
+    ticket: String,
+    at: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query("INSERT INTO access_failures (ticket, at) VALUES ($1, $2)")
+        .bind(ticket)
+        .bind(to_micros(at))
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn record_access_failure(conn: &mut AnyConnection, ticket: String, at: OffsetDateTime) -> Result<()> {
-    sqlx::query("INSERT INTO access_failures (ticket, at) VALUES ($1, $2)").bind(ticket).bind(to_micros(at)).execute(conn).await?;
-    Ok(())
-}
-
-pub async fn access_failures_since(reader: &AnyPool, ticket: &str, since: OffsetDateTime) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM access_failures WHERE ticket = $1 AND at >= $2")
-        .bind(ticket.to_string())
-        .bind(to_micros(since))
-        .fetch_one(reader)
-        .await?;
+pub async fn access_failures_since(
+    reader: &AnyPool,
+    ticket: &str,
+    since: OffsetDateTime,
+) -> Result<i64> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM access_failures WHERE ticket = $1 AND at >= $2")
+            .bind(ticket.to_string())
+            .bind(to_micros(since))
+            .fetch_one(reader)
+            .await?;
     Ok(row.try_get("n")?)
 }

@@ -15,11 +15,13 @@ pub struct OwnedNewCase {
     first_event: Event,
     registered_by: Option<String>,
     year: i32,
+    backend: Backend,
 }
 
-impl From<NewCaseRecord<'_>> for OwnedNewCase {
-    fn from(new: NewCaseRecord<'_>) -> Self {
+impl OwnedNewCase {
+    pub fn new(new: NewCaseRecord<'_>, backend: Backend) -> Self {
         Self {
+            backend,
             case: new.case.clone(),
             workflow: new.workflow.clone(),
             access_code: new.access_code.clone(),
@@ -80,6 +82,16 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
             .await?;
     }
     insert_event(conn, id, 1, &new.first_event).await?;
+    let text = aduan_domain::search::index_text(&case.title, &case.description);
+    let index = match new.backend {
+        Backend::Sqlite => "INSERT INTO cases_fts (rowid, body) VALUES ($1, $2)",
+        Backend::Postgres => "UPDATE cases SET search = to_tsvector('simple', $2) WHERE id = $1",
+    };
+    sqlx::query(index)
+        .bind(id)
+        .bind(text)
+        .execute(&mut *conn)
+        .await?;
     Ok(CaseRecord {
         id,
         ticket,
@@ -98,7 +110,12 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
     })
 }
 
-pub async fn commit(conn: &mut AnyConnection, before: CaseRecord, after: Workflow, events: Vec<Event>) -> Result<CaseRecord> {
+pub async fn commit(
+    conn: &mut AnyConnection,
+    before: CaseRecord,
+    after: Workflow,
+    events: Vec<Event>,
+) -> Result<CaseRecord> {
     let Some(last) = events.last() else {
         return Ok(before);
     };
@@ -126,10 +143,13 @@ pub async fn commit(conn: &mut AnyConnection, before: CaseRecord, after: Workflo
         let seq = before.last_seq + 1 + i64::try_from(offset).unwrap_or(0);
         insert_event(conn, before.id, seq, event).await?;
     }
-    let units_changed =
-        before.workflow.lead_unit != after.lead_unit || before.workflow.supporting_units != after.supporting_units;
+    let units_changed = before.workflow.lead_unit != after.lead_unit
+        || before.workflow.supporting_units != after.supporting_units;
     if units_changed {
-        sqlx::query("DELETE FROM case_units WHERE case_id = $1").bind(before.id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM case_units WHERE case_id = $1")
+            .bind(before.id)
+            .execute(&mut *conn)
+            .await?;
         for unit in after.involved_units() {
             let is_lead = after.lead_unit.as_ref() == Some(unit);
             sqlx::query("INSERT INTO case_units (unit, case_id, is_lead) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -140,10 +160,20 @@ pub async fn commit(conn: &mut AnyConnection, before: CaseRecord, after: Workflo
                 .await?;
         }
     }
-    Ok(CaseRecord { workflow: after, updated_at: now, last_seq, ..before })
+    Ok(CaseRecord {
+        workflow: after,
+        updated_at: now,
+        last_seq,
+        ..before
+    })
 }
 
-async fn insert_event(conn: &mut AnyConnection, case_id: i64, seq: i64, event: &Event) -> Result<()> {
+async fn insert_event(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    seq: i64,
+    event: &Event,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -162,7 +192,9 @@ async fn insert_event(conn: &mut AnyConnection, case_id: i64, seq: i64, event: &
 }
 
 pub async fn find(reader: &AnyPool, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
-    let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.ticket = "));
+    let mut sql = Sql::new(&format!(
+        "SELECT {CASE_COLUMNS} FROM cases c WHERE c.ticket = "
+    ));
     sql.push("?", vec![Arg::Text(ticket.as_str().to_string())]);
     push_scope(&mut sql, scope);
     let row = sql.query().fetch_optional(reader).await?;
@@ -170,8 +202,12 @@ pub async fn find(reader: &AnyPool, ticket: &Ticket, scope: &Scope) -> Result<Op
 }
 
 pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>> {
-    let row = sqlx::query("SELECT data FROM case_reporters WHERE case_id = $1").bind(case_id).fetch_optional(reader).await?;
-    row.map(|r| from_json(&r.try_get::<String, _>("data")?)).transpose()
+    let row = sqlx::query("SELECT data FROM case_reporters WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_optional(reader)
+        .await?;
+    row.map(|r| from_json(&r.try_get::<String, _>("data")?))
+        .transpose()
 }
 
 pub async fn events(reader: &AnyPool, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
@@ -197,8 +233,15 @@ pub async fn events(reader: &AnyPool, case_id: i64, public_only: bool) -> Result
         .collect()
 }
 
-pub async fn list(reader: &AnyPool, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-    let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"));
+pub async fn list(
+    reader: &AnyPool,
+    backend: Backend,
+    scope: &Scope,
+    filter: &CaseFilter,
+) -> Result<Vec<CaseSummary>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"
+    ));
     push_scope(&mut sql, scope);
     if !filter.states.is_empty() {
         let states: Vec<String> = filter.states.iter().map(|s| s.code().to_string()).collect();
@@ -228,17 +271,51 @@ pub async fn list(reader: &AnyPool, scope: &Scope, filter: &CaseFilter) -> Resul
         sql.push(" AND c.created_at < ?", vec![Arg::Int(to_micros(to))]);
     }
     if let Some(at) = filter.overdue_at {
-        sql.push(" AND c.due_at IS NOT NULL AND c.due_at < ?", vec![Arg::Int(to_micros(at))]);
+        sql.push(
+            " AND c.due_at IS NOT NULL AND c.due_at < ?",
+            vec![Arg::Int(to_micros(at))],
+        );
         // Only cases where the agency owes the next step count as overdue.
-        let owed: Vec<String> = State::ALL.iter().filter(|s| s.agency_owes()).map(|s| s.code().to_string()).collect();
+        let owed: Vec<String> = State::ALL
+            .iter()
+            .filter(|s| s.agency_owes())
+            .map(|s| s.code().to_string())
+            .collect();
         sql.push(" AND c.state IN (", vec![]);
         sql.placeholders(&owed);
         sql.push(")", vec![]);
     }
+    if !filter.text.is_empty() {
+        // Terms are letters and digits only (see aduan_domain::search), so quoting is safe.
+        match backend {
+            Backend::Sqlite => {
+                let query = filter
+                    .text
+                    .iter()
+                    .map(|t| format!("\"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                sql.push(
+                    " AND c.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)",
+                    vec![Arg::Text(query)],
+                );
+            }
+            Backend::Postgres => {
+                let query = filter.text.join(" & ");
+                sql.push(
+                    " AND c.search @@ to_tsquery('simple', ?)",
+                    vec![Arg::Text(query)],
+                );
+            }
+        }
+    }
     if let Some(before) = filter.before_id {
         sql.push(" AND c.id < ?", vec![Arg::Int(before)]);
     }
-    sql.push(" ORDER BY c.id DESC LIMIT ?", vec![Arg::Int(i64::from(filter.limit))]);
+    sql.push(
+        " ORDER BY c.id DESC LIMIT ?",
+        vec![Arg::Int(i64::from(filter.limit))],
+    );
     let rows = sql.query().fetch_all(reader).await?;
     rows.iter().map(summary_from_row).collect()
 }

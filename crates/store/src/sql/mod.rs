@@ -2,6 +2,7 @@
 //! places where SQLite and PostgreSQL differ are marked by [`Backend`].
 
 mod accounts;
+mod aggregates;
 mod cases;
 mod query;
 mod rows;
@@ -46,7 +47,11 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         if url.starts_with("sqlite:") {
             prepare_sqlite_folder(url)?;
-            let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+            let url = if url.contains('?') {
+                url.to_string()
+            } else {
+                format!("{url}?mode=rwc")
+            };
             let mut writer = AnyConnection::connect(&url).await?;
             sqlite_pragmas(&mut writer).await?;
             SQLITE_MIGRATIONS.run(&mut writer).await?;
@@ -55,7 +60,11 @@ impl SqlStore {
                 .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                 .connect(&url)
                 .await?;
-            Ok(SqlStore { backend: Backend::Sqlite, writer: Writer::batched(writer), reader })
+            Ok(SqlStore {
+                backend: Backend::Sqlite,
+                writer: Writer::batched(writer),
+                reader,
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
@@ -63,7 +72,11 @@ impl SqlStore {
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            Ok(SqlStore { backend: Backend::Postgres, writer: Writer::Pool(pool.clone()), reader: pool })
+            Ok(SqlStore {
+                backend: Backend::Postgres,
+                writer: Writer::Pool(pool.clone()),
+                reader: pool,
+            })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
         }
@@ -76,12 +89,17 @@ impl SqlStore {
 }
 
 fn prepare_sqlite_folder(url: &str) -> Result<()> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or("");
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)?;
     }
     Ok(())
@@ -104,17 +122,32 @@ impl Store for SqlStore {
 
     async fn put_setting(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.writer.write(Box::new(move |c| Box::pin(accounts::put_setting(c, key, value, now)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(accounts::put_setting(c, key, value, now))
+            }))
+            .await
     }
 
     async fn create_case(&self, new: NewCaseRecord<'_>) -> Result<CaseRecord> {
-        let owned = cases::OwnedNewCase::from(new);
-        self.writer.write(Box::new(move |c| Box::pin(cases::create(c, owned)))).await
+        let owned = cases::OwnedNewCase::new(new, self.backend);
+        self.writer
+            .write(Box::new(move |c| Box::pin(cases::create(c, owned))))
+            .await
     }
 
-    async fn commit(&self, before: &CaseRecord, after: &Workflow, events: &[Event]) -> Result<CaseRecord> {
+    async fn commit(
+        &self,
+        before: &CaseRecord,
+        after: &Workflow,
+        events: &[Event],
+    ) -> Result<CaseRecord> {
         let (before, after, events) = (before.clone(), after.clone(), events.to_vec());
-        self.writer.write(Box::new(move |c| Box::pin(cases::commit(c, before, after, events)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(cases::commit(c, before, after, events))
+            }))
+            .await
     }
 
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
@@ -130,12 +163,31 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        cases::list(&self.reader, scope, filter).await
+        cases::list(&self.reader, self.backend, scope, filter).await
+    }
+
+    async fn backlog(
+        &self,
+        units: Option<&[String]>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<BacklogRow>> {
+        aggregates::backlog(&self.reader, units, now).await
+    }
+
+    async fn period_counts(
+        &self,
+        units: Option<&[String]>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<PeriodRow>> {
+        aggregates::period_counts(&self.reader, units, from, to).await
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<()> {
         let user = user.clone();
-        self.writer.write(Box::new(move |c| Box::pin(accounts::create_user(c, user)))).await
+        self.writer
+            .write(Box::new(move |c| Box::pin(accounts::create_user(c, user))))
+            .await
     }
 
     async fn user(&self, username: &str) -> Result<Option<UserRecord>> {
@@ -148,17 +200,40 @@ impl Store for SqlStore {
 
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<()> {
         let (username, hash) = (username.to_string(), password_hash.to_string());
-        self.writer.write(Box::new(move |c| Box::pin(accounts::set_password(c, username, hash)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(accounts::set_password(c, username, hash))
+            }))
+            .await
     }
 
-    async fn record_login(&self, username: &str, success: bool, locked_until: Option<OffsetDateTime>) -> Result<()> {
+    async fn record_login(
+        &self,
+        username: &str,
+        success: bool,
+        locked_until: Option<OffsetDateTime>,
+    ) -> Result<()> {
         let username = username.to_string();
-        self.writer.write(Box::new(move |c| Box::pin(accounts::record_login(c, username, success, locked_until)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(accounts::record_login(c, username, success, locked_until))
+            }))
+            .await
     }
 
-    async fn insert_token(&self, token_hash: &str, username: &str, now: OffsetDateTime, expires_at: OffsetDateTime) -> Result<()> {
+    async fn insert_token(
+        &self,
+        token_hash: &str,
+        username: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<()> {
         let (hash, username) = (token_hash.to_string(), username.to_string());
-        self.writer.write(Box::new(move |c| Box::pin(accounts::insert_token(c, hash, username, now, expires_at)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(accounts::insert_token(c, hash, username, now, expires_at))
+            }))
+            .await
     }
 
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
@@ -167,12 +242,20 @@ impl Store for SqlStore {
 
     async fn revoke_token(&self, token_hash: &str, now: OffsetDateTime) -> Result<()> {
         let hash = token_hash.to_string();
-        self.writer.write(Box::new(move |c| Box::pin(accounts::revoke_token(c, hash, now)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(accounts::revoke_token(c, hash, now))
+            }))
+            .await
     }
 
     async fn record_access_failure(&self, ticket: &str, at: OffsetDateTime) -> Result<()> {
         let ticket = ticket.to_string();
-        self.writer.write(Box::new(move |c| Box::pin(accounts::record_access_failure(c, ticket, at)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(accounts::record_access_failure(c, ticket, at))
+            }))
+            .await
     }
 
     async fn access_failures_since(&self, ticket: &str, since: OffsetDateTime) -> Result<i64> {

@@ -38,6 +38,12 @@ impl Sql {
         self
     }
 
+    /// Binds the value of a `$1` already written into the initial text.
+    pub fn bind_first(&mut self, arg: Arg) -> &mut Self {
+        self.args.insert(0, arg);
+        self
+    }
+
     pub fn placeholders(&mut self, values: &[String]) -> &mut Self {
         let marks = vec!["?"; values.len()].join(", ");
         self.push(&marks, values.iter().cloned().map(Arg::Text).collect())
@@ -78,4 +84,3 @@ pub fn push_scope(sql: &mut Sql, scope: &Scope) {
         }
     }
 }
-

@@ -80,4 +80,3 @@ pub fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
             .transpose()?,
     })
 }
-

@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 128;
 
 /// A unit of work run inside a transaction.
-pub type WriteFn<T> = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send>;
+pub type WriteFn<T> =
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send>;
 
 #[derive(Clone)]
 pub enum Writer {
@@ -40,7 +41,11 @@ impl Writer {
             }
             Writer::Batched(queue) => {
                 let (reply, answer) = oneshot::channel();
-                let job: Box<dyn Job> = Box::new(TypedJob { work: Some(work), outcome: None, reply: Some(reply) });
+                let job: Box<dyn Job> = Box::new(TypedJob {
+                    work: Some(work),
+                    outcome: None,
+                    reply: Some(reply),
+                });
                 queue.send(job).await.map_err(|_| StoreError::WriterGone)?;
                 answer.await.map_err(|_| StoreError::WriterGone)?
             }
@@ -117,8 +122,13 @@ async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn 
     let _ = conn.close().await;
 }
 
-async fn run_one_batch(conn: &mut AnyConnection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
-    conn.execute("BEGIN IMMEDIATE").await.map_err(|e| e.to_string())?;
+async fn run_one_batch(
+    conn: &mut AnyConnection,
+    batch: &mut [Box<dyn Job>],
+) -> std::result::Result<(), String> {
+    conn.execute("BEGIN IMMEDIATE")
+        .await
+        .map_err(|e| e.to_string())?;
     for job in batch.iter_mut() {
         let step = async {
             conn.execute("SAVEPOINT job").await?;

@@ -4,7 +4,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Staff, parse_json};
 use crate::routes::public::CreatedResponse;
 use crate::state::AppState;
-use aduan_app::views::{CasePage, StaffCaseView};
+use aduan_app::views::{BacklogView, CasePage, MonthlyStats, StaffCaseView};
 use aduan_domain::intake::CaseInput;
 use aduan_domain::{Action, Channel, Kind, State as CaseState};
 use aduan_store::CaseFilter;
@@ -34,6 +34,8 @@ pub struct CaseQuery {
     pub to: Option<String>,
     /// `true`: only open cases past their due time.
     pub overdue: Option<bool>,
+    /// Full-text search in title and description; Indonesian word forms match their stem.
+    pub q: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
@@ -152,6 +154,20 @@ fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
             }
         },
     };
+    let text = match q.q.as_deref().map(str::trim) {
+        None | Some("") => Vec::new(),
+        Some(query) if query.chars().count() > 200 => {
+            errors = errors.field("q", "too_long");
+            Vec::new()
+        }
+        Some(query) => {
+            let terms = aduan_domain::search::query_terms(query);
+            if terms.is_empty() {
+                errors = errors.field("q", "invalid");
+            }
+            terms
+        }
+    };
     let limit = q.limit.unwrap_or(50);
     if !(1..=aduan_app::MAX_PAGE_SIZE).contains(&limit) {
         errors = errors.field("limit", "out_of_range");
@@ -168,6 +184,7 @@ fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
         created_from,
         created_to,
         overdue_at: q.overdue.unwrap_or(false).then(|| state.aduan.now()),
+        text,
         before_id,
         limit,
     })
@@ -258,4 +275,55 @@ pub async fn intake(
         .create_case(&input, channel, Some(&user), account)
         .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/backlog", tag = "staff",
+    security(("bearer" = [])),
+    responses((status = 200, body = BacklogView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+/// The backlog (*tunggakan*): open and overdue cases per lead unit and stage. Units see their own.
+pub async fn backlog(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+) -> Result<Json<BacklogView>, ApiError> {
+    Ok(Json(state.aduan.backlog(&user).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// `YYYY-MM`
+    pub month: String,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/stats/monthly", tag = "staff",
+    security(("bearer" = [])),
+    params(MonthQuery),
+    responses((status = 200, body = MonthlyStats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+/// Cases received in a month, by kind, category, channel and current state. No personal data.
+pub async fn monthly_stats(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<MonthlyStats>, ApiError> {
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("month", "invalid");
+    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or_default())
+        .parse()
+        .map_err(|_| bad())?;
+    let query = axum::extract::Query::<MonthQuery>::try_from_uri(&uri)
+        .map_err(|_| bad())?
+        .0;
+    let (year, month) = query.month.split_once('-').ok_or_else(bad)?;
+    let year: i32 = year
+        .parse()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .ok_or_else(bad)?;
+    let month: u8 = month.parse().map_err(|_| bad())?;
+    let month = time::Month::try_from(month).map_err(|_| bad())?;
+    Ok(Json(state.aduan.monthly_stats(&user, year, month).await?))
 }

@@ -1,0 +1,11 @@
+-- Full-text search over stemmed title and description (see aduan_domain::search), with the
+-- 'simple' configuration so that PostgreSQL and SQLite see the same tokens.
+ALTER TABLE cases ADD COLUMN search tsvector;
+CREATE INDEX cases_search ON cases USING GIN (search);
+
+-- The backlog reads only open cases: a partial index keeps it small at a million cases.
+CREATE INDEX cases_open_backlog ON cases (lead_unit, state, due_at)
+    WHERE state NOT IN ('closed', 'rejected', 'forwarded', 'merged');
+
+-- Monthly statistics group the cases received in a period without touching the table.
+CREATE INDEX cases_period ON cases (created_at, kind, category, channel, state);

@@ -1,0 +1,87 @@
+//! Counts for the backlog and period statistics, read from covering indexes.
+
+use super::query::{Arg, Sql};
+use super::rows::code;
+use crate::time_codec::to_micros;
+use crate::*;
+use aduan_domain::{Channel, Kind, State};
+use sqlx::{AnyPool, Row};
+
+/// Must match the partial index `cases_open_backlog` word for word so SQLite uses it.
+const OPEN: &str = "state NOT IN ('closed', 'rejected', 'forwarded', 'merged')";
+
+fn push_units(sql: &mut Sql, units: Option<&[String]>) {
+    if let Some(units) = units {
+        if units.is_empty() {
+            sql.push(" AND 1 = 0", vec![]);
+        } else {
+            sql.push(" AND lead_unit IN (", vec![]);
+            sql.placeholders(units);
+            sql.push(")", vec![]);
+        }
+    }
+}
+
+pub async fn backlog(
+    reader: &AnyPool,
+    units: Option<&[String]>,
+    now: OffsetDateTime,
+) -> Result<Vec<BacklogRow>> {
+    let owed: Vec<String> = State::ALL
+        .iter()
+        .filter(|s| s.agency_owes())
+        .map(|s| format!("'{}'", s.code()))
+        .collect();
+    let mut sql = Sql::new(&format!(
+        "SELECT lead_unit, state, COUNT(*) AS open, \
+         SUM(CASE WHEN due_at < $1 AND state IN ({}) THEN 1 ELSE 0 END) AS overdue \
+         FROM cases WHERE {OPEN}",
+        owed.join(", ")
+    ));
+    sql.bind_first(Arg::Int(to_micros(now)));
+    push_units(&mut sql, units);
+    sql.push(
+        " GROUP BY lead_unit, state ORDER BY lead_unit, state",
+        vec![],
+    );
+    let rows = sql.query().fetch_all(reader).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(BacklogRow {
+                unit: row.try_get("lead_unit")?,
+                state: code(&row.try_get::<String, _>("state")?, State::parse)?,
+                open: row.try_get("open")?,
+                overdue: row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+pub async fn period_counts(
+    reader: &AnyPool,
+    units: Option<&[String]>,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<Vec<PeriodRow>> {
+    let mut sql = Sql::new(
+        "SELECT kind, category, channel, state, COUNT(*) AS n FROM cases WHERE created_at >= ",
+    );
+    sql.push(
+        "? AND created_at < ?",
+        vec![Arg::Int(to_micros(from)), Arg::Int(to_micros(to))],
+    );
+    push_units(&mut sql, units);
+    sql.push(" GROUP BY kind, category, channel, state", vec![]);
+    let rows = sql.query().fetch_all(reader).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(PeriodRow {
+                kind: code(&row.try_get::<String, _>("kind")?, Kind::parse)?,
+                category: row.try_get("category")?,
+                channel: code(&row.try_get::<String, _>("channel")?, Channel::parse)?,
+                state: code(&row.try_get::<String, _>("state")?, State::parse)?,
+                count: row.try_get("n")?,
+            })
+        })
+        .collect()
+}
