@@ -1,10 +1,16 @@
-//! `aduan demo-data N`: realistic Indonesian cases over three years, driven through the real
-//! use cases (so every case has a true timeline) on a simulated clock.
+//! `aduan demo-data N`: realistic Indonesian cases over three years. Each history is made by
+//! the real lifecycle (`decide` and `apply`), so timelines, due times and outcomes are what Aduan
+//! itself would have produced; the cases are then imported in bulk.
+//!
+//! Access codes of demo cases are derived from the seed and the ticket ([`demo_access_code`]),
+//! so that benchmarks can track any demo case. Never use demo data for real reports.
 
-use aduan_app::{ManualClock, StaffUser};
-use aduan_domain::intake::{CaseInput, ReporterInput};
-use aduan_domain::lifecycle::{Decision, RejectReason};
-use aduan_domain::{Action, Channel, Location, Role};
+use aduan_app::SystemClock;
+use aduan_domain::intake::{CaseInput, ReporterInput, validate};
+use aduan_domain::lifecycle::{Context, Decision, RejectReason, apply, decide};
+use aduan_domain::{AccessCode, Action, Actor, Calendar, Change, Channel, Event, Location, Organisation, Role, Ticket, Workflow};
+use aduan_store::ImportedCase;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -235,32 +241,84 @@ fn target(rng: &mut Rng, age_days: i64) -> Target {
     }
 }
 
-pub async fn generate(
-    database: &str,
-    organisation: Option<&Path>,
-    count: u64,
-    seed: u64,
-) -> anyhow::Result<String> {
-    let now = OffsetDateTime::now_utc();
-    let span = Duration::days(3 * 365);
-    let clock = ManualClock::new(now - span);
-    let aduan = crate::server::open(database, organisation, Arc::new(clock.clone())).await?;
+/// The access code of a demo case: derived, not random, so benchmarks can follow demo cases.
+pub fn demo_access_code(seed: u64, ticket: &Ticket) -> AccessCode {
+    let digest = Sha256::new().chain_update(seed.to_le_bytes()).chain_update(ticket.as_str().as_bytes()).finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    AccessCode::from_random(bytes)
+}
+
+/// Cases per import transaction.
+const BATCH: usize = 2_000;
+
+/// Makes `count` histories and imports them; returns a one-line summary.
+pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, seed: u64) -> anyhow::Result<String> {
+    let aduan = crate::server::open(database, organisation, Arc::new(SystemClock)).await?;
     let org = aduan.organisation().clone();
-    let coordinator_unit = org.agency.coordinator_unit.clone();
-    let staff = |role: Role, unit: &str| StaffUser {
-        username: format!("demo_{}_{unit}", role.code()),
-        role,
-        unit: Some(unit.to_string()),
-        units: org.subtree(unit),
-    };
-    let coordinator = staff(Role::Coordinator, &coordinator_unit);
-    let mut rng = Rng(seed);
-    let mut states: BTreeMap<String, u64> = BTreeMap::new();
-    let step = span / i32::try_from(count.max(1)).unwrap_or(i32::MAX);
-    for i in 0..count {
-        let created = now - span + step * i32::try_from(i).unwrap_or(i32::MAX);
-        clock.set(created);
-        let category = rng.pick(&org.categories).clone();
+    let calendar = aduan.calendar().clone();
+    let now = OffsetDateTime::now_utc();
+    let started = std::time::Instant::now();
+    // Histories are made on a blocking thread while the previous batch is written.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ImportedCase>>(2);
+    let maker = std::thread::spawn(move || -> anyhow::Result<BTreeMap<String, u64>> {
+        let mut maker = Maker::new(org, calendar, seed, now, count);
+        let mut states = BTreeMap::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        for i in 0..count {
+            let case = maker.case(i)?;
+            *states.entry(case.workflow.state.code().to_string()).or_default() += 1;
+            batch.push(case);
+            if batch.len() == BATCH {
+                if tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+                    break;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
+        }
+        Ok(states)
+    });
+    let codes: aduan_store::AccessCodeFn = Arc::new(move |ticket: &Ticket| demo_access_code(seed, ticket));
+    let mut written = 0usize;
+    while let Some(batch) = rx.recv().await {
+        written += aduan.import_cases(batch, codes.clone()).await?.len();
+    }
+    let states = maker.join().map_err(|_| anyhow::anyhow!("the demo generator crashed"))??;
+    let spread: Vec<String> = states.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(format!(
+        "{written} demo cases created in {seconds:.1} s ({:.0}/s; {})",
+        written as f64 / seconds.max(0.001),
+        spread.join(", ")
+    ))
+}
+
+struct Maker {
+    org: Organisation,
+    cal: Calendar,
+    rng: Rng,
+    now: OffsetDateTime,
+    start: OffsetDateTime,
+    step: Duration,
+}
+
+fn staff(org: &Organisation, role: Role, unit: &str) -> Actor {
+    Actor::Staff { username: format!("demo_{}_{unit}", role.code()), role, units: org.subtree(unit) }
+}
+
+impl Maker {
+    fn new(org: Organisation, cal: Calendar, seed: u64, now: OffsetDateTime, count: u64) -> Self {
+        let span = Duration::days(3 * 365);
+        let step = span / i32::try_from(count.max(1)).unwrap_or(i32::MAX);
+        Self { org, cal, rng: Rng(seed), now, start: now - span, step }
+    }
+
+    fn case(&mut self, i: u64) -> anyhow::Result<ImportedCase> {
+        let created = self.start + self.step * i32::try_from(i).unwrap_or(i32::MAX);
+        let rng = &mut self.rng;
+        let category = rng.pick(&self.org.categories).clone();
         let (title, body) = *rng.pick(topics(&category.code));
         let (province, city, district) = *rng.pick(PLACES);
         let kind = match rng.below(10) {
@@ -268,26 +326,11 @@ pub async fn generate(
             7..=8 => "info_request",
             _ => "aspiration",
         };
-        let privacy = if kind == "info_request" {
-            "public"
-        } else {
-            *rng.pick(&["public", "public", "confidential", "anonymous"])
-        };
-        let channel = *rng.pick(&[
-            Channel::Web,
-            Channel::Web,
-            Channel::Lapor,
-            Channel::Email,
-            Channel::WalkIn,
-            Channel::Phone,
-            Channel::Letter,
-            Channel::Social,
-        ]);
+        let privacy = if kind == "info_request" { "public" } else { *rng.pick(&["public", "public", "confidential", "anonymous"]) };
+        let channel = *rng.pick(&[Channel::Web, Channel::Web, Channel::Lapor, Channel::Email, Channel::WalkIn, Channel::Phone, Channel::Letter, Channel::Social]);
         let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
         let block = BLOCKS[rng.below(BLOCKS.len() as u64) as usize];
-        let description = body
-            .replace("{n}", &(2 + rng.below(10)).to_string())
-            .replace("{blok}", block);
+        let description = body.replace("{n}", &(2 + rng.below(10)).to_string()).replace("{blok}", block);
         let description = format!(
             "{description} Lokasi: Kecamatan {district}, {city}. Mohon tindak lanjut dari Direktorat Jenderal Perumahan. Terima kasih."
         );
@@ -301,11 +344,7 @@ pub async fn generate(
                 province: Some(province.into()),
                 city: Some(city.into()),
                 district: Some(district.into()),
-                address: Some(format!(
-                    "Jl. {} No. {}",
-                    rng.pick(LAST_NAMES),
-                    1 + rng.below(200)
-                )),
+                address: Some(format!("Jl. {} No. {}", rng.pick(LAST_NAMES), 1 + rng.below(200))),
                 lat: None,
                 lon: None,
             }),
@@ -314,140 +353,103 @@ pub async fn generate(
             reporter: (privacy != "anonymous").then(|| ReporterInput {
                 name: Some(name.clone()),
                 phone: Some(format!("08{}", 1_100_000_000 + rng.below(8_000_000_000))),
-                email: rng.chance(60).then(|| {
-                    format!(
-                        "{}{}@contoh.id",
-                        name.to_lowercase().replace(' ', "."),
-                        rng.below(100)
-                    )
-                }),
+                email: rng.chance(60).then(|| format!("{}{}@contoh.id", name.to_lowercase().replace(' ', "."), rng.below(100))),
                 ..Default::default()
             }),
         };
-        let intake = staff(Role::Intake, &coordinator_unit);
-        let registrar = matches!(
-            channel,
-            Channel::WalkIn | Channel::Phone | Channel::Letter | Channel::Social
-        )
-        .then_some(&intake);
-        let created_case = aduan.create_case(&input, channel, registrar, None).await?;
-        let ticket = created_case.ticket.to_string();
-        let age_days = (now - created).whole_days();
-        let goal = target(&mut rng, age_days);
-        let lead = category.lead_unit.clone();
-        let officer = staff(Role::UnitOfficer, &lead);
-        let head = staff(Role::UnitHead, &lead);
-        let mut hours = 2 + rng.below(30) as i64;
-        let mut act = |who: &StaffUser, action: Action| {
-            hours += 4 + rng.below(40) as i64;
-            clock.set(created + Duration::hours(hours));
-            let aduan = aduan.clone();
-            let who = who.clone();
-            let ticket = ticket.clone();
-            async move { aduan.act(&who, &ticket, action).await }
+        let today = self.cal.local_date(created);
+        let new = validate(&input, channel, &self.org, today)
+            .map_err(|e| anyhow::anyhow!("demo case {i} is invalid: {e:?}"))?;
+        let desk = matches!(channel, Channel::WalkIn | Channel::Phone | Channel::Letter | Channel::Social);
+        let coordinator_unit = self.org.agency.coordinator_unit.clone();
+        let registered_by = desk.then(|| format!("demo_intake_{coordinator_unit}"));
+        let mut workflow = Workflow::received(new.kind, new.category.clone(), created, &self.org, &self.cal);
+        let first = Event {
+            at: created,
+            actor: registered_by.clone().unwrap_or_else(|| "reporter".into()),
+            actor_role: if desk { "intake".into() } else { "reporter".into() },
+            rule: None,
+            channel: Some(channel),
+            change: Change::Received { channel },
+            due_at: workflow.due_at,
+            final_due_at: workflow.final_due_at,
         };
-        let decision = (kind == "info_request").then_some(Decision::Granted);
+        let mut events = vec![first];
+        let age_days = (self.now - created).whole_days();
+        let goal = target(rng, age_days);
+        let lead = category.lead_unit.clone();
+        let coordinator = staff(&self.org, Role::Coordinator, &coordinator_unit);
+        let officer = staff(&self.org, Role::UnitOfficer, &lead);
+        let head = staff(&self.org, Role::UnitHead, &lead);
+        let decision = (new.kind == aduan_domain::Kind::InfoRequest).then_some(Decision::Granted);
         let answer = Action::SubmitDraft {
             text: "Terima kasih atas laporan Anda. Unit kami telah berkoordinasi dengan pihak terkait dan menjadwalkan penanganan dalam dua minggu. Perkembangan akan kami sampaikan melalui kanal ini.".into(),
             decision,
             exemption: None,
         };
+        let mut plan: Vec<(Actor, Action)> = Vec::new();
         match goal {
             Target::Received => {}
-            Target::Rejected => {
-                act(
-                    &coordinator,
-                    Action::Reject {
-                        reason: RejectReason::OutOfScope,
-                        note: None,
-                    },
-                )
-                .await?;
-            }
-            Target::Forwarded => {
-                act(
-                    &coordinator,
-                    Action::Forward {
-                        agency: format!("Pemerintah {city}"),
-                        reason: "Kewenangan pemerintah daerah".into(),
-                    },
-                )
-                .await?;
-            }
+            Target::Rejected => plan.push((coordinator.clone(), Action::Reject { reason: RejectReason::OutOfScope, note: None })),
+            Target::Forwarded => plan.push((
+                coordinator.clone(),
+                Action::Forward { agency: format!("Pemerintah {city}"), reason: "Kewenangan pemerintah daerah".into() },
+            )),
             _ => {
-                act(&coordinator, Action::Verify { category: None }).await?;
+                plan.push((coordinator.clone(), Action::Verify { category: None }));
                 if goal != Target::Verified {
-                    act(
-                        &coordinator,
-                        Action::Dispose {
-                            lead_unit: lead.clone(),
-                            supporting_units: vec![],
-                            instruction: "Mohon ditindaklanjuti dan dijawab sesuai ketentuan."
-                                .into(),
-                            due_date: None,
-                        },
-                    )
-                    .await?;
+                    let instruction = "Mohon ditindaklanjuti dan dijawab sesuai ketentuan.".into();
+                    plan.push((coordinator.clone(), Action::Dispose { lead_unit: lead.clone(), supporting_units: vec![], instruction, due_date: None }));
                 }
                 if !matches!(goal, Target::Verified | Target::Dispositioned) {
-                    act(&officer, Action::Accept {}).await?;
+                    plan.push((officer.clone(), Action::Accept {}));
+                    plan.push((officer.clone(), Action::Note { text: "Sudah dikoordinasikan dengan pengelola di lapangan.".into() }));
                 }
                 if goal == Target::Waiting {
-                    act(
-                        &officer,
-                        Action::AskInfo {
-                            question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into(),
-                        },
-                    )
-                    .await?;
+                    plan.push((officer.clone(), Action::AskInfo { question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into() }));
                 }
-                if matches!(
-                    goal,
-                    Target::AwaitingApproval | Target::Answered | Target::Closed | Target::Objected
-                ) {
-                    act(&officer, answer.clone()).await?;
+                if matches!(goal, Target::AwaitingApproval | Target::Answered | Target::Closed | Target::Objected) {
+                    plan.push((officer.clone(), answer));
                 }
                 if matches!(goal, Target::Answered | Target::Closed | Target::Objected) {
-                    act(&head, Action::Approve {}).await?;
-                    act(&coordinator, Action::Approve {}).await?;
+                    plan.push((head.clone(), Action::Approve {}));
+                    plan.push((coordinator.clone(), Action::Approve {}));
+                }
+                if goal == Target::Closed {
+                    plan.push((Actor::Reporter, Action::AcceptAnswer { rating: Some(3 + rng.below(3) as u8) }));
+                }
+                if goal == Target::Objected {
+                    let reason = "Belum ada perbaikan di lapangan.".into();
+                    plan.push((Actor::Reporter, Action::Object { reason, rating: Some(1 + rng.below(2) as u8) }));
                 }
             }
         }
-        let (ticket_text, code) = (
-            created_case.ticket.to_string(),
-            created_case.access_code.display(),
-        );
-        if goal == Target::Closed {
-            clock.set(created + Duration::hours(hours + 48));
-            aduan
-                .reporter_act(
-                    &ticket_text,
-                    &code,
-                    Action::AcceptAnswer {
-                        rating: Some(3 + rng.below(3) as u8),
-                    },
-                )
-                .await?;
+        let ticket = Ticket::new(new.kind, 2000, 1); // only consulted by merges, which demo data has none of
+        let mut at = created;
+        for (actor, action) in plan {
+            at += Duration::hours(4 + rng.below(40) as i64);
+            if at > self.now {
+                break;
+            }
+            let channel = matches!(actor, Actor::Reporter).then_some(Channel::Web);
+            let ctx = Context { now: at, org: &self.org, calendar: &self.cal, ticket: &ticket, channel };
+            let produced = decide(&workflow, &action, &actor, &ctx).map_err(|e| anyhow::anyhow!("demo case {i}: {e}"))?;
+            for event in &produced {
+                apply(&mut workflow, event);
+            }
+            events.extend(produced);
         }
-        if goal == Target::Objected {
-            clock.set(created + Duration::hours(hours + 48));
-            aduan
-                .reporter_act(
-                    &ticket_text,
-                    &code,
-                    Action::Object {
-                        reason: "Belum ada perbaikan di lapangan.".into(),
-                        rating: Some(1 + rng.below(2) as u8),
-                    },
-                )
-                .await?;
+        // Old answered cases whose reporter never reacted were closed by the system.
+        if workflow.state == aduan_domain::State::Answered && workflow.due_at.is_some_and(|d| d < self.now) && rng.chance(90) {
+            let at = workflow.due_at.unwrap_or(self.now) + Duration::minutes(5);
+            let ctx = Context { now: at, org: &self.org, calendar: &self.cal, ticket: &ticket, channel: None };
+            let actor = Actor::System { rule: "reporter_reaction_window".into() };
+            let produced = decide(&workflow, &Action::CloseNoReaction {}, &actor, &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for event in &produced {
+                apply(&mut workflow, event);
+            }
+            events.extend(produced);
         }
-        let state = aduan.staff_case(&coordinator, &ticket_text).await?.state;
-        *states.entry(state).or_default() += 1;
+        Ok(ImportedCase { case: new, workflow, events, registered_by, year: today.year() })
     }
-    let spread: Vec<String> = states.iter().map(|(s, n)| format!("{s}: {n}")).collect();
-    Ok(format!(
-        "{count} demo cases created ({})",
-        spread.join(", ")
-    ))
 }

@@ -190,6 +190,15 @@ impl Aduan {
         })
     }
 
+    /// Imports finished histories in bulk (demo data, migrations from other systems).
+    pub async fn import_cases(
+        &self,
+        cases: Vec<aduan_store::ImportedCase>,
+        access_code: aduan_store::AccessCodeFn,
+    ) -> Result<Vec<Ticket>, AppError> {
+        Ok(self.store.import_cases(cases, access_code).await?)
+    }
+
     // ---- Reporter -----------------------------------------------------------------------------
 
     /// Finds a case by ticket and access code. A wrong code answers exactly like an unknown

@@ -18,6 +18,9 @@ use time::OffsetDateTime;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Chooses the access code of an imported case once its ticket is known.
+pub type AccessCodeFn = std::sync::Arc<dyn Fn(&Ticket) -> AccessCode + Send + Sync>;
+
 #[async_trait]
 pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;
@@ -38,6 +41,9 @@ pub trait Store: Send + Sync {
         after: &Workflow,
         events: &[Event],
     ) -> Result<CaseRecord>;
+    /// Stores many finished histories at once, in one transaction per call, numbering tickets
+    /// in order. `access_code` gives each new ticket its code.
+    async fn import_cases(&self, cases: Vec<ImportedCase>, access_code: AccessCodeFn) -> Result<Vec<Ticket>>;
     /// A case, if it exists and lies within the scope.
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>>;
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>>;

@@ -130,3 +130,15 @@ pub struct PeriodRow {
     pub state: State,
     pub count: i64,
 }
+
+/// A case with its whole history, for bulk import (demo data, migrations from other systems).
+#[derive(Debug, Clone)]
+pub struct ImportedCase {
+    pub case: aduan_domain::NewCase,
+    /// The case as its events leave it.
+    pub workflow: Workflow,
+    pub events: Vec<aduan_domain::Event>,
+    pub registered_by: Option<String>,
+    /// The year whose sequence numbers the ticket.
+    pub year: i32,
+}

@@ -4,6 +4,7 @@
 mod accounts;
 mod aggregates;
 mod cases;
+mod import;
 mod query;
 mod rows;
 mod writer;
@@ -148,6 +149,11 @@ impl Store for SqlStore {
                 Box::pin(cases::commit(c, before, after, events))
             }))
             .await
+    }
+
+    async fn import_cases(&self, cases: Vec<ImportedCase>, access_code: AccessCodeFn) -> Result<Vec<Ticket>> {
+        let backend = self.backend;
+        self.writer.write(Box::new(move |c| Box::pin(import::import(c, backend, cases, access_code)))).await
     }
 
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {

@@ -12,6 +12,8 @@ pub struct Sql {
 pub enum Arg {
     Int(i64),
     Text(String),
+    OptInt(Option<i64>),
+    OptText(Option<String>),
 }
 
 impl Sql {
@@ -55,6 +57,8 @@ impl Sql {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
                 Arg::Text(v) => query.bind(v.clone()),
+                Arg::OptInt(v) => query.bind(*v),
+                Arg::OptText(v) => query.bind(v.clone()),
             };
         }
         query

@@ -1,0 +1,167 @@
+//! Bulk import: many cases with their histories in multi-row statements, one transaction.
+
+use super::query::{Arg, Sql};
+use super::rows::json;
+use crate::time_codec::to_micros;
+use crate::*;
+use sqlx::{AnyConnection, Row};
+use std::collections::{BTreeMap, HashMap};
+
+/// Rows per statement: well under both databases' limits on bound parameters.
+const ROWS: usize = 60;
+
+pub async fn import(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    cases: Vec<ImportedCase>,
+    access_code: AccessCodeFn,
+) -> Result<Vec<Ticket>> {
+    let tickets = reserve_tickets(conn, &cases).await?;
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(cases.len());
+    for (chunk, chunk_tickets) in cases.chunks(ROWS).zip(tickets.chunks(ROWS)) {
+        let search = match backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => ", search",
+        };
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, lead_unit, \
+             title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow{search}) VALUES "
+        ));
+        for (i, (item, ticket)) in chunk.iter().zip(chunk_tickets).enumerate() {
+            let case = &item.case;
+            let first = item.events.first().map(|e| e.at).unwrap_or(item.workflow.received_at);
+            let last = item.events.last().map(|e| e.at).unwrap_or(first);
+            let details = CaseDetails {
+                description: case.description.clone(),
+                event_date: case.event_date,
+                location: case.location.clone(),
+                channel_account: case.channel_account.clone(),
+            };
+            let values = if backend == Backend::Postgres {
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?))"
+            } else {
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            };
+            if i > 0 {
+                sql.push(", ", vec![]);
+            }
+            let mut args = vec![
+                Arg::Text(ticket.as_str().to_string()),
+                Arg::Text(access_code(ticket).hash_for(ticket)),
+                Arg::Text(case.kind.code().into()),
+                Arg::Text(item.workflow.category.clone()),
+                Arg::Text(item.workflow.state.code().into()),
+                Arg::Text(case.privacy.code().into()),
+                Arg::Text(case.channel.code().into()),
+                Arg::Text(case.language.code().into()),
+                Arg::OptText(item.workflow.lead_unit.clone()),
+                Arg::Text(case.title.clone()),
+                Arg::OptText(item.registered_by.clone()),
+                Arg::Int(to_micros(first)),
+                Arg::Int(to_micros(last)),
+                Arg::OptInt(item.workflow.due_at.map(to_micros)),
+                Arg::Int(i64::try_from(item.events.len()).unwrap_or(0)),
+                Arg::Text(json(&details)?),
+                Arg::Text(json(&item.workflow)?),
+            ];
+            if backend == Backend::Postgres {
+                args.push(Arg::Text(aduan_domain::search::index_text(&case.title, &case.description)));
+            }
+            sql.push(values, args);
+        }
+        sql.push(" RETURNING id, ticket", vec![]);
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            ids.insert(row.try_get("ticket")?, row.try_get("id")?);
+        }
+    }
+    let id_of = |ticket: &Ticket| ids.get(ticket.as_str()).copied().ok_or(StoreError::NotFound("imported case"));
+
+    let mut rows: Vec<(i64, &ImportedCase)> = Vec::with_capacity(cases.len());
+    for (item, ticket) in cases.iter().zip(&tickets) {
+        rows.push((id_of(ticket)?, item));
+    }
+    for chunk in rows.chunks(ROWS) {
+        let with_reporter: Vec<_> = chunk.iter().filter(|(_, c)| !c.case.reporter.is_empty()).collect();
+        if !with_reporter.is_empty() {
+            let mut sql = Sql::new("INSERT INTO case_reporters (case_id, data) VALUES ");
+            for (i, (id, item)) in with_reporter.iter().enumerate() {
+                sql.push(if i == 0 { "(?, ?)" } else { ", (?, ?)" }, vec![Arg::Int(*id), Arg::Text(json(&item.case.reporter)?)]);
+            }
+            sql.query().execute(&mut *conn).await?;
+        }
+        let units: Vec<(i64, &String, bool)> = chunk
+            .iter()
+            .flat_map(|(id, item)| {
+                let lead = item.workflow.lead_unit.as_ref();
+                item.workflow.involved_units().map(move |u| (*id, u, Some(u) == lead))
+            })
+            .collect();
+        if !units.is_empty() {
+            let mut sql = Sql::new("INSERT INTO case_units (unit, case_id, is_lead) VALUES ");
+            for (i, (id, unit, lead)) in units.iter().enumerate() {
+                let args = vec![Arg::Text((*unit).clone()), Arg::Int(*id), Arg::Int(i64::from(*lead))];
+                sql.push(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" }, args);
+            }
+            sql.push(" ON CONFLICT DO NOTHING", vec![]);
+            sql.query().execute(&mut *conn).await?;
+        }
+        if backend == Backend::Sqlite {
+            let mut sql = Sql::new("INSERT INTO cases_fts (rowid, body) VALUES ");
+            for (i, (id, item)) in chunk.iter().enumerate() {
+                let text = aduan_domain::search::index_text(&item.case.title, &item.case.description);
+                sql.push(if i == 0 { "(?, ?)" } else { ", (?, ?)" }, vec![Arg::Int(*id), Arg::Text(text)]);
+            }
+            sql.query().execute(&mut *conn).await?;
+        }
+    }
+    let events: Vec<(i64, i64, &aduan_domain::Event)> = rows
+        .iter()
+        .flat_map(|(id, item)| item.events.iter().enumerate().map(move |(seq, e)| (*id, i64::try_from(seq).unwrap_or(0) + 1, e)))
+        .collect();
+    for chunk in events.chunks(ROWS * 2) {
+        let mut sql = Sql::new("INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) VALUES ");
+        for (i, (id, seq, event)) in chunk.iter().enumerate() {
+            let args = vec![
+                Arg::Int(*id),
+                Arg::Int(*seq),
+                Arg::Int(to_micros(event.at)),
+                Arg::Text(event.actor.clone()),
+                Arg::Text(event.actor_role.clone()),
+                Arg::Text(event.change.code().into()),
+                Arg::Int(i64::from(event.change.is_public())),
+                Arg::Text(json(event)?),
+            ];
+            sql.push(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" }, args);
+        }
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(tickets)
+}
+
+/// Takes the next ticket numbers of each year for the whole batch at once.
+async fn reserve_tickets(conn: &mut AnyConnection, cases: &[ImportedCase]) -> Result<Vec<Ticket>> {
+    let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
+    for case in cases {
+        *per_year.entry(case.year).or_default() += 1;
+    }
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+    for (year, count) in per_year {
+        let last: i64 = sqlx::query(
+            "INSERT INTO ticket_counters (year, last) VALUES ($1, $2) \
+             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + $2 RETURNING last",
+        )
+        .bind(i64::from(year))
+        .bind(count)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("last")?;
+        next.insert(year, last - count + 1);
+    }
+    let mut tickets = Vec::with_capacity(cases.len());
+    for case in cases {
+        let sequence = next.get_mut(&case.year).ok_or(StoreError::NotFound("ticket counter"))?;
+        tickets.push(Ticket::new(case.case.kind, case.year, u64::try_from(*sequence).unwrap_or(0)));
+        *sequence += 1;
+    }
+    Ok(tickets)
+}
