@@ -8,7 +8,10 @@
 use aduan_app::SystemClock;
 use aduan_domain::intake::{CaseInput, ReporterInput, validate};
 use aduan_domain::lifecycle::{Context, Decision, RejectReason, apply, decide};
-use aduan_domain::{AccessCode, Action, Actor, Calendar, Change, Channel, Event, Location, Organisation, Role, Ticket, Workflow};
+use aduan_domain::{
+    AccessCode, Action, Actor, Calendar, Change, Channel, Event, Location, Organisation, Role,
+    Ticket, Workflow,
+};
 use aduan_store::ImportedCase;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -243,7 +246,10 @@ fn target(rng: &mut Rng, age_days: i64) -> Target {
 
 /// The access code of a demo case: derived, not random, so benchmarks can follow demo cases.
 pub fn demo_access_code(seed: u64, ticket: &Ticket) -> AccessCode {
-    let digest = Sha256::new().chain_update(seed.to_le_bytes()).chain_update(ticket.as_str().as_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(seed.to_le_bytes())
+        .chain_update(ticket.as_str().as_bytes())
+        .finalize();
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     AccessCode::from_random(bytes)
@@ -253,7 +259,12 @@ pub fn demo_access_code(seed: u64, ticket: &Ticket) -> AccessCode {
 const BATCH: usize = 2_000;
 
 /// Makes `count` histories and imports them; returns a one-line summary.
-pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, seed: u64) -> anyhow::Result<String> {
+pub async fn generate(
+    database: &str,
+    organisation: Option<&Path>,
+    count: u64,
+    seed: u64,
+) -> anyhow::Result<String> {
     let aduan = crate::server::open(database, organisation, Arc::new(SystemClock)).await?;
     let org = aduan.organisation().clone();
     let calendar = aduan.calendar().clone();
@@ -267,12 +278,12 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
         let mut batch = Vec::with_capacity(BATCH);
         for i in 0..count {
             let case = maker.case(i)?;
-            *states.entry(case.workflow.state.code().to_string()).or_default() += 1;
+            *states
+                .entry(case.workflow.state.code().to_string())
+                .or_default() += 1;
             batch.push(case);
-            if batch.len() == BATCH {
-                if tx.blocking_send(std::mem::take(&mut batch)).is_err() {
-                    break;
-                }
+            if batch.len() == BATCH && tx.blocking_send(std::mem::take(&mut batch)).is_err() {
+                break;
             }
         }
         if !batch.is_empty() {
@@ -280,12 +291,15 @@ pub async fn generate(database: &str, organisation: Option<&Path>, count: u64, s
         }
         Ok(states)
     });
-    let codes: aduan_store::AccessCodeFn = Arc::new(move |ticket: &Ticket| demo_access_code(seed, ticket));
+    let codes: aduan_store::AccessCodeFn =
+        Arc::new(move |ticket: &Ticket| demo_access_code(seed, ticket));
     let mut written = 0usize;
     while let Some(batch) = rx.recv().await {
         written += aduan.import_cases(batch, codes.clone()).await?.len();
     }
-    let states = maker.join().map_err(|_| anyhow::anyhow!("the demo generator crashed"))??;
+    let states = maker
+        .join()
+        .map_err(|_| anyhow::anyhow!("the demo generator crashed"))??;
     let spread: Vec<String> = states.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let seconds = started.elapsed().as_secs_f64();
     Ok(format!(
@@ -305,14 +319,25 @@ struct Maker {
 }
 
 fn staff(org: &Organisation, role: Role, unit: &str) -> Actor {
-    Actor::Staff { username: format!("demo_{}_{unit}", role.code()), role, units: org.subtree(unit) }
+    Actor::Staff {
+        username: format!("demo_{}_{unit}", role.code()),
+        role,
+        units: org.subtree(unit),
+    }
 }
 
 impl Maker {
     fn new(org: Organisation, cal: Calendar, seed: u64, now: OffsetDateTime, count: u64) -> Self {
         let span = Duration::days(3 * 365);
         let step = span / i32::try_from(count.max(1)).unwrap_or(i32::MAX);
-        Self { org, cal, rng: Rng(seed), now, start: now - span, step }
+        Self {
+            org,
+            cal,
+            rng: Rng(seed),
+            now,
+            start: now - span,
+            step,
+        }
     }
 
     fn case(&mut self, i: u64) -> anyhow::Result<ImportedCase> {
@@ -326,11 +351,26 @@ impl Maker {
             7..=8 => "info_request",
             _ => "aspiration",
         };
-        let privacy = if kind == "info_request" { "public" } else { *rng.pick(&["public", "public", "confidential", "anonymous"]) };
-        let channel = *rng.pick(&[Channel::Web, Channel::Web, Channel::Lapor, Channel::Email, Channel::WalkIn, Channel::Phone, Channel::Letter, Channel::Social]);
+        let privacy = if kind == "info_request" {
+            "public"
+        } else {
+            *rng.pick(&["public", "public", "confidential", "anonymous"])
+        };
+        let channel = *rng.pick(&[
+            Channel::Web,
+            Channel::Web,
+            Channel::Lapor,
+            Channel::Email,
+            Channel::WalkIn,
+            Channel::Phone,
+            Channel::Letter,
+            Channel::Social,
+        ]);
         let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
         let block = BLOCKS[rng.below(BLOCKS.len() as u64) as usize];
-        let description = body.replace("{n}", &(2 + rng.below(10)).to_string()).replace("{blok}", block);
+        let description = body
+            .replace("{n}", &(2 + rng.below(10)).to_string())
+            .replace("{blok}", block);
         let description = format!(
             "{description} Lokasi: Kecamatan {district}, {city}. Mohon tindak lanjut dari Direktorat Jenderal Perumahan. Terima kasih."
         );
@@ -344,7 +384,11 @@ impl Maker {
                 province: Some(province.into()),
                 city: Some(city.into()),
                 district: Some(district.into()),
-                address: Some(format!("Jl. {} No. {}", rng.pick(LAST_NAMES), 1 + rng.below(200))),
+                address: Some(format!(
+                    "Jl. {} No. {}",
+                    rng.pick(LAST_NAMES),
+                    1 + rng.below(200)
+                )),
                 lat: None,
                 lon: None,
             }),
@@ -353,21 +397,40 @@ impl Maker {
             reporter: (privacy != "anonymous").then(|| ReporterInput {
                 name: Some(name.clone()),
                 phone: Some(format!("08{}", 1_100_000_000 + rng.below(8_000_000_000))),
-                email: rng.chance(60).then(|| format!("{}{}@contoh.id", name.to_lowercase().replace(' ', "."), rng.below(100))),
+                email: rng.chance(60).then(|| {
+                    format!(
+                        "{}{}@contoh.id",
+                        name.to_lowercase().replace(' ', "."),
+                        rng.below(100)
+                    )
+                }),
                 ..Default::default()
             }),
         };
         let today = self.cal.local_date(created);
         let new = validate(&input, channel, &self.org, today)
             .map_err(|e| anyhow::anyhow!("demo case {i} is invalid: {e:?}"))?;
-        let desk = matches!(channel, Channel::WalkIn | Channel::Phone | Channel::Letter | Channel::Social);
+        let desk = matches!(
+            channel,
+            Channel::WalkIn | Channel::Phone | Channel::Letter | Channel::Social
+        );
         let coordinator_unit = self.org.agency.coordinator_unit.clone();
         let registered_by = desk.then(|| format!("demo_intake_{coordinator_unit}"));
-        let mut workflow = Workflow::received(new.kind, new.category.clone(), created, &self.org, &self.cal);
+        let mut workflow = Workflow::received(
+            new.kind,
+            new.category.clone(),
+            created,
+            &self.org,
+            &self.cal,
+        );
         let first = Event {
             at: created,
             actor: registered_by.clone().unwrap_or_else(|| "reporter".into()),
-            actor_role: if desk { "intake".into() } else { "reporter".into() },
+            actor_role: if desk {
+                "intake".into()
+            } else {
+                "reporter".into()
+            },
             rule: None,
             channel: Some(channel),
             change: Change::Received { channel },
@@ -390,25 +453,55 @@ impl Maker {
         let mut plan: Vec<(Actor, Action)> = Vec::new();
         match goal {
             Target::Received => {}
-            Target::Rejected => plan.push((coordinator.clone(), Action::Reject { reason: RejectReason::OutOfScope, note: None })),
+            Target::Rejected => plan.push((
+                coordinator.clone(),
+                Action::Reject {
+                    reason: RejectReason::OutOfScope,
+                    note: None,
+                },
+            )),
             Target::Forwarded => plan.push((
                 coordinator.clone(),
-                Action::Forward { agency: format!("Pemerintah {city}"), reason: "Kewenangan pemerintah daerah".into() },
+                Action::Forward {
+                    agency: format!("Pemerintah {city}"),
+                    reason: "Kewenangan pemerintah daerah".into(),
+                },
             )),
             _ => {
                 plan.push((coordinator.clone(), Action::Verify { category: None }));
                 if goal != Target::Verified {
                     let instruction = "Mohon ditindaklanjuti dan dijawab sesuai ketentuan.".into();
-                    plan.push((coordinator.clone(), Action::Dispose { lead_unit: lead.clone(), supporting_units: vec![], instruction, due_date: None }));
+                    plan.push((
+                        coordinator.clone(),
+                        Action::Dispose {
+                            lead_unit: lead.clone(),
+                            supporting_units: vec![],
+                            instruction,
+                            due_date: None,
+                        },
+                    ));
                 }
                 if !matches!(goal, Target::Verified | Target::Dispositioned) {
                     plan.push((officer.clone(), Action::Accept {}));
-                    plan.push((officer.clone(), Action::Note { text: "Sudah dikoordinasikan dengan pengelola di lapangan.".into() }));
+                    plan.push((
+                        officer.clone(),
+                        Action::Note {
+                            text: "Sudah dikoordinasikan dengan pengelola di lapangan.".into(),
+                        },
+                    ));
                 }
                 if goal == Target::Waiting {
-                    plan.push((officer.clone(), Action::AskInfo { question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into() }));
+                    plan.push((
+                        officer.clone(),
+                        Action::AskInfo {
+                            question: "Mohon lampirkan foto kondisi dan nomor unit/rumah.".into(),
+                        },
+                    ));
                 }
-                if matches!(goal, Target::AwaitingApproval | Target::Answered | Target::Closed | Target::Objected) {
+                if matches!(
+                    goal,
+                    Target::AwaitingApproval | Target::Answered | Target::Closed | Target::Objected
+                ) {
                     plan.push((officer.clone(), answer));
                 }
                 if matches!(goal, Target::Answered | Target::Closed | Target::Objected) {
@@ -416,11 +509,22 @@ impl Maker {
                     plan.push((coordinator.clone(), Action::Approve {}));
                 }
                 if goal == Target::Closed {
-                    plan.push((Actor::Reporter, Action::AcceptAnswer { rating: Some(3 + rng.below(3) as u8) }));
+                    plan.push((
+                        Actor::Reporter,
+                        Action::AcceptAnswer {
+                            rating: Some(3 + rng.below(3) as u8),
+                        },
+                    ));
                 }
                 if goal == Target::Objected {
                     let reason = "Belum ada perbaikan di lapangan.".into();
-                    plan.push((Actor::Reporter, Action::Object { reason, rating: Some(1 + rng.below(2) as u8) }));
+                    plan.push((
+                        Actor::Reporter,
+                        Action::Object {
+                            reason,
+                            rating: Some(1 + rng.below(2) as u8),
+                        },
+                    ));
                 }
             }
         }
@@ -432,24 +536,49 @@ impl Maker {
                 break;
             }
             let channel = matches!(actor, Actor::Reporter).then_some(Channel::Web);
-            let ctx = Context { now: at, org: &self.org, calendar: &self.cal, ticket: &ticket, channel };
-            let produced = decide(&workflow, &action, &actor, &ctx).map_err(|e| anyhow::anyhow!("demo case {i}: {e}"))?;
+            let ctx = Context {
+                now: at,
+                org: &self.org,
+                calendar: &self.cal,
+                ticket: &ticket,
+                channel,
+            };
+            let produced = decide(&workflow, &action, &actor, &ctx)
+                .map_err(|e| anyhow::anyhow!("demo case {i}: {e}"))?;
             for event in &produced {
                 apply(&mut workflow, event);
             }
             events.extend(produced);
         }
         // Old answered cases whose reporter never reacted were closed by the system.
-        if workflow.state == aduan_domain::State::Answered && workflow.due_at.is_some_and(|d| d < self.now) && rng.chance(90) {
+        if workflow.state == aduan_domain::State::Answered
+            && workflow.due_at.is_some_and(|d| d < self.now)
+            && rng.chance(90)
+        {
             let at = workflow.due_at.unwrap_or(self.now) + Duration::minutes(5);
-            let ctx = Context { now: at, org: &self.org, calendar: &self.cal, ticket: &ticket, channel: None };
-            let actor = Actor::System { rule: "reporter_reaction_window".into() };
-            let produced = decide(&workflow, &Action::CloseNoReaction {}, &actor, &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let ctx = Context {
+                now: at,
+                org: &self.org,
+                calendar: &self.cal,
+                ticket: &ticket,
+                channel: None,
+            };
+            let actor = Actor::System {
+                rule: "reporter_reaction_window".into(),
+            };
+            let produced = decide(&workflow, &Action::CloseNoReaction {}, &actor, &ctx)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             for event in &produced {
                 apply(&mut workflow, event);
             }
             events.extend(produced);
         }
-        Ok(ImportedCase { case: new, workflow, events, registered_by, year: today.year() })
+        Ok(ImportedCase {
+            case: new,
+            workflow,
+            events,
+            registered_by,
+            year: today.year(),
+        })
     }
 }

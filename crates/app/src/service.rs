@@ -269,41 +269,53 @@ impl Aduan {
 
     // ---- Staff --------------------------------------------------------------------------------
 
+    /// Logs a staff member in. Five failures for one username within 15 minutes lock that name,
+    /// whether or not it exists, so that the answers do not tell which usernames exist.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
     ) -> Result<(String, OffsetDateTime), AppError> {
         let now = self.clock.now();
+        // The throttle key never carries control characters (PostgreSQL refuses NUL in text).
+        let key: String = username
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
+        let key = format!("login:{key}");
+        if self
+            .store
+            .access_failures_since(&key, now - LOCKOUT)
+            .await?
+            >= LOGIN_ATTEMPTS
+        {
+            tracing::warn!("login refused: too many failures for this username");
+            return Err(AppError::Locked);
+        }
         // Names with control characters cannot exist (see add_user); don't send them to the database.
         let plausible =
             !username.is_empty() && username.len() <= 64 && !username.chars().any(char::is_control);
         let user = if plausible {
-            self.store.user(username).await?
+            self.store.user(username).await?.filter(|u| u.active)
         } else {
             None
         };
-        let Some(user) = user.filter(|u| u.active) else {
-            // Same work as a real check, so that timing does not reveal which usernames exist.
-            let _ = auth::verify_password(password, DUMMY_HASH);
-            tracing::info!("login failed: unknown or inactive user");
+        // Unknown users cost the same hashing time as known ones.
+        let hash = user
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
+        let candidate = password.to_string();
+        let verified =
+            tokio::task::spawn_blocking(move || auth::verify_password(&candidate, &hash))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        let Some(user) = user.filter(|_| verified) else {
+            self.store.record_access_failure(&key, now).await?;
+            tracing::info!("login failed");
             return Err(AppError::BadCredentials);
         };
-        if user.locked_until.is_some_and(|t| t > now) {
-            tracing::warn!(username = %user.username, "login refused: account locked");
-            return Err(AppError::Locked);
-        }
-        let hash = user.password_hash.clone();
-        let candidate = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || auth::verify_password(&candidate, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        if !ok {
-            let lock = (user.failed_logins + 1 >= LOGIN_ATTEMPTS).then_some(now + LOCKOUT);
-            self.store.record_login(&user.username, false, lock).await?;
-            tracing::info!(username = %user.username, "login failed: wrong password");
-            return Err(AppError::BadCredentials);
-        }
         self.store.record_login(&user.username, true, None).await?;
         let (token, hash) = auth::new_token()?;
         let expires_at = now + TOKEN_LIFETIME;
@@ -479,7 +491,7 @@ impl Aduan {
                 channel,
             };
             let events = decide(&case.workflow, action, actor, &ctx).inspect_err(|refusal| {
-                tracing::info!(ticket = %case.ticket, action = %action.code(), actor = %actor.role_code(), %refusal, "action refused");
+                tracing::info!(ticket = %case.ticket, action = %action.code(), actor = %actor.role_code(), ?refusal, "action refused");
             })?;
             let mut after = case.workflow.clone();
             for event in &events {

@@ -12,17 +12,24 @@ use time::Date;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "complaint"))]
+    /// `complaint`, `info_request` or `aspiration`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, example = "complaint"))]
     pub kind: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(example = "rusun"))]
+    /// A category code of the organisation (GET /api/v1/organisation).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, example = "rusun"))]
     pub category: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, min_length = 5, max_length = 200))]
     pub title: Option<String>,
+    /// The chronology: what happened, where and when.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, min_length = 20, max_length = 20000))]
     pub description: Option<String>,
     /// The day the matter happened, `YYYY-MM-DD`.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub event_date: Option<String>,
     pub location: Option<Location>,
-    #[cfg_attr(feature = "openapi", schema(example = "public"))]
+    /// `public`, `confidential` or `anonymous`. Information requests cannot be anonymous; other
+    /// cases need `reporter.name` unless anonymous.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, required = true, example = "public"))]
     pub privacy: Option<String>,
     #[cfg_attr(feature = "openapi", schema(example = "id"))]
     pub language: Option<String>,
@@ -100,6 +107,10 @@ pub fn validate(
         ) {
             Ok(date) if date > today => {
                 errors.push(FieldError::new("event_date", "in_future"));
+                None
+            }
+            Ok(date) if date.year() < 1900 => {
+                errors.push(FieldError::new("event_date", "out_of_range"));
                 None
             }
             Ok(date) => Some(date),

@@ -500,6 +500,8 @@ pub struct Context<'a> {
 pub const MAX_SHORT_TEXT: usize = 2_000;
 pub const MAX_LONG_TEXT: usize = 20_000;
 const MAX_AGENCY: usize = 300;
+/// The furthest a coordinator may set a unit's due date, in calendar days.
+pub const MAX_DUE_DAYS: i64 = 366;
 
 /// Decides what an action does to a case. Checks, in order: the actor's role, the actor's unit,
 /// the case's state, then the action's fields.
@@ -601,10 +603,18 @@ pub fn decide(
             let instruction = required_text(instruction, "instruction", MAX_SHORT_TEXT)?;
             let due = match due_date {
                 Some(date) => {
-                    if *date < cal.local_date(now) {
+                    let today = cal.local_date(now);
+                    if *date < today {
                         return Err(Refusal::Invalid {
                             field: "due_date",
                             problem: "in_the_past",
+                        });
+                    }
+                    // A due date years away would hide a case from every overdue list.
+                    if *date > today + Duration::days(MAX_DUE_DAYS) {
+                        return Err(Refusal::Invalid {
+                            field: "due_date",
+                            problem: "out_of_range",
                         });
                     }
                     cal.end_of_day(*date)

@@ -43,7 +43,11 @@ pub trait Store: Send + Sync {
     ) -> Result<CaseRecord>;
     /// Stores many finished histories at once, in one transaction per call, numbering tickets
     /// in order. `access_code` gives each new ticket its code.
-    async fn import_cases(&self, cases: Vec<ImportedCase>, access_code: AccessCodeFn) -> Result<Vec<Ticket>>;
+    async fn import_cases(
+        &self,
+        cases: Vec<ImportedCase>,
+        access_code: AccessCodeFn,
+    ) -> Result<Vec<Ticket>>;
     /// A case, if it exists and lies within the scope.
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>>;
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>>;

@@ -42,39 +42,67 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses JSON, naming the field that failed.
+/// Parses JSON, naming the field that failed. Strict: one value only (no trailing data),
+/// no duplicate keys, and objects must be objects (serde would otherwise read an array by
+/// position). The only array in our request bodies is `supporting_units`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        let text = inner.to_string();
-        match inner.classify() {
-            serde_json::error::Category::Syntax
-            | serde_json::error::Category::Eof
-            | serde_json::error::Category::Io => {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
-            }
-            serde_json::error::Category::Data => {
-                let (code, field) = if let Some(name) = quoted_after(&text, "unknown field `") {
-                    ("unknown_field", path_or(&path, &name))
-                } else if let Some(name) = quoted_after(&text, "missing field `") {
-                    ("missing_field", join(&path, &name))
-                } else if let Some(variant) = quoted_after(&text, "unknown variant `") {
-                    let _ = variant;
-                    ("invalid_field", path_or(&path, "action"))
-                } else {
-                    ("invalid_field", path_or(&path, "body"))
-                };
-                let field_code = match code {
-                    "unknown_field" => "unknown_field",
-                    "missing_field" => "required",
-                    _ => "invalid_type",
-                };
-                ApiError::new(StatusCode::BAD_REQUEST, code).field(field, field_code)
-            }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(serde_error)?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
+    let tree: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
+    if let Some(path) = misplaced_array(&tree, "") {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_field")
+            .field(path_or(&path, "body"), "invalid_type"));
+    }
+    Ok(value)
+}
+
+/// The path of the first array that is not a `supporting_units` list.
+fn misplaced_array(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::Array(_) if !path.ends_with("supporting_units") => {
+            Some(path.to_string())
         }
-    })
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, v)| {
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            misplaced_array(v, &child)
+        }),
+        _ => None,
+    }
+}
+
+fn serde_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    let text = inner.to_string();
+    match inner.classify() {
+        serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof
+        | serde_json::error::Category::Io => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
+        }
+        serde_json::error::Category::Data => {
+            let (code, field, field_code) = if let Some(name) =
+                quoted_after(&text, "unknown field `")
+            {
+                ("unknown_field", path_or(&path, &name), "unknown_field")
+            } else if let Some(name) = quoted_after(&text, "missing field `") {
+                ("missing_field", join(&path, &name), "required")
+            } else if text.starts_with("unknown variant `") && (path.is_empty() || path == ".") {
+                ("invalid_field", "action".to_string(), "unknown")
+            } else {
+                ("invalid_field", path_or(&path, "body"), "invalid_type")
+            };
+            ApiError::new(StatusCode::BAD_REQUEST, code).field(field, field_code)
+        }
+    }
 }
 
 fn quoted_after(text: &str, prefix: &str) -> Option<String> {

@@ -23,8 +23,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted: a case is text only (attachments come with the portal).
-pub const BODY_LIMIT: usize = 64 * 1024;
+/// Largest request body accepted: a case is text only (attachments come with the portal); a
+/// 20,000-character description in a non-Latin script takes up to 80 KB of UTF-8.
+pub const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn router(aduan: Aduan) -> Router {
     let state = AppState { aduan };
@@ -53,6 +54,7 @@ pub fn router(aduan: Aduan) -> Router {
         .route("/healthz", get(health))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(json_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -90,4 +92,32 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+}
+
+/// Errors produced outside our handlers (axum's own rejections, such as a path that is not
+/// UTF-8) get the same JSON body as every other error.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let code = match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "throttled",
+        503 => "unavailable",
+        s if s >= 500 => "internal_error",
+        _ => "bad_request",
+    };
+    ApiError::new(status, code).into_response()
 }

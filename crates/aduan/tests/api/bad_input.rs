@@ -130,7 +130,7 @@ async fn malformed_submissions_are_refused_and_store_nothing() {
         (status, code.as_str()),
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
     );
-    let huge = with(&["description"], json!("a".repeat(100_000)));
+    let huge = with(&["description"], json!("a".repeat(300_000)));
     let (status, code, _) = error_code(app.post_case(&huge).await).await;
     assert_eq!(
         (status, code.as_str()),
@@ -427,5 +427,112 @@ async fn control_characters_are_refused_not_crashed_on() {
         .await
         .unwrap();
     assert_eq!(path.status(), StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+/// Findings of an adversarial client: lenient JSON, unvalidated fields, far-away due dates and
+/// non-JSON error bodies.
+#[tokio::test]
+async fn strict_json_and_bounded_fields() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let intake = app.staff("meja_depan", Role::Intake, Some("hukmas")).await;
+    let raw = |body: String| {
+        app.client
+            .post(app.url("/api/v1/cases"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let (status, code, _) =
+        error_code(raw(format!("{} garbage", complaint())).await.unwrap()).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "malformed_json")
+    );
+    let (status, _, fields) =
+        error_code(raw(r#"["complaint","rusun","Judul panjang","Deskripsi yang cukup panjang sekali",null,null,"anonymous","id",null]"#.into()).await.unwrap())
+            .await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::BAD_REQUEST, vec!["body".to_string()])
+    );
+    let mut located = complaint();
+    located["location"] = json!(["Jawa Barat", "Bogor"]);
+    let (status, _, fields) = error_code(app.post_case(&located).await).await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::BAD_REQUEST, vec!["location".to_string()])
+    );
+    let duplicate = r#"{"kind":"complaint","kind":"aspiration"}"#.to_string();
+    assert_eq!(
+        raw(duplicate).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let mut ancient = complaint();
+    ancient["event_date"] = json!("0000-01-01");
+    let (_, _, fields) = error_code(app.post_case(&ancient).await).await;
+    assert_eq!(fields, vec!["event_date".to_string()]);
+
+    let (ticket, _) = app.submit(&complaint()).await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{ticket}/actions")))
+        .bearer_auth(&coordinator)
+        .header("content-type", "application/json")
+        .body(r#"["verify"]"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    app.act_ok(&coordinator, &ticket, json!({"action": "verify"}))
+        .await;
+    let far = json!({"action": "dispose", "lead_unit": "rusun", "instruction": "x", "due_date": "9999-12-31"});
+    let (status, _, fields) = error_code(app.act(&coordinator, &ticket, far).await).await;
+    assert_eq!(
+        (status, fields),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["due_date".to_string()]
+        )
+    );
+
+    let intake_with = |account: &str, case: Value| {
+        app.client
+            .post(app.url("/api/v1/intake"))
+            .bearer_auth(&intake)
+            .json(&json!({"channel": "social", "channel_account": account, "case": case}))
+            .send()
+    };
+    let (status, _, fields) =
+        error_code(intake_with("@warga\u{1b}[31m", complaint()).await.unwrap()).await;
+    assert_eq!(
+        (status, fields),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["channel_account".to_string()]
+        )
+    );
+    let mut nameless = complaint();
+    nameless["reporter"]["nik"] = json!("123");
+    let (_, _, fields) = error_code(intake_with("@warga", nameless).await.unwrap()).await;
+    assert_eq!(fields, vec!["case.reporter.nik".to_string()]);
+    let mut unknown = complaint();
+    unknown["extra"] = json!(1);
+    let (_, _, fields) = error_code(intake_with("@warga", unknown).await.unwrap()).await;
+    assert_eq!(fields, vec!["case.extra".to_string()]);
+
+    // axum's own rejections come back as our JSON error too.
+    let response = app
+        .client
+        .get(app.url("/api/v1/track/%ff%fe"))
+        .header("X-Access-Code", "x")
+        .send()
+        .await
+        .unwrap();
+    let (status, _, _) = error_code(response).await;
+    assert!(status.is_client_error());
     app.finish().await;
 }

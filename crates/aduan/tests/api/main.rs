@@ -1,7 +1,12 @@
 //! Black-box tests of the JSON API: the real server on a random port, a fresh database each,
 //! on SQLite by default and on PostgreSQL with ADUAN_TEST_BACKEND=postgres.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::zombie_processes)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::zombie_processes
+)]
 
 mod bad_input;
 mod durability;

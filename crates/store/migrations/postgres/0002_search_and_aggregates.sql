@@ -9,3 +9,6 @@ CREATE INDEX cases_open_backlog ON cases (lead_unit, state, due_at)
 
 -- Monthly statistics group the cases received in a period without touching the table.
 CREATE INDEX cases_period ON cases (created_at, kind, category, channel, state);
+
+-- Old throttle entries are deleted by age.
+CREATE INDEX access_failures_by_age ON access_failures (at);

@@ -151,15 +151,23 @@ pub async fn revoke_token(
     Ok(())
 }
 
+/// Failures older than this are of no use to any throttle and are deleted as new ones arrive,
+/// so that the table stays small whatever an attacker sends.
+const FAILURE_MEMORY: time::Duration = time::Duration::days(1);
+
 pub async fn record_access_failure(
     conn: &mut AnyConnection,
     ticket: String,
     at: OffsetDateTime,
 ) -> Result<()> {
+    sqlx::query("DELETE FROM access_failures WHERE at < $1")
+        .bind(to_micros(at - FAILURE_MEMORY))
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("INSERT INTO access_failures (ticket, at) VALUES ($1, $2)")
         .bind(ticket)
         .bind(to_micros(at))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

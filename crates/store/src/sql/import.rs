@@ -29,7 +29,11 @@ pub async fn import(
         ));
         for (i, (item, ticket)) in chunk.iter().zip(chunk_tickets).enumerate() {
             let case = &item.case;
-            let first = item.events.first().map(|e| e.at).unwrap_or(item.workflow.received_at);
+            let first = item
+                .events
+                .first()
+                .map(|e| e.at)
+                .unwrap_or(item.workflow.received_at);
             let last = item.events.last().map(|e| e.at).unwrap_or(first);
             let details = CaseDetails {
                 description: case.description.clone(),
@@ -65,7 +69,10 @@ pub async fn import(
                 Arg::Text(json(&item.workflow)?),
             ];
             if backend == Backend::Postgres {
-                args.push(Arg::Text(aduan_domain::search::index_text(&case.title, &case.description)));
+                args.push(Arg::Text(aduan_domain::search::index_text(
+                    &case.title,
+                    &case.description,
+                )));
             }
             sql.push(values, args);
         }
@@ -74,18 +81,28 @@ pub async fn import(
             ids.insert(row.try_get("ticket")?, row.try_get("id")?);
         }
     }
-    let id_of = |ticket: &Ticket| ids.get(ticket.as_str()).copied().ok_or(StoreError::NotFound("imported case"));
+    let id_of = |ticket: &Ticket| {
+        ids.get(ticket.as_str())
+            .copied()
+            .ok_or(StoreError::NotFound("imported case"))
+    };
 
     let mut rows: Vec<(i64, &ImportedCase)> = Vec::with_capacity(cases.len());
     for (item, ticket) in cases.iter().zip(&tickets) {
         rows.push((id_of(ticket)?, item));
     }
     for chunk in rows.chunks(ROWS) {
-        let with_reporter: Vec<_> = chunk.iter().filter(|(_, c)| !c.case.reporter.is_empty()).collect();
+        let with_reporter: Vec<_> = chunk
+            .iter()
+            .filter(|(_, c)| !c.case.reporter.is_empty())
+            .collect();
         if !with_reporter.is_empty() {
             let mut sql = Sql::new("INSERT INTO case_reporters (case_id, data) VALUES ");
             for (i, (id, item)) in with_reporter.iter().enumerate() {
-                sql.push(if i == 0 { "(?, ?)" } else { ", (?, ?)" }, vec![Arg::Int(*id), Arg::Text(json(&item.case.reporter)?)]);
+                sql.push(
+                    if i == 0 { "(?, ?)" } else { ", (?, ?)" },
+                    vec![Arg::Int(*id), Arg::Text(json(&item.case.reporter)?)],
+                );
             }
             sql.query().execute(&mut *conn).await?;
         }
@@ -93,13 +110,19 @@ pub async fn import(
             .iter()
             .flat_map(|(id, item)| {
                 let lead = item.workflow.lead_unit.as_ref();
-                item.workflow.involved_units().map(move |u| (*id, u, Some(u) == lead))
+                item.workflow
+                    .involved_units()
+                    .map(move |u| (*id, u, Some(u) == lead))
             })
             .collect();
         if !units.is_empty() {
             let mut sql = Sql::new("INSERT INTO case_units (unit, case_id, is_lead) VALUES ");
             for (i, (id, unit, lead)) in units.iter().enumerate() {
-                let args = vec![Arg::Text((*unit).clone()), Arg::Int(*id), Arg::Int(i64::from(*lead))];
+                let args = vec![
+                    Arg::Text((*unit).clone()),
+                    Arg::Int(*id),
+                    Arg::Int(i64::from(*lead)),
+                ];
                 sql.push(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" }, args);
             }
             sql.push(" ON CONFLICT DO NOTHING", vec![]);
@@ -108,18 +131,29 @@ pub async fn import(
         if backend == Backend::Sqlite {
             let mut sql = Sql::new("INSERT INTO cases_fts (rowid, body) VALUES ");
             for (i, (id, item)) in chunk.iter().enumerate() {
-                let text = aduan_domain::search::index_text(&item.case.title, &item.case.description);
-                sql.push(if i == 0 { "(?, ?)" } else { ", (?, ?)" }, vec![Arg::Int(*id), Arg::Text(text)]);
+                let text =
+                    aduan_domain::search::index_text(&item.case.title, &item.case.description);
+                sql.push(
+                    if i == 0 { "(?, ?)" } else { ", (?, ?)" },
+                    vec![Arg::Int(*id), Arg::Text(text)],
+                );
             }
             sql.query().execute(&mut *conn).await?;
         }
     }
     let events: Vec<(i64, i64, &aduan_domain::Event)> = rows
         .iter()
-        .flat_map(|(id, item)| item.events.iter().enumerate().map(move |(seq, e)| (*id, i64::try_from(seq).unwrap_or(0) + 1, e)))
+        .flat_map(|(id, item)| {
+            item.events
+                .iter()
+                .enumerate()
+                .map(move |(seq, e)| (*id, i64::try_from(seq).unwrap_or(0) + 1, e))
+        })
         .collect();
     for chunk in events.chunks(ROWS * 2) {
-        let mut sql = Sql::new("INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) VALUES ");
+        let mut sql = Sql::new(
+            "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) VALUES ",
+        );
         for (i, (id, seq, event)) in chunk.iter().enumerate() {
             let args = vec![
                 Arg::Int(*id),
@@ -131,7 +165,14 @@ pub async fn import(
                 Arg::Int(i64::from(event.change.is_public())),
                 Arg::Text(json(event)?),
             ];
-            sql.push(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" }, args);
+            sql.push(
+                if i == 0 {
+                    "(?, ?, ?, ?, ?, ?, ?, ?)"
+                } else {
+                    ", (?, ?, ?, ?, ?, ?, ?, ?)"
+                },
+                args,
+            );
         }
         sql.query().execute(&mut *conn).await?;
     }
@@ -159,8 +200,14 @@ async fn reserve_tickets(conn: &mut AnyConnection, cases: &[ImportedCase]) -> Re
     }
     let mut tickets = Vec::with_capacity(cases.len());
     for case in cases {
-        let sequence = next.get_mut(&case.year).ok_or(StoreError::NotFound("ticket counter"))?;
-        tickets.push(Ticket::new(case.case.kind, case.year, u64::try_from(*sequence).unwrap_or(0)));
+        let sequence = next
+            .get_mut(&case.year)
+            .ok_or(StoreError::NotFound("ticket counter"))?;
+        tickets.push(Ticket::new(
+            case.case.kind,
+            case.year,
+            u64::try_from(*sequence).unwrap_or(0),
+        ));
         *sequence += 1;
     }
     Ok(tickets)

@@ -151,9 +151,17 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn import_cases(&self, cases: Vec<ImportedCase>, access_code: AccessCodeFn) -> Result<Vec<Ticket>> {
+    async fn import_cases(
+        &self,
+        cases: Vec<ImportedCase>,
+        access_code: AccessCodeFn,
+    ) -> Result<Vec<Ticket>> {
         let backend = self.backend;
-        self.writer.write(Box::new(move |c| Box::pin(import::import(c, backend, cases, access_code)))).await
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(import::import(c, backend, cases, access_code))
+            }))
+            .await
     }
 
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {

@@ -29,7 +29,7 @@ pub struct TokenResponse {
     post, path = "/api/v1/auth/token", tag = "auth",
     request_body = TokenRequest,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, description = "Success", body = TokenResponse),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
         (status = 423, description = "Locked after repeated failures", body = ErrorBody),
     )
@@ -49,7 +49,7 @@ pub async fn login(
 #[utoipa::path(
     delete, path = "/api/v1/auth/token", tag = "auth",
     security(("bearer" = [])),
-    responses((status = 204, description = "Token revoked"), (status = 401, body = ErrorBody))
+    responses((status = 204, description = "Token revoked"), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody))
 )]
 /// Log out: revoke the token used for this request.
 pub async fn logout(
@@ -67,7 +67,7 @@ pub struct MeView {
     pub unit: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, description = "Success", body = MeView), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody)))]
 /// Who the token belongs to.
 pub async fn me(Staff(user, _): Staff) -> Json<MeView> {
     Json(MeView {

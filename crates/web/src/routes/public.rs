@@ -66,7 +66,7 @@ pub async fn create_case(
         ("X-Access-Code" = String, Header, description = "The access code given at submission"),
     ),
     responses(
-        (status = 200, body = TrackView),
+        (status = 200, description = "Success", body = TrackView),
         (status = 404, description = "Unknown ticket or wrong access code (indistinguishable)", body = ErrorBody),
         (status = 429, description = "Too many wrong codes for this ticket", body = ErrorBody),
     )
@@ -91,7 +91,7 @@ pub struct InfoBody {
     post, path = "/api/v1/track/{ticket}/info", tag = "public",
     params(("ticket" = String, Path), ("X-Access-Code" = String, Header)),
     request_body = InfoBody,
-    responses((status = 200, body = TrackView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 200, description = "Success", body = TrackView), (status = 404, description = "Not found (or not visible to the caller)", body = ErrorBody), (status = 409, description = "Not possible in the current state", body = ErrorBody), (status = 422, description = "Fields that are not valid", body = ErrorBody))
 )]
 /// Add the information the agency asked for.
 pub async fn add_info(
@@ -120,6 +120,7 @@ pub struct FeedbackBody {
     pub decision: FeedbackDecision,
     /// 1 (poor) to 5 (very good).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<u8>,
     /// Required when objecting.
     #[serde(default)]
@@ -130,7 +131,7 @@ pub struct FeedbackBody {
     post, path = "/api/v1/track/{ticket}/feedback", tag = "public",
     params(("ticket" = String, Path), ("X-Access-Code" = String, Header)),
     request_body = FeedbackBody,
-    responses((status = 200, body = TrackView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 200, description = "Success", body = TrackView), (status = 404, description = "Not found (or not visible to the caller)", body = ErrorBody), (status = 409, description = "Not possible in the current state", body = ErrorBody), (status = 422, description = "Fields that are not valid", body = ErrorBody))
 )]
 /// Rate the answer and accept it (closing the case) or object (reopening it).
 pub async fn feedback(
@@ -178,7 +179,7 @@ pub struct OrganisationView {
     pub categories: Vec<CategoryView>,
 }
 
-#[utoipa::path(get, path = "/api/v1/organisation", tag = "public", responses((status = 200, body = OrganisationView)))]
+#[utoipa::path(get, path = "/api/v1/organisation", tag = "public", responses((status = 200, description = "Success", body = OrganisationView)))]
 /// Units and categories, for forms and clients.
 pub async fn organisation(State(state): State<AppState>) -> Json<OrganisationView> {
     let org = state.aduan.organisation();

@@ -1,7 +1,7 @@
 //! Endpoints for staff, with a bearer token. What each may see is scoped in the store.
 
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, Staff, parse_json};
+use crate::extract::{ApiJson, Staff};
 use crate::routes::public::CreatedResponse;
 use crate::state::AppState;
 use aduan_app::views::{BacklogView, CasePage, MonthlyStats, StaffCaseView};
@@ -9,7 +9,6 @@ use aduan_domain::intake::CaseInput;
 use aduan_domain::{Action, Channel, Kind, State as CaseState};
 use aduan_store::CaseFilter;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -39,6 +38,7 @@ pub struct CaseQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -46,7 +46,7 @@ pub struct CaseQuery {
     get, path = "/api/v1/cases", tag = "staff",
     security(("bearer" = [])),
     params(CaseQuery),
-    responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, description = "Success", body = CasePage), (status = 400, description = "Malformed request, unknown field or wrong type", body = ErrorBody), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody))
 )]
 /// List the cases the caller may see, newest first.
 pub async fn list_cases(
@@ -194,7 +194,7 @@ fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
     get, path = "/api/v1/cases/{ticket}", tag = "staff",
     security(("bearer" = [])),
     params(("ticket" = String, Path)),
-    responses((status = 200, body = StaffCaseView), (status = 401, body = ErrorBody), (status = 404, description = "Unknown, or outside the caller's units", body = ErrorBody))
+    responses((status = 200, description = "Success", body = StaffCaseView), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 404, description = "Unknown, or outside the caller's units", body = ErrorBody))
 )]
 /// One case with its whole timeline; personal data only as the role and privacy allow.
 pub async fn get_case(
@@ -212,9 +212,9 @@ pub async fn get_case(
     request_body = Action,
     responses(
         (status = 200, description = "Applied; the case as it is now", body = StaffCaseView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, description = "Not possible in this state", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 400, description = "Malformed request, unknown field or wrong type", body = ErrorBody), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody),
+        (status = 404, description = "Not found (or not visible to the caller)", body = ErrorBody), (status = 409, description = "Not possible in this state", body = ErrorBody),
+        (status = 422, description = "Fields that are not valid", body = ErrorBody),
     )
 )]
 /// Apply a lifecycle action: verify, reject, forward, merge, dispose, accept, return, assign,
@@ -237,15 +237,14 @@ pub struct IntakeBody {
     /// For social media: the account the message came from.
     #[serde(default)]
     pub channel_account: Option<String>,
-    #[schema(value_type = CaseInput)]
-    pub case: serde_json::Value,
+    pub case: CaseInput,
 }
 
 #[utoipa::path(
     post, path = "/api/v1/intake", tag = "staff",
     security(("bearer" = [])),
     request_body = IntakeBody,
-    responses((status = 201, body = CreatedResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses((status = 201, description = "Created", body = CreatedResponse), (status = 400, description = "Malformed request, unknown field or wrong type", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = 422, description = "Fields that are not valid", body = ErrorBody))
 )]
 /// Register a case received at the desk, by phone, letter or social media.
 pub async fn intake(
@@ -259,28 +258,45 @@ pub async fn intake(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
                 .field("channel", "unknown")
         })?;
-    let bytes = Bytes::from(serde_json::to_vec(&body.case).unwrap_or_default());
-    let input: CaseInput = parse_json(&bytes).map_err(|mut e| {
-        for field in &mut e.fields {
-            field.0 = format!("case.{}", field.0);
-        }
-        e
-    })?;
-    let account = body
+    let account = match body
         .channel_account
-        .map(|a| a.trim().chars().take(200).collect::<String>())
-        .filter(|a| !a.is_empty());
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        None => None,
+        Some(a) if a.chars().count() > 200 => {
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                    .field("channel_account", "too_long"),
+            );
+        }
+        Some(a) if a.chars().any(char::is_control) => {
+            return Err(
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                    .field("channel_account", "control_characters"),
+            );
+        }
+        Some(a) => Some(a.to_string()),
+    };
     let created = state
         .aduan
-        .create_case(&input, channel, Some(&user), account)
-        .await?;
+        .create_case(&body.case, channel, Some(&user), account)
+        .await
+        .map_err(|e| {
+            let mut error = ApiError::from(e);
+            for field in &mut error.fields {
+                field.0 = format!("case.{}", field.0);
+            }
+            error
+        })?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 #[utoipa::path(
     get, path = "/api/v1/backlog", tag = "staff",
     security(("bearer" = [])),
-    responses((status = 200, body = BacklogView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, description = "Success", body = BacklogView), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody))
 )]
 /// The backlog (*tunggakan*): open and overdue cases per lead unit and stage. Units see their own.
 pub async fn backlog(
@@ -302,7 +318,7 @@ pub struct MonthQuery {
     get, path = "/api/v1/stats/monthly", tag = "staff",
     security(("bearer" = [])),
     params(MonthQuery),
-    responses((status = 200, body = MonthlyStats), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    responses((status = 200, description = "Success", body = MonthlyStats), (status = 400, description = "Malformed request, unknown field or wrong type", body = ErrorBody), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody))
 )]
 /// Cases received in a month, by kind, category, channel and current state. No personal data.
 pub async fn monthly_stats(

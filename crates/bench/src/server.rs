@@ -1,0 +1,421 @@
+//! Preparing a database, starting `aduan serve` as a separate process, and the measured calls.
+
+use crate::load::{self, Stats};
+use aduan_domain::Ticket;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Setup {
+    pub backend: String,
+    pub cases: u64,
+    pub aduan: PathBuf,
+    pub data: PathBuf,
+    pub postgres: String,
+}
+
+pub struct Prepared {
+    pub url: String,
+    /// A second database for the insert ceiling, on the same disk or server.
+    pub scratch_url: String,
+    pub demo_summary: String,
+    pub demo_rate: f64,
+    pg_names: Vec<String>,
+    postgres_admin: String,
+}
+
+const SEED: u64 = 20_261_128;
+const PASSWORD: &str = "bench-password-123";
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 4];
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
+    let (url, scratch_url, pg_names) = if setup.backend == "postgres" {
+        sqlx::any::install_default_drivers();
+        let mut admin = sqlx::PgConnection::connect(&setup.postgres).await?;
+        let suffix = random_suffix();
+        let names = vec![
+            format!("aduan_bench_{suffix}"),
+            format!("aduan_ceiling_{suffix}"),
+        ];
+        for name in &names {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await?;
+        }
+        let base = setup
+            .postgres
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or_default();
+        (
+            format!("{base}/{}", names[0]),
+            format!("{base}/{}", names[1]),
+            names,
+        )
+    } else if setup.backend == "sqlite" {
+        let dir = setup.data.join(format!("run-{}", random_suffix()));
+        std::fs::create_dir_all(&dir)?;
+        let dir = std::fs::canonicalize(&dir)?;
+        (
+            format!("sqlite://{}/aduan.db", dir.display()),
+            format!("sqlite://{}/ceiling.db?mode=rwc", dir.display()),
+            vec![],
+        )
+    } else {
+        anyhow::bail!("--backend is sqlite or postgres");
+    };
+    let output = Command::new(&setup.aduan)
+        .args([
+            "demo-data",
+            &setup.cases.to_string(),
+            "--seed",
+            &SEED.to_string(),
+            "--database",
+            &url,
+        ])
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "demo-data failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let demo_summary = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let demo_rate = demo_summary
+        .split(" s (")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.0);
+    for (username, role, unit) in [
+        ("bench_koordinator", "coordinator", "hukmas"),
+        ("bench_petugas", "unit_officer", "rusun"),
+    ] {
+        let mut child = Command::new(&setup.aduan)
+            .args([
+                "user",
+                "add",
+                "--username",
+                username,
+                "--role",
+                role,
+                "--unit",
+                unit,
+                "--database",
+                &url,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(PASSWORD.as_bytes())?;
+        }
+        anyhow::ensure!(child.wait()?.success(), "user add failed");
+    }
+    Ok(Prepared {
+        url,
+        scratch_url,
+        demo_summary,
+        demo_rate,
+        pg_names,
+        postgres_admin: setup.postgres.clone(),
+    })
+}
+
+impl Prepared {
+    pub async fn cleanup(&self) {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.postgres_admin).await {
+            for name in &self.pg_names {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await;
+            }
+        }
+        if let Some(path) = self.url.strip_prefix("sqlite://")
+            && let Some(dir) = std::path::Path::new(path).parent()
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub struct Running {
+    pub pid: u32,
+    pub base: String,
+    child: Child,
+}
+
+impl Running {
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a child process and waits for the line announcing its address.
+fn spawn_announcing(mut command: Command, prefix: &str) -> anyhow::Result<(Child, String)> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            let _ = child.kill();
+            anyhow::bail!("child exited before announcing its address");
+        }
+        if let Some(rest) = line.trim().strip_prefix(prefix) {
+            let addr = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return Ok((child, addr));
+        }
+    }
+}
+
+pub async fn start(setup: &Setup, prepared: &Prepared) -> anyhow::Result<Running> {
+    let mut command = Command::new(&setup.aduan);
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &prepared.url,
+        ])
+        .env("ADUAN_LOG", "warn");
+    let (child, addr) = spawn_announcing(command, "Aduan: http://")?;
+    Ok(Running {
+        pid: child.id(),
+        base: format!("http://{addr}"),
+        child,
+    })
+}
+
+pub async fn bare_http_ceiling(clients: usize, duration: Duration) -> anyhow::Result<Stats> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["bare-http", "--listen", "127.0.0.1:0"]);
+    let (mut child, addr) = spawn_announcing(command, "listening ")?;
+    let client = reqwest::Client::new();
+    let url = Arc::new(format!("http://{addr}/ping"));
+    let stats = load::run(clients, duration, u64::MAX, move |_, _| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            client
+                .get(url.as_str())
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(stats)
+}
+
+/// Resident memory of a process in MB, from /proc (`VmRSS` now, `VmHWM` peak).
+pub fn rss_mb(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+pub struct Measures {
+    base: Arc<String>,
+    client: reqwest::Client,
+    token: Arc<String>,
+    /// Demo cases and their access codes, spread over the whole table.
+    tracked: Arc<Vec<(String, String)>>,
+    months: Arc<Vec<String>>,
+}
+
+impl Measures {
+    pub async fn new(running: &Running, setup: &Setup) -> anyhow::Result<Self> {
+        let client = reqwest::Client::new();
+        let login: Value = client
+            .post(format!("{}/api/v1/auth/token", running.base))
+            .json(&json!({"username": "bench_koordinator", "password": PASSWORD}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = login["token"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?
+            .to_string();
+        // Sample tickets across the id range through keyset cursors.
+        let mut tracked = Vec::new();
+        let mut months = Vec::new();
+        let pages = 20u64;
+        for page in 0..pages {
+            let cursor = 1 + setup.cases * (page + 1) / pages;
+            let list: Value = client
+                .get(format!(
+                    "{}/api/v1/cases?limit=100&cursor={cursor}",
+                    running.base
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            for item in list["items"].as_array().into_iter().flatten() {
+                let Some(ticket) = item["ticket"].as_str() else {
+                    continue;
+                };
+                let parsed = Ticket::parse(ticket).map_err(|e| anyhow::anyhow!("{e}"))?;
+                tracked.push((
+                    ticket.to_string(),
+                    aduan::demo::demo_access_code(SEED, &parsed).display(),
+                ));
+                if let Some(month) = item["received_at"].as_str().map(|t| t[..7].to_string())
+                    && !months.contains(&month)
+                {
+                    months.push(month);
+                }
+            }
+        }
+        anyhow::ensure!(!tracked.is_empty(), "no demo cases found to track");
+        Ok(Self {
+            base: Arc::new(running.base.clone()),
+            client,
+            token: Arc::new(token),
+            tracked: Arc::new(tracked),
+            months: Arc::new(months),
+        })
+    }
+
+    async fn get_many(&self, clients: usize, duration: Duration, paths: Vec<String>) -> Stats {
+        let (client, base, token) = (self.client.clone(), self.base.clone(), self.token.clone());
+        let paths = Arc::new(paths);
+        load::run(clients, duration, u64::MAX, move |c, i| {
+            let (client, base, token, paths) =
+                (client.clone(), base.clone(), token.clone(), paths.clone());
+            async move {
+                let path = &paths[(c + i as usize * 7) % paths.len()];
+                client
+                    .get(format!("{base}{path}"))
+                    .bearer_auth(token.as_str())
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .await
+    }
+
+    pub async fn submissions(&self, clients: usize, duration: Duration) -> Stats {
+        let (client, base) = (self.client.clone(), self.base.clone());
+        load::run(clients, duration, u64::MAX, move |c, i| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let category = ["rusun", "swadaya", "rumah_umum_komersial", "lainnya"][(c + i as usize) % 4];
+                let body = json!({
+                    "kind": "complaint", "category": category,
+                    "title": format!("Pengaduan beban uji {c}-{i}"),
+                    "description": "Lift di blok B rusunawa sudah tiga minggu tidak berfungsi. Warga lansia dan ibu hamil harus naik tangga sampai lantai lima. Pengelola hanya menjawab sedang menunggu suku cadang. Mohon tindak lanjut.",
+                    "location": {"province": "DKI Jakarta", "city": "Jakarta Timur", "district": "Cakung"},
+                    "privacy": "public",
+                    "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti@contoh.id"}
+                });
+                client.post(format!("{base}/api/v1/cases")).json(&body).send().await.is_ok_and(|r| r.status().as_u16() == 201)
+            }
+        })
+        .await
+    }
+
+    pub async fn tracking(&self, clients: usize, duration: Duration) -> Stats {
+        let (client, base, tracked) =
+            (self.client.clone(), self.base.clone(), self.tracked.clone());
+        load::run(clients, duration, u64::MAX, move |c, i| {
+            let (client, base, tracked) = (client.clone(), base.clone(), tracked.clone());
+            async move {
+                let (ticket, code) = &tracked[(c * 131 + i as usize * 17) % tracked.len()];
+                client
+                    .get(format!("{base}/api/v1/track/{ticket}"))
+                    .header("X-Access-Code", code)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .await
+    }
+
+    pub async fn list(&self, clients: usize, duration: Duration) -> Stats {
+        let paths = vec![
+            "/api/v1/cases?limit=50".to_string(),
+            "/api/v1/cases?state=in_progress&limit=50".into(),
+            "/api/v1/cases?category=rusun&state=closed&limit=50".into(),
+            "/api/v1/cases?unit=swadaya&limit=50".into(),
+            "/api/v1/cases?channel=lapor&kind=complaint&limit=50".into(),
+            "/api/v1/cases?overdue=true&limit=50".into(),
+        ];
+        self.get_many(clients, duration, paths).await
+    }
+
+    pub async fn search(&self, clients: usize, duration: Duration) -> Stats {
+        let paths = [
+            "lift",
+            "bocor",
+            "sertifikat",
+            "pengembang",
+            "pungutan",
+            "air%20bersih",
+            "berlubang",
+        ]
+        .iter()
+        .map(|q| format!("/api/v1/cases?q={q}&limit=20"))
+        .collect();
+        self.get_many(clients, duration, paths).await
+    }
+
+    pub async fn backlog(&self, clients: usize, duration: Duration) -> Stats {
+        self.get_many(clients, duration, vec!["/api/v1/backlog".into()])
+            .await
+    }
+
+    pub async fn monthly(&self, clients: usize, duration: Duration) -> Stats {
+        let paths = self
+            .months
+            .iter()
+            .map(|m| format!("/api/v1/stats/monthly?month={m}"))
+            .collect::<Vec<_>>();
+        let paths = if paths.is_empty() {
+            vec!["/api/v1/stats/monthly?month=2026-10".into()]
+        } else {
+            paths
+        };
+        self.get_many(clients, duration, paths).await
+    }
+}
