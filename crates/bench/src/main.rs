@@ -48,6 +48,10 @@ enum Command {
         /// Append the result rows as Markdown to this file.
         #[arg(long)]
         markdown: Option<PathBuf>,
+        /// Exit with an error if any measurement saw a failed request or none at all (for the
+        /// CI smoke run; timings are never asserted).
+        #[arg(long)]
+        strict: bool,
     },
     /// The bare HTTP ceiling: serve a small JSON body on ADDR.
     BareHttp {
@@ -69,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
             data,
             postgres,
             markdown,
+            strict,
         } => {
             let setup = server::Setup {
                 backend,
@@ -86,6 +91,11 @@ async fn main() -> anyhow::Result<()> {
                     .append(true)
                     .open(path)?;
                 writeln!(file, "{}", report.markdown_rows())?;
+            }
+            if strict {
+                for (name, stats, _) in report.rows() {
+                    anyhow::ensure!(stats.requests > 0 && stats.errors == 0, "{name}: {} requests, {} errors", stats.requests, stats.errors);
+                }
             }
             Ok(())
         }

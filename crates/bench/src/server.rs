@@ -10,6 +10,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Whether a response has the expected status, reading its body to the end so that the
+/// connection goes back to the pool (otherwise every request would open a new connection).
+pub async fn answered(sent: reqwest::Result<reqwest::Response>, expected: u16) -> bool {
+    match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            response.bytes().await.is_ok() && status == expected
+        }
+        Err(_) => false,
+    }
+}
+
 pub struct Setup {
     pub backend: String,
     pub cases: u64,
@@ -222,11 +234,7 @@ pub async fn bare_http_ceiling(clients: usize, duration: Duration) -> anyhow::Re
     let stats = load::run(clients, duration, u64::MAX, move |_, _| {
         let (client, url) = (client.clone(), url.clone());
         async move {
-            client
-                .get(url.as_str())
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
+            answered(client.get(url.as_str()).send().await, 200).await
         }
     })
     .await;
@@ -323,12 +331,7 @@ impl Measures {
                 (client.clone(), base.clone(), token.clone(), paths.clone());
             async move {
                 let path = &paths[(c + i as usize * 7) % paths.len()];
-                client
-                    .get(format!("{base}{path}"))
-                    .bearer_auth(token.as_str())
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
+                answered(client.get(format!("{base}{path}")).bearer_auth(token.as_str()).send().await, 200).await
             }
         })
         .await
@@ -348,7 +351,7 @@ impl Measures {
                     "privacy": "public",
                     "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti@contoh.id"}
                 });
-                client.post(format!("{base}/api/v1/cases")).json(&body).send().await.is_ok_and(|r| r.status().as_u16() == 201)
+                answered(client.post(format!("{base}/api/v1/cases")).json(&body).send().await, 201).await
             }
         })
         .await
@@ -361,12 +364,7 @@ impl Measures {
             let (client, base, tracked) = (client.clone(), base.clone(), tracked.clone());
             async move {
                 let (ticket, code) = &tracked[(c * 131 + i as usize * 17) % tracked.len()];
-                client
-                    .get(format!("{base}/api/v1/track/{ticket}"))
-                    .header("X-Access-Code", code)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
+                answered(client.get(format!("{base}/api/v1/track/{ticket}")).header("X-Access-Code", code).send().await, 200).await
             }
         })
         .await

@@ -56,8 +56,11 @@ impl SqlStore {
             let mut writer = AnyConnection::connect(&url).await?;
             sqlite_pragmas(&mut writer).await?;
             SQLITE_MIGRATIONS.run(&mut writer).await?;
+            // No ping before each use: SQLite connections are local and do not go stale, and the
+            // ping doubled the round trips to each connection's worker thread.
             let reader = AnyPoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                 .connect(&url)
                 .await?;
@@ -69,6 +72,7 @@ impl SqlStore {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
