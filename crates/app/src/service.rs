@@ -199,6 +199,11 @@ impl Aduan {
         Ok(self.store.import_cases(cases, access_code).await?)
     }
 
+    /// Refreshes the database's statistics after a bulk load.
+    pub async fn analyze(&self) -> Result<(), AppError> {
+        Ok(self.store.analyze().await?)
+    }
+
     // ---- Reporter -----------------------------------------------------------------------------
 
     /// Finds a case by ticket and access code. A wrong code answers exactly like an unknown

@@ -94,7 +94,12 @@ async fn main() -> anyhow::Result<()> {
             }
             if strict {
                 for (name, stats, _) in report.rows() {
-                    anyhow::ensure!(stats.requests > 0 && stats.errors == 0, "{name}: {} requests, {} errors", stats.requests, stats.errors);
+                    anyhow::ensure!(
+                        stats.requests > 0 && stats.errors == 0,
+                        "{name}: {} requests, {} errors",
+                        stats.requests,
+                        stats.errors
+                    );
                 }
             }
             Ok(())

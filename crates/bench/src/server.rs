@@ -233,9 +233,7 @@ pub async fn bare_http_ceiling(clients: usize, duration: Duration) -> anyhow::Re
     let url = Arc::new(format!("http://{addr}/ping"));
     let stats = load::run(clients, duration, u64::MAX, move |_, _| {
         let (client, url) = (client.clone(), url.clone());
-        async move {
-            answered(client.get(url.as_str()).send().await, 200).await
-        }
+        async move { answered(client.get(url.as_str()).send().await, 200).await }
     })
     .await;
     let _ = child.kill();
@@ -331,7 +329,15 @@ impl Measures {
                 (client.clone(), base.clone(), token.clone(), paths.clone());
             async move {
                 let path = &paths[(c + i as usize * 7) % paths.len()];
-                answered(client.get(format!("{base}{path}")).bearer_auth(token.as_str()).send().await, 200).await
+                answered(
+                    client
+                        .get(format!("{base}{path}"))
+                        .bearer_auth(token.as_str())
+                        .send()
+                        .await,
+                    200,
+                )
+                .await
             }
         })
         .await
@@ -364,7 +370,15 @@ impl Measures {
             let (client, base, tracked) = (client.clone(), base.clone(), tracked.clone());
             async move {
                 let (ticket, code) = &tracked[(c * 131 + i as usize * 17) % tracked.len()];
-                answered(client.get(format!("{base}/api/v1/track/{ticket}")).header("X-Access-Code", code).send().await, 200).await
+                answered(
+                    client
+                        .get(format!("{base}/api/v1/track/{ticket}"))
+                        .header("X-Access-Code", code)
+                        .send()
+                        .await,
+                    200,
+                )
+                .await
             }
         })
         .await

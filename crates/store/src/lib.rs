@@ -48,6 +48,9 @@ pub trait Store: Send + Sync {
         cases: Vec<ImportedCase>,
         access_code: AccessCodeFn,
     ) -> Result<Vec<Ticket>>;
+    /// Refreshes the planner's statistics after a bulk load, so that the first queries on a
+    /// freshly filled database do not run on plans made for an empty one.
+    async fn analyze(&self) -> Result<()>;
     /// A case, if it exists and lies within the scope.
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>>;
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>>;

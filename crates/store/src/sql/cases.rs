@@ -41,14 +41,11 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
         location: case.location.clone(),
         channel_account: case.channel_account.clone(),
     };
-    let sequence: i64 = sqlx::query(
-        "INSERT INTO ticket_counters (year, last) VALUES ($1, 1) \
-         ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-    )
-    .bind(i64::from(new.year))
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("last")?;
+    let sequence = super::tickets::next_numbers(conn, new.backend, new.year, 1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or(0);
     let ticket = Ticket::new(case.kind, new.year, u64::try_from(sequence).unwrap_or(0));
     let access_hash = new.access_code.hash_for(&ticket);
     let id: i64 = sqlx::query(

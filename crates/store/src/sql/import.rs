@@ -16,7 +16,7 @@ pub async fn import(
     cases: Vec<ImportedCase>,
     access_code: AccessCodeFn,
 ) -> Result<Vec<Ticket>> {
-    let tickets = reserve_tickets(conn, &cases).await?;
+    let tickets = reserve_tickets(conn, backend, &cases).await?;
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(cases.len());
     for (chunk, chunk_tickets) in cases.chunks(ROWS).zip(tickets.chunks(ROWS)) {
         let search = match backend {
@@ -180,35 +180,35 @@ pub async fn import(
 }
 
 /// Takes the next ticket numbers of each year for the whole batch at once.
-async fn reserve_tickets(conn: &mut AnyConnection, cases: &[ImportedCase]) -> Result<Vec<Ticket>> {
+async fn reserve_tickets(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    cases: &[ImportedCase],
+) -> Result<Vec<Ticket>> {
     let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
     for case in cases {
         *per_year.entry(case.year).or_default() += 1;
     }
-    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut numbers: BTreeMap<i32, std::vec::IntoIter<i64>> = BTreeMap::new();
     for (year, count) in per_year {
-        let last: i64 = sqlx::query(
-            "INSERT INTO ticket_counters (year, last) VALUES ($1, $2) \
-             ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + $2 RETURNING last",
-        )
-        .bind(i64::from(year))
-        .bind(count)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("last")?;
-        next.insert(year, last - count + 1);
+        numbers.insert(
+            year,
+            super::tickets::next_numbers(conn, backend, year, count)
+                .await?
+                .into_iter(),
+        );
     }
     let mut tickets = Vec::with_capacity(cases.len());
     for case in cases {
-        let sequence = next
+        let number = numbers
             .get_mut(&case.year)
-            .ok_or(StoreError::NotFound("ticket counter"))?;
+            .and_then(Iterator::next)
+            .ok_or(StoreError::NotFound("ticket number"))?;
         tickets.push(Ticket::new(
             case.case.kind,
             case.year,
-            u64::try_from(*sequence).unwrap_or(0),
+            u64::try_from(number).unwrap_or(0),
         ));
-        *sequence += 1;
     }
     Ok(tickets)
 }

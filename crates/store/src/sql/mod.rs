@@ -7,6 +7,7 @@ mod cases;
 mod import;
 mod query;
 mod rows;
+mod tickets;
 mod writer;
 
 use crate::*;
@@ -166,6 +167,24 @@ impl Store for SqlStore {
                 Box::pin(import::import(c, backend, cases, access_code))
             }))
             .await
+    }
+
+    async fn analyze(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.writer
+                    .write(Box::new(|c| {
+                        Box::pin(async move { Ok(c.execute("ANALYZE").await.map(|_| ())?) })
+                    }))
+                    .await
+            }
+            // VACUUM cannot run inside a transaction; it also sets the visibility map so that
+            // index-only scans work at once instead of after autovacuum gets round to it.
+            Backend::Postgres => Ok(sqlx::query("VACUUM (ANALYZE)")
+                .execute(&self.reader)
+                .await
+                .map(|_| ())?),
+        }
     }
 
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
