@@ -26,6 +26,9 @@ pub enum AppError {
     Conflict,
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    /// Overloaded: try again shortly.
+    #[error("busy")]
+    Busy,
     #[error("configuration: {0}")]
     Config(String),
     #[error("storage: {0}")]
@@ -40,6 +43,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict => AppError::Conflict,
             StoreError::Duplicate(what) => AppError::Duplicate(what),
             StoreError::NotFound(_) => AppError::NotFound,
+            StoreError::Busy => AppError::Busy,
             other => AppError::Store(other),
         }
     }

@@ -11,8 +11,11 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// Every connection stayed busy for the whole wait: overload, not a fault of the request.
+    #[error("the database is busy")]
+    Busy,
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
@@ -25,8 +28,34 @@ pub enum StoreError {
     Folder(#[from] std::io::Error),
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            other => StoreError::Database(other),
+        }
+    }
+}
+
 impl StoreError {
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exhausted_pool_is_busy_not_a_fault() {
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolTimedOut),
+            StoreError::Busy
+        ));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::RowNotFound),
+            StoreError::Database(_)
+        ));
     }
 }

@@ -79,6 +79,10 @@ impl From<AppError> for ApiError {
             AppError::Throttled => Self::new(S::TOO_MANY_REQUESTS, "throttled"),
             AppError::Conflict => Self::new(S::CONFLICT, "conflict"),
             AppError::Duplicate(_) => Self::new(S::CONFLICT, "duplicate"),
+            AppError::Busy => {
+                tracing::warn!("database busy: a request waited too long for a connection");
+                Self::new(S::SERVICE_UNAVAILABLE, "busy")
+            }
             AppError::Config(_) | AppError::Store(_) | AppError::Internal(_) => {
                 // The cause goes to the log (it holds no personal data); the client gets a code.
                 tracing::error!(error = %error, "internal error");
@@ -144,6 +148,31 @@ impl IntoResponse for ApiError {
             let fields: Vec<&str> = body.fields.iter().map(|f| f.field.as_str()).collect();
             tracing::info!(status = self.status.as_u16(), code = %body.code, ?fields, "request refused");
         }
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_answers_503_with_retry_after() {
+        let response = ApiError::from(AppError::Busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .unwrap(),
+            "1"
+        );
     }
 }
