@@ -267,7 +267,7 @@ pub async fn generate(
 ) -> anyhow::Result<String> {
     let aduan = crate::server::open(database, organisation, Arc::new(SystemClock)).await?;
     let org = aduan.organisation().clone();
-    let calendar = aduan.calendar().clone();
+    let calendar = Calendar::clone(&aduan.calendar());
     let now = OffsetDateTime::now_utc();
     let started = std::time::Instant::now();
     // Histories are made on a blocking thread while the previous batch is written.
@@ -564,7 +564,7 @@ impl Maker {
                 channel: None,
             };
             let actor = Actor::System {
-                rule: "reporter_reaction_window".into(),
+                rule: aduan_domain::watch::RULE_CLOSE_NO_REACTION.into(),
             };
             let produced = decide(&workflow, &Action::CloseNoReaction {}, &actor, &ctx)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -573,12 +573,34 @@ impl Maker {
             }
             events.extend(produced);
         }
+        // The deadline watch has kept up: reminders and escalations already raised, lapsed
+        // windows closed, so that a fresh server does not start with a storm of them.
+        let ctx = Context {
+            now: self.now,
+            org: &self.org,
+            calendar: &self.cal,
+            ticket: &ticket,
+            channel: None,
+        };
+        for _ in 0..3 {
+            let produced = aduan_domain::watch::system_events(&workflow, &ctx)
+                .map_err(|e| anyhow::anyhow!("demo case {i}: {e}"))?;
+            if produced.is_empty() {
+                break;
+            }
+            for event in &produced {
+                apply(&mut workflow, event);
+            }
+            events.extend(produced);
+        }
+        let next_check_at = aduan_domain::watch::next_check(&workflow, &self.org, &self.cal);
         Ok(ImportedCase {
             case: new,
             workflow,
             events,
             registered_by,
             year: today.year(),
+            next_check_at,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The Aduan binary's pieces, as a library so that tests start the real server in-process on
 //! a random port.
 
+pub mod cli;
 pub mod demo;
 pub mod server;
 pub mod settings;

@@ -1,7 +1,7 @@
 //! `aduan`: public complaints and information requests for government agencies.
 
-use aduan::settings::{DEFAULT_DATABASE, DEFAULT_LISTEN, FileSettings};
-use aduan::{demo, server};
+use aduan::settings::{DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_MAIL_FROM, FileSettings};
+use aduan::{cli, demo, server};
 use aduan_app::SystemClock;
 use aduan_domain::Role;
 use anyhow::{Context, bail};
@@ -37,15 +37,67 @@ struct DatabaseArg {
     organisation: Option<PathBuf>,
 }
 
+#[derive(Args, Clone)]
+struct WorkerArgs {
+    /// SMTP server for notifications, as lettre reads it: smtp://HOST:PORT (plain, e.g. a local
+    /// relay), smtp://USER:PASS@HOST:587?tls=required (STARTTLS) or smtps://USER:PASS@HOST:465.
+    /// Without it, messages wait in the outbox and are retried.
+    #[arg(long, env = "ADUAN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of notifications, e.g. "Pengaduan Ditjen Perumahan <pengaduan@example.go.id>".
+    #[arg(long, env = "ADUAN_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Address of the portal, used in tracking links sent to reporters.
+    #[arg(long, env = "ADUAN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seconds between worker passes (deadline watch and outbox).
+    #[arg(long, env = "ADUAN_WORKER_INTERVAL", default_value_t = 30)]
+    worker_interval: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (API, worker) until Ctrl-C or SIGTERM. Migrations run at start.
+    /// Run the server (API and background worker) until Ctrl-C or SIGTERM. Migrations run at start.
     Serve {
         /// Address to listen on.
         #[arg(long, env = "ADUAN_LISTEN")]
         listen: Option<String>,
+        /// Serve only; leave deadlines and mail to a separate `aduan worker`.
+        #[arg(long)]
+        no_worker: bool,
         #[command(flatten)]
         db: DatabaseArg,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
+    /// Run only the background worker: the deadline watch (reminders, escalations, closing
+    /// lapsed cases) and the outbox (e-mail). Several may share one PostgreSQL database.
+    Worker {
+        /// Run one pass and exit (for cron or a test) instead of running until stopped.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
+    /// Print the backlog (tunggakan): open and overdue cases per unit and stage, the overdue
+    /// cases longest overdue first, and the on-time rate of a period.
+    Backlog {
+        /// First day of the on-time period (YYYY-MM-DD; default: the first of this month).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the on-time period (YYYY-MM-DD; default: today).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Show or change the working-day calendar (days off and worked weekend days added on top
+    /// of the shipped national holidays and cuti bersama).
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate {
@@ -86,6 +138,43 @@ enum UserCommand {
         /// Unit code; required for unit_officer and unit_head.
         #[arg(long)]
         unit: Option<String>,
+        /// Where this member's notifications go (dispositions, reminders, escalations).
+        #[arg(long)]
+        email: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Years with holiday data, years missing it, and the added days.
+    List {
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Add a day: --day-off for an extra holiday, --working-day for a weekend day that is worked.
+    Add {
+        /// YYYY-MM-DD
+        date: String,
+        #[arg(
+            long,
+            conflicts_with = "working_day",
+            required_unless_present = "working_day"
+        )]
+        day_off: bool,
+        #[arg(long)]
+        working_day: bool,
+        /// Why: the decree or the occasion.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Remove an added day.
+    Remove {
+        /// YYYY-MM-DD
+        date: String,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -128,13 +217,76 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .clone()
             .or(file.organisation.clone().map(PathBuf::from))
     };
+    let worker_settings = |w: &WorkerArgs| server::WorkerSettings {
+        smtp_url: w.smtp_url.clone().or(file.smtp_url.clone()),
+        mail_from: w
+            .mail_from
+            .clone()
+            .or(file.mail_from.clone())
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+        public_url: w.public_url.clone().or(file.public_url.clone()),
+        interval: std::time::Duration::from_secs(w.worker_interval.max(1)),
+    };
+    let open = |db: &DatabaseArg| {
+        let (database, organisation) = (database(db), organisation(db));
+        async move { server::open(&database, organisation.as_deref(), Arc::new(SystemClock)).await }
+    };
     match &cli.command {
-        Command::Serve { listen, db } => {
+        Command::Serve {
+            listen,
+            no_worker,
+            db,
+            worker,
+        } => {
             let listen = listen
                 .clone()
                 .or(file.listen.clone())
                 .unwrap_or_else(|| DEFAULT_LISTEN.into());
-            server::serve(&database(db), &listen, organisation(db).as_deref()).await
+            let worker = (!no_worker).then(|| worker_settings(worker));
+            server::serve(&database(db), &listen, organisation(db).as_deref(), worker).await
+        }
+        Command::Worker { once, db, worker } => {
+            let aduan = open(db).await?;
+            server::run_worker(aduan, &worker_settings(worker), *once).await
+        }
+        Command::Backlog { from, to, db } => {
+            let aduan = open(db).await?;
+            let from = from.as_deref().map(cli::parse_date).transpose()?;
+            let to = to.as_deref().map(cli::parse_date).transpose()?;
+            let view = aduan.backlog_all(from, to).await.map_err(cli::explain)?;
+            print!("{}", cli::backlog_table(&view, aduan.organisation()));
+            Ok(())
+        }
+        Command::Calendar { command } => {
+            let admin = cli::operator();
+            let view = match command {
+                CalendarCommand::List { db } => open(db).await?.calendar_view(&admin).await,
+                CalendarCommand::Add {
+                    date,
+                    working_day,
+                    reason,
+                    db,
+                    ..
+                } => {
+                    let day = aduan_app::calendar::ExtraDay {
+                        date: cli::parse_date(date)?,
+                        kind: if *working_day {
+                            aduan_app::calendar::ExtraDayKind::WorkingDay
+                        } else {
+                            aduan_app::calendar::ExtraDayKind::DayOff
+                        },
+                        reason: reason.clone(),
+                    };
+                    open(db).await?.set_calendar_day(&admin, day).await
+                }
+                CalendarCommand::Remove { date, db } => {
+                    let date = cli::parse_date(date)?;
+                    open(db).await?.remove_calendar_day(&admin, date).await
+                }
+            }
+            .map_err(cli::explain)?;
+            print!("{}", cli::calendar_text(&view));
+            Ok(())
         }
         Command::Migrate { db } => {
             server::open(
@@ -152,6 +304,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     username,
                     role,
                     unit,
+                    email,
                     db,
                 },
         } => {
@@ -176,18 +329,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             aduan
-                .add_user(username, role, unit.as_deref(), password)
+                .add_user(username, role, unit.as_deref(), email.as_deref(), password)
                 .await
-                .map_err(|e| match e {
-                    aduan_app::AppError::Validation(fields) => {
-                        let list: Vec<String> = fields
-                            .iter()
-                            .map(|f| format!("{} ({})", f.field, f.code))
-                            .collect();
-                        anyhow::anyhow!("invalid: {}", list.join(", "))
-                    }
-                    other => anyhow::anyhow!(other),
-                })?;
+                .map_err(cli::explain)?;
             println!("user `{username}` added as {role}");
             Ok(())
         }

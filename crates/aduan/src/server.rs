@@ -1,5 +1,7 @@
 //! Starting Aduan: connect the store, load the organisation, bind, serve until told to stop.
 
+use aduan_app::mail::{Mailer, SmtpMailer};
+use aduan_app::worker::Worker;
 use aduan_app::{Aduan, Clock, SystemClock};
 use aduan_domain::Organisation;
 use aduan_store::{SqlStore, Store};
@@ -69,18 +71,81 @@ pub async fn spawn(aduan: Aduan, listen: &str) -> anyhow::Result<Running> {
     })
 }
 
-/// Runs `aduan serve` until Ctrl-C or SIGTERM.
+/// How the background worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub public_url: Option<String>,
+    pub interval: std::time::Duration,
+}
+
+/// The worker with its mailer, if an SMTP server is configured.
+pub fn worker(aduan: Aduan, settings: &WorkerSettings) -> anyhow::Result<Worker> {
+    let aduan = match &settings.public_url {
+        Some(url) => aduan.with_public_url(url),
+        None => aduan,
+    };
+    let (mailer, domain): (Option<Arc<dyn Mailer>>, String) = match &settings.smtp_url {
+        Some(url) => {
+            let mailer = SmtpMailer::new(url, &settings.mail_from)?;
+            let domain = mailer.from_domain();
+            (Some(Arc::new(mailer)), domain)
+        }
+        None => {
+            tracing::warn!("no SMTP server configured (--smtp-url): e-mail waits in the outbox");
+            (None, "localhost".into())
+        }
+    };
+    Ok(Worker::new(aduan, mailer, &domain))
+}
+
+/// Runs `aduan worker`: one pass, or passes until Ctrl-C or SIGTERM.
+pub async fn run_worker(aduan: Aduan, settings: &WorkerSettings, once: bool) -> anyhow::Result<()> {
+    let worker = worker(aduan, settings)?;
+    if once {
+        let report = worker.run_once().await?;
+        println!(
+            "deadline watch changed {} cases; jobs done {}, retried {}, failed {}",
+            report.watched, report.done, report.retried, report.failed
+        );
+        return Ok(());
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(worker.run(settings.interval, stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    task.await?;
+    Ok(())
+}
+
+/// Runs `aduan serve` until Ctrl-C or SIGTERM, with the worker unless `worker` is `None`.
 pub async fn serve(
     database: &str,
     listen: &str,
     organisation: Option<&Path>,
+    worker_settings: Option<WorkerSettings>,
 ) -> anyhow::Result<()> {
-    let aduan = open(database, organisation, Arc::new(SystemClock)).await?;
+    let mut aduan = open(database, organisation, Arc::new(SystemClock)).await?;
+    if let Some(url) = worker_settings
+        .as_ref()
+        .and_then(|w| w.public_url.as_deref())
+    {
+        aduan = aduan.with_public_url(url);
+    }
     if let Some(password) = aduan.ensure_admin().await? {
         println!(
             "\n  No administrator existed, so one was created.\n  Username: admin\n  Password: {password}\n  It is shown only this once: write it down and change it.\n"
         );
     }
+    let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker_task = match &worker_settings {
+        Some(settings) => {
+            let worker = worker(aduan.clone(), settings)?;
+            Some(tokio::spawn(worker.run(settings.interval, worker_stopped)))
+        }
+        None => None,
+    };
     let running = spawn(aduan, listen).await?;
     tracing::info!(address = %running.addr, database = %redact(database), "Aduan is listening");
     println!(
@@ -89,6 +154,10 @@ pub async fn serve(
     );
     shutdown_signal().await;
     tracing::info!("shutting down");
+    let _ = stop_worker.send(true);
+    if let Some(task) = worker_task {
+        let _ = task.await;
+    }
     running.stop().await
 }
 

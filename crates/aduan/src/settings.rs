@@ -7,6 +7,7 @@ use std::path::Path;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite://./data/aduan.db";
+pub const DEFAULT_MAIL_FROM: &str = "Aduan <aduan@localhost>";
 
 /// The optional TOML config file.
 #[derive(Debug, Default, Deserialize)]
@@ -16,6 +17,11 @@ pub struct FileSettings {
     pub database: Option<String>,
     /// Path of the organisation file (units, categories, deadlines).
     pub organisation: Option<String>,
+    /// SMTP server for notifications (see `aduan serve --help`).
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    /// Address of the portal, for links in messages.
+    pub public_url: Option<String>,
 }
 
 impl FileSettings {

@@ -1,12 +1,19 @@
 //! Use cases of Aduan. Each one loads what it needs from the store, lets the domain decide and
 //! has the store persist the result in one transaction. Handlers (HTTP, CLI) call only this.
 
+pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod config;
+mod deadlines;
 mod error;
+pub mod mail;
+pub mod notices;
 mod service;
+pub mod templates;
 pub mod views;
+pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;

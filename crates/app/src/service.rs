@@ -7,12 +7,13 @@ use crate::views::*;
 use crate::{AppError, random_bytes};
 use aduan_domain::intake::{CaseInput, validate};
 use aduan_domain::lifecycle::{Context, apply, decide, timeliness};
+use aduan_domain::watch::next_check;
 use aduan_domain::{
     AccessCode, Action, Actor, Calendar, Change, Channel, Event, Organisation, Role, Scope, Ticket,
     Workflow,
 };
-use aduan_store::{CaseFilter, CaseRecord, NewCaseRecord, NewUser, Store};
-use std::sync::Arc;
+use aduan_store::{CaseFilter, CaseRecord, CaseUpdate, NewCaseRecord, NewUser, Store};
+use std::sync::{Arc, RwLock};
 use time::{Duration, OffsetDateTime};
 
 /// Settings key under which the organisation in force is kept.
@@ -27,10 +28,15 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 
 #[derive(Clone)]
 pub struct Aduan {
-    store: Arc<dyn Store>,
-    org: Arc<Organisation>,
-    calendar: Arc<Calendar>,
-    clock: Arc<dyn Clock>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) org: Arc<Organisation>,
+    /// Replaced when an admin adds a day off or a working Saturday.
+    pub(crate) calendar: Arc<RwLock<Arc<Calendar>>>,
+    /// Replaced when an admin edits a message template.
+    pub(crate) templates: Arc<RwLock<Arc<crate::templates::Templates>>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The address citizens reach the portal at, for links in messages.
+    pub(crate) public_url: Arc<str>,
 }
 
 /// An authenticated staff member.
@@ -95,30 +101,42 @@ impl Aduan {
                 }
             },
         };
-        let calendar = config::calendar_for(&org)?;
-        let year = calendar.local_date(now).year();
-        for y in [year, year + 1] {
-            if !calendar.covers(y) {
-                tracing::error!(
-                    year = y,
-                    "no holiday data for this year: deadlines count every weekday as a working day until an admin adds the holidays"
-                );
-            }
-        }
+        let calendar = crate::calendar::load(store.as_ref(), &org).await?;
+        crate::calendar::warn_uncovered(&calendar, now);
+        let templates = crate::templates::load(store.as_ref()).await?;
         Ok(Self {
             store,
             org: Arc::new(org),
-            calendar: Arc::new(calendar),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+            templates: Arc::new(RwLock::new(Arc::new(templates))),
             clock,
+            public_url: Arc::from("http://127.0.0.1:8080"),
         })
+    }
+
+    /// Sets the portal address used in links sent to reporters.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
     }
 
     pub fn organisation(&self) -> &Organisation {
         &self.org
     }
 
-    pub fn calendar(&self) -> &Calendar {
-        &self.calendar
+    /// The working-day calendar in force (shipped holidays plus an admin's extra days).
+    pub fn calendar(&self) -> Arc<Calendar> {
+        match self.calendar.read() {
+            Ok(cal) => Arc::clone(&cal),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub(crate) fn templates(&self) -> Arc<crate::templates::Templates> {
+        match self.templates.read() {
+            Ok(t) => Arc::clone(&t),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -146,16 +164,12 @@ impl Aduan {
             return Err(AppError::Forbidden);
         }
         let now = self.clock.now();
-        let today = self.calendar.local_date(now);
+        let calendar = self.calendar();
+        let today = calendar.local_date(now);
         let mut new = validate(input, channel, &self.org, today).map_err(AppError::Validation)?;
         new.channel_account = channel_account;
-        let workflow = Workflow::received(
-            new.kind,
-            new.category.clone(),
-            now,
-            &self.org,
-            &self.calendar,
-        );
+        let workflow =
+            Workflow::received(new.kind, new.category.clone(), now, &self.org, &calendar);
         let (actor, role) = match registered_by {
             Some(user) => (user.username.clone(), user.role.code().to_string()),
             None => ("reporter".to_string(), "reporter".to_string()),
@@ -171,6 +185,7 @@ impl Aduan {
             final_due_at: workflow.final_due_at,
         };
         let access_code = AccessCode::from_random(random_bytes::<8>()?);
+        let jobs = crate::notices::jobs_for_new_case(&workflow, &first_event, &access_code, now);
         let record = self
             .store
             .create_case(NewCaseRecord {
@@ -180,6 +195,8 @@ impl Aduan {
                 first_event: &first_event,
                 registered_by: registered_by.map(|u| u.username.as_str()),
                 year: today.year(),
+                jobs: &jobs,
+                next_check_at: next_check(&workflow, &self.org, &calendar),
             })
             .await?;
         tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
@@ -321,7 +338,6 @@ impl Aduan {
             tracing::info!("login failed");
             return Err(AppError::BadCredentials);
         };
-        self.store.record_login(&user.username, true, None).await?;
         let (token, hash) = auth::new_token()?;
         let expires_at = now + TOKEN_LIFETIME;
         self.store
@@ -488,23 +504,20 @@ impl Aduan {
         channel: Option<Channel>,
     ) -> Result<CaseRecord, AppError> {
         for attempt in 0..2 {
+            let calendar = self.calendar();
             let ctx = Context {
                 now: self.clock.now(),
                 org: &self.org,
-                calendar: &self.calendar,
+                calendar: &calendar,
                 ticket: &case.ticket,
                 channel,
             };
             let events = decide(&case.workflow, action, actor, &ctx).inspect_err(|refusal| {
                 tracing::info!(ticket = %case.ticket, action = %action.code(), actor = %actor.role_code(), ?refusal, "action refused");
             })?;
-            let mut after = case.workflow.clone();
-            for event in &events {
-                apply(&mut after, event);
-            }
-            match self.store.commit(&case, &after, &events).await {
+            match self.commit_events(&case, &events, &calendar).await {
                 Ok(updated) => {
-                    tracing::info!(ticket = %updated.ticket, action = %action.code(), actor = %actor.role_code(), state = %after.state, "action applied");
+                    tracing::info!(ticket = %updated.ticket, action = %action.code(), actor = %actor.role_code(), state = %updated.workflow.state, "action applied");
                     return Ok(updated);
                 }
                 Err(aduan_store::StoreError::Conflict) if attempt == 0 => {
@@ -518,6 +531,33 @@ impl Aduan {
             }
         }
         Err(AppError::Conflict)
+    }
+
+    /// Commits events decided for a case with the jobs they call for and the watch's next look.
+    pub(crate) async fn commit_events(
+        &self,
+        case: &CaseRecord,
+        events: &[Event],
+        calendar: &Calendar,
+    ) -> Result<CaseRecord, aduan_store::StoreError> {
+        let mut after = case.workflow.clone();
+        let mut jobs = Vec::new();
+        for (offset, event) in events.iter().enumerate() {
+            let seq = case.last_seq + 1 + i64::try_from(offset).unwrap_or(0);
+            jobs.extend(crate::notices::jobs_for_event(case.id, seq, &after, event));
+            apply(&mut after, event);
+        }
+        self.store
+            .commit(
+                case,
+                CaseUpdate {
+                    after: &after,
+                    events,
+                    jobs: &jobs,
+                    next_check_at: next_check(&after, &self.org, calendar),
+                },
+            )
+            .await
     }
 
     async fn staff_view(
@@ -568,7 +608,7 @@ impl Aduan {
             received_at: case.created_at,
             due_at: wf.due_at,
             final_due_at: wf.final_due_at,
-            timeliness: timeliness_code(timeliness(wf, now, &self.calendar)),
+            timeliness: timeliness_code(timeliness(wf, now, &self.calendar())),
             events: events
                 .iter()
                 .map(|e| StaffEvent {
@@ -586,32 +626,15 @@ impl Aduan {
     }
 
     /// Which lead units' figures a role may see: all, its own subtree, or none.
-    fn statistics_units(&self, user: &StaffUser) -> Result<Option<Vec<String>>, AppError> {
+    pub(crate) fn statistics_units(
+        &self,
+        user: &StaffUser,
+    ) -> Result<Option<Vec<String>>, AppError> {
         match user.role {
             Role::Coordinator | Role::Leadership | Role::Auditor | Role::Monitor => Ok(None),
             Role::UnitOfficer | Role::UnitHead => Ok(Some(user.units.clone())),
             Role::Intake | Role::Admin => Err(AppError::Forbidden),
         }
-    }
-
-    pub async fn backlog(&self, user: &StaffUser) -> Result<BacklogView, AppError> {
-        let units = self.statistics_units(user)?;
-        let now = self.clock.now();
-        let rows = self.store.backlog(units.as_deref(), now).await?;
-        Ok(BacklogView {
-            at: now,
-            open: rows.iter().map(|r| r.open).sum(),
-            overdue: rows.iter().map(|r| r.overdue).sum(),
-            lines: rows
-                .into_iter()
-                .map(|r| BacklogLine {
-                    unit: r.unit,
-                    state: r.state.code().into(),
-                    open: r.open,
-                    overdue: r.overdue,
-                })
-                .collect(),
-        })
     }
 
     /// Figures of the cases received in one month (`year`, `month` in the agency's time zone).
@@ -631,7 +654,7 @@ impl Aduan {
             time::Date::from_calendar_date(year, month.next(), 1)
         }
         .map_err(|_| invalid())?;
-        let offset = self.calendar.offset();
+        let offset = self.calendar().offset();
         let rows = self
             .store
             .period_counts(
@@ -668,9 +691,19 @@ impl Aduan {
         username: &str,
         role: Role,
         unit: Option<&str>,
+        email: Option<&str>,
         password: &str,
     ) -> Result<(), AppError> {
         use aduan_domain::intake::FieldError;
+        let email = match email.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(text) => Some(
+                aduan_domain::Email::parse(text)
+                    .map_err(|_| AppError::Validation(vec![FieldError::new("email", "invalid")]))?
+                    .as_str()
+                    .to_string(),
+            ),
+            None => None,
+        };
         let username = username.trim();
         let valid_name = (3..=64).contains(&username.len())
             && username
@@ -703,6 +736,7 @@ impl Aduan {
                 username: username.to_string(),
                 role,
                 unit: unit.map(str::to_string),
+                email,
                 password_hash: hash,
                 created_at: self.clock.now(),
             })
@@ -718,7 +752,10 @@ impl Aduan {
             return Ok(None);
         }
         let password = auth::generate_password()?;
-        match self.add_user("admin", Role::Admin, None, &password).await {
+        match self
+            .add_user("admin", Role::Admin, None, None, &password)
+            .await
+        {
             Ok(()) => Ok(Some(password)),
             // An inactive or re-roled `admin` exists: reset it rather than fail to start.
             Err(AppError::Duplicate(_)) => {

@@ -316,6 +316,43 @@ pub struct BacklogView {
     pub open: i64,
     pub overdue: i64,
     pub lines: Vec<BacklogLine>,
+    /// The overdue cases, longest overdue first (at most 100).
+    pub overdue_cases: Vec<OverdueCase>,
+    pub on_time: OnTimeView,
+}
+
+/// One overdue case in the backlog: no title, no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverdueCase {
+    pub ticket: String,
+    pub kind: String,
+    pub category: String,
+    pub unit: Option<String>,
+    pub state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub due_at: OffsetDateTime,
+    /// Working days since the due time passed.
+    pub working_days_overdue: i64,
+}
+
+/// The on-time rate of a period (DOMAIN.md): cases closed on time divided by cases closed plus
+/// cases still open past a due time at the period's end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OnTimeView {
+    /// First day of the period, local date.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub from: time::Date,
+    /// Last day of the period, local date (inclusive).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub to: time::Date,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub open_overdue: i64,
+    /// Percent, one decimal; absent when there is nothing to count.
+    pub rate_percent: Option<f64>,
 }
 
 /// Cases received in a month, counted by kind, category, channel and current state.

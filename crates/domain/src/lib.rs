@@ -8,11 +8,13 @@ mod email;
 pub mod intake;
 pub mod lifecycle;
 mod nik;
+pub mod notify;
 pub mod org;
 mod phone;
 pub mod role;
 pub mod search;
 pub mod ticket;
+pub mod watch;
 
 pub use calendar::Calendar;
 pub use case::{Channel, Kind, Language, Location, NewCase, Privacy, Reporter};

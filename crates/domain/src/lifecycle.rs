@@ -5,7 +5,7 @@
 use crate::calendar::Calendar;
 use crate::case::{Channel, Kind};
 use crate::code_enum;
-use crate::org::Organisation;
+use crate::org::{Organisation, Stage};
 use crate::role::{Actor, Role};
 use crate::ticket::Ticket;
 use serde::{Deserialize, Serialize};
@@ -143,6 +143,40 @@ pub struct Workflow {
     /// While waiting for the reporter: when the wait began and the agency's due time then.
     pub paused_at: Option<OffsetDateTime>,
     pub paused_due_at: Option<OffsetDateTime>,
+    /// Reminders and escalations already raised, and for which due time.
+    #[serde(default)]
+    pub alerts: Alerts,
+    /// The first due time the agency let pass, if any: the case no longer counts as on time.
+    #[serde(default)]
+    pub breached_at: Option<OffsetDateTime>,
+    /// When the case reached its terminal state.
+    #[serde(default)]
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+/// What the deadline watch has already done about the current due time, so that it never
+/// reminds or escalates twice for the same deadline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alerts {
+    /// The due time the alerts below were raised for.
+    pub due_at: Option<OffsetDateTime>,
+    pub reminded: bool,
+    /// 0 none, 1 unit head, 2 leadership.
+    pub escalation: u8,
+}
+
+impl Alerts {
+    /// The alerts that apply to `due`: none if they were raised for another due time.
+    pub fn for_due(&self, due: OffsetDateTime) -> Alerts {
+        if self.due_at == Some(due) {
+            self.clone()
+        } else {
+            Alerts {
+                due_at: Some(due),
+                ..Alerts::default()
+            }
+        }
+    }
 }
 
 impl Workflow {
@@ -155,7 +189,9 @@ impl Workflow {
         cal: &Calendar,
     ) -> Self {
         let final_due_at = match kind {
-            Kind::InfoRequest => cal.add_working_days(at, org.deadlines.info_decision),
+            Kind::InfoRequest => {
+                cal.add_working_days(at, org.working_days(kind, Stage::InfoDecision))
+            }
             Kind::Complaint | Kind::Aspiration => {
                 let day = cal.local_date(at)
                     + Duration::days(i64::from(org.deadlines.settlement_calendar_days));
@@ -178,11 +214,19 @@ impl Workflow {
             extended: false,
             outcome: None,
             received_at: at,
-            due_at: Some(cal.add_working_days(at, org.deadlines.verify)),
+            due_at: Some(cal.add_working_days(at, org.working_days(kind, Stage::Verify))),
             final_due_at: Some(final_due_at),
             paused_at: None,
             paused_due_at: None,
+            alerts: Alerts::default(),
+            breached_at: None,
+            closed_at: None,
         }
+    }
+
+    /// Whether a finished case finished without ever letting a due time pass.
+    pub fn closed_on_time(&self) -> Option<bool> {
+        self.closed_at.map(|_| self.breached_at.is_none())
     }
 
     /// Units whose staff may see this case.
@@ -386,6 +430,17 @@ pub enum Change {
     Closed {
         reason: CloseReason,
     },
+    /// The unit that owes the next step was reminded that its due time is near.
+    Reminded {
+        unit: String,
+        due_at: OffsetDateTime,
+    },
+    /// A due time passed: the unit head (level 1) or leadership (level 2) was alerted.
+    Escalated {
+        unit: String,
+        level: u8,
+        due_at: OffsetDateTime,
+    },
 }
 
 impl Change {
@@ -399,6 +454,8 @@ impl Change {
                 | Change::ApprovedByUnitHead
                 | Change::Returned { .. }
                 | Change::Assigned { .. }
+                | Change::Reminded { .. }
+                | Change::Escalated { .. }
         )
     }
 
@@ -425,6 +482,8 @@ impl Change {
             Change::AnswerAccepted => "answer_accepted",
             Change::Objected { .. } => "objected",
             Change::Closed { .. } => "closed",
+            Change::Reminded { .. } => "reminded",
+            Change::Escalated { .. } => "escalated",
         }
     }
 }
@@ -515,7 +574,7 @@ pub fn decide(
     authorise(case, code, actor, ctx)?;
     check_state(case, code)?;
     let cal = ctx.calendar;
-    let days = ctx.org.deadlines;
+    let days = |stage: Stage| ctx.org.working_days(case.kind, stage);
     let now = ctx.now;
     let make = |change: Change, due_at: Option<OffsetDateTime>| Event {
         at: now,
@@ -545,7 +604,7 @@ pub fn decide(
             // The coordinator now owes the disposition, within the same stage allowance.
             vec![make(
                 Change::Verified { category },
-                Some(cal.add_working_days(now, days.verify)),
+                Some(cal.add_working_days(now, days(Stage::Verify))),
             )]
         }
         Action::Reject { reason, note } => {
@@ -619,7 +678,7 @@ pub fn decide(
                     }
                     cal.end_of_day(*date)
                 }
-                None => cal.add_working_days(now, days.answer),
+                None => cal.add_working_days(now, days(Stage::Answer)),
             };
             vec![make(
                 Change::Dispositioned {
@@ -635,7 +694,7 @@ pub fn decide(
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
             vec![make(
                 Change::Returned { reason },
-                Some(cal.add_working_days(now, days.verify)),
+                Some(cal.add_working_days(now, days(Stage::Verify))),
             )]
         }
         Action::Assign { officer } => {
@@ -646,7 +705,7 @@ pub fn decide(
             let question = required_text(question, "question", MAX_SHORT_TEXT)?;
             vec![make(
                 Change::InfoRequested { question },
-                Some(cal.add_working_days(now, days.reporter_info)),
+                Some(cal.add_working_days(now, days(Stage::ReporterInfo))),
             )]
         }
         Action::AddInfo { text } => {
@@ -685,18 +744,22 @@ pub fn decide(
                 }
                 _ => {}
             }
+            // Whoever approves next (unit head or coordinator) owes it within the approval stage.
             vec![make(
                 Change::DraftSubmitted {
                     text,
                     decision: *decision,
                     exemption,
                 },
-                None,
+                Some(cal.add_working_days(now, days(Stage::Approval))),
             )]
         }
         Action::SendBack { reason } => {
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
-            vec![make(Change::SentBack { reason }, None)]
+            vec![make(
+                Change::SentBack { reason },
+                Some(cal.add_working_days(now, days(Stage::Answer))),
+            )]
         }
         Action::Approve {} => approve(case, actor, ctx, &make)?,
         Action::Extend { reason } => {
@@ -709,7 +772,7 @@ pub fn decide(
             let reason = required_text(reason, "reason", MAX_SHORT_TEXT)?;
             let new_final = case
                 .final_due_at
-                .map(|t| cal.add_working_days(t, days.info_extension));
+                .map(|t| cal.add_working_days(t, days(Stage::InfoExtension)));
             let mut event = make(Change::Extended { reason }, new_final.max(case.due_at));
             event.final_due_at = new_final;
             vec![event]
@@ -733,7 +796,7 @@ pub fn decide(
             let mut events = rating_event(*rating, &make)?;
             events.push(make(
                 Change::Objected { reason },
-                Some(cal.add_working_days(now, days.answer)),
+                Some(cal.add_working_days(now, days(Stage::Answer))),
             ));
             events
         }
@@ -782,14 +845,18 @@ fn approve(
         if draft.unit_approved_by.is_some() {
             return Err(Refusal::AlreadyApproved);
         }
-        return Ok(vec![make(Change::ApprovedByUnitHead, None)]);
+        let due = ctx
+            .calendar
+            .add_working_days(ctx.now, ctx.org.working_days(case.kind, Stage::Approval));
+        return Ok(vec![make(Change::ApprovedByUnitHead, Some(due))]);
     }
     if ctx.org.policy.unit_head_approval && draft.unit_approved_by.is_none() {
         return Err(Refusal::UnitHeadApprovalRequired);
     }
-    let due = ctx
-        .calendar
-        .add_working_days(ctx.now, ctx.org.deadlines.reporter_reaction);
+    let due = ctx.calendar.add_working_days(
+        ctx.now,
+        ctx.org.working_days(case.kind, Stage::ReporterReaction),
+    );
     Ok(vec![make(
         Change::AnswerPublished {
             text: draft.text.clone(),
@@ -976,6 +1043,13 @@ fn check_state(case: &Workflow, action: ActionCode) -> Result<(), Refusal> {
 /// Folds one event into the case.
 pub fn apply(case: &mut Workflow, event: &Event) {
     use State as S;
+    // Whatever happens after a due time the agency owed shows that it was missed.
+    if case.state.agency_owes()
+        && case.breached_at.is_none()
+        && case.due_at.is_some_and(|due| event.at > due)
+    {
+        case.breached_at = case.due_at;
+    }
     match &event.change {
         Change::Received { .. } => case.state = S::Received,
         Change::Verified { category } => {
@@ -1086,6 +1160,18 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             case.outcome = Some(Outcome::Closed { reason: *reason });
             case.state = S::Closed;
         }
+        Change::Reminded { due_at, .. } => {
+            let mut alerts = case.alerts.for_due(*due_at);
+            alerts.reminded = true;
+            case.alerts = alerts;
+        }
+        Change::Escalated { level, due_at, .. } => {
+            let mut alerts = case.alerts.for_due(*due_at);
+            alerts.reminded = true;
+            alerts.escalation = alerts.escalation.max(*level);
+            case.alerts = alerts;
+            case.breached_at.get_or_insert(*due_at);
+        }
     }
     if let Change::Rated { rating } = &event.change {
         case.rating = Some(*rating);
@@ -1102,6 +1188,7 @@ pub fn apply(case: &mut Workflow, event: &Event) {
     if case.state.is_terminal() {
         case.due_at = None;
         case.resume_state = None;
+        case.closed_at.get_or_insert(event.at);
     }
 }
 

@@ -2,6 +2,7 @@
 //! deadlines and policies. Loaded from a file at start; nothing here is compiled in except the
 //! shape.
 
+use crate::Kind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,6 +16,13 @@ pub struct Organisation {
     pub policy: Policy,
     pub units: Vec<Unit>,
     pub categories: Vec<Category>,
+    /// Stage deadlines that differ for one kind of case (an aspiration may get longer).
+    #[serde(
+        default,
+        rename = "deadline_override",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub deadline_overrides: Vec<DeadlineOverride>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +47,9 @@ pub struct Unit {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The unit's shared mailbox, told of dispositions and reminders besides its staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +74,8 @@ pub struct Category {
 pub struct Deadlines {
     pub verify: u32,
     pub answer: u32,
+    /// The coordinator's (or unit head's) approval of a submitted draft.
+    pub approval: u32,
     pub info_decision: u32,
     pub info_extension: u32,
     pub reporter_reaction: u32,
@@ -75,6 +88,7 @@ impl Default for Deadlines {
         Self {
             verify: 3,
             answer: 5,
+            approval: 2,
             info_decision: 10,
             info_extension: 7,
             reporter_reaction: 10,
@@ -91,6 +105,12 @@ pub struct Policy {
     pub unit_head_approval: bool,
     /// How many times a reporter may object to answers of one case.
     pub max_objections: u32,
+    /// Working days before a due time at which the responsible unit is reminded.
+    pub remind_before: u32,
+    /// Working days past a breached due time before the unit head is alerted (0: at once).
+    pub escalate_to_head_after: u32,
+    /// Working days past a breached due time before leadership is alerted.
+    pub escalate_to_leadership_after: u32,
 }
 
 impl Default for Policy {
@@ -98,8 +118,33 @@ impl Default for Policy {
         Self {
             unit_head_approval: true,
             max_objections: 2,
+            remind_before: 1,
+            escalate_to_head_after: 0,
+            escalate_to_leadership_after: 3,
         }
     }
+}
+
+crate::code_enum! {
+    /// A stage of the lifecycle that has its own deadline.
+    pub enum Stage {
+        Verify = "verify",
+        Answer = "answer",
+        Approval = "approval",
+        InfoDecision = "info_decision",
+        InfoExtension = "info_extension",
+        ReporterReaction = "reporter_reaction",
+        ReporterInfo = "reporter_info",
+    }
+}
+
+/// One stage's deadline for one kind of case, replacing the general one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineOverride {
+    pub kind: Kind,
+    pub stage: Stage,
+    pub working_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,7 +165,18 @@ pub enum OrganisationError {
     BadCode(String),
     #[error("there must be at least one unit and one category")]
     Empty,
+    #[error("deadline `{stage}` of `{kind}` is {days} working days; it must be 1–{MAX_STAGE_DAYS}")]
+    BadDeadline {
+        kind: String,
+        stage: String,
+        days: u32,
+    },
+    #[error("deadline override for `{kind}` / `{stage}` appears twice")]
+    DuplicateOverride { kind: String, stage: String },
 }
+
+/// The longest stage deadline accepted, in working days (about a year).
+pub const MAX_STAGE_DAYS: u32 = 250;
 
 impl Organisation {
     /// Checks the tree and the references before the organisation is used or stored.
@@ -178,7 +234,50 @@ impl Organisation {
                 });
             }
         }
+        let mut overridden = BTreeSet::new();
+        for o in &self.deadline_overrides {
+            if !overridden.insert((o.kind, o.stage)) {
+                return Err(OrganisationError::DuplicateOverride {
+                    kind: o.kind.code().into(),
+                    stage: o.stage.code().into(),
+                });
+            }
+        }
+        for kind in Kind::ALL {
+            for stage in Stage::ALL {
+                let days = self.working_days(*kind, *stage);
+                if days == 0 || days > MAX_STAGE_DAYS {
+                    return Err(OrganisationError::BadDeadline {
+                        kind: kind.code().into(),
+                        stage: stage.code().into(),
+                        days,
+                    });
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The deadline of a stage for a kind of case, in working days: the kind's override if
+    /// there is one, else the general deadline.
+    pub fn working_days(&self, kind: Kind, stage: Stage) -> u32 {
+        if let Some(o) = self
+            .deadline_overrides
+            .iter()
+            .find(|o| o.kind == kind && o.stage == stage)
+        {
+            return o.working_days;
+        }
+        let d = &self.deadlines;
+        match stage {
+            Stage::Verify => d.verify,
+            Stage::Answer => d.answer,
+            Stage::Approval => d.approval,
+            Stage::InfoDecision => d.info_decision,
+            Stage::InfoExtension => d.info_extension,
+            Stage::ReporterReaction => d.reporter_reaction,
+            Stage::ReporterInfo => d.reporter_info,
+        }
     }
 
     pub fn unit(&self, code: &str) -> Option<&Unit> {
@@ -231,6 +330,7 @@ pub(crate) mod tests {
             code: code.into(),
             name: code.to_uppercase(),
             parent: parent.map(Into::into),
+            email: None,
         };
         let category = |code: &str, lead: &str, restricted: bool| Category {
             code: code.into(),
@@ -263,6 +363,7 @@ pub(crate) mod tests {
                 category("integritas", "kepatuhan", true),
                 category("lainnya", "hukmas", false),
             ],
+            deadline_overrides: Vec::new(),
         }
     }
 

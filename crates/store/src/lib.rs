@@ -12,7 +12,7 @@ pub use error::StoreError;
 pub use records::*;
 pub use sql::{Backend, SqlStore};
 
-use aduan_domain::{AccessCode, Event, NewCase, Reporter, Scope, Ticket, Workflow};
+use aduan_domain::{AccessCode, Event, NewCase, Reporter, Role, Scope, Ticket, Workflow};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -32,15 +32,20 @@ pub trait Store: Send + Sync {
 
     /// Stores a new case with its first event and the reporter's data in one transaction,
     /// assigning the next ticket number of the year the case was received in.
+    /// Its jobs are queued in the same transaction, for the new case.
     async fn create_case(&self, new: NewCaseRecord<'_>) -> Result<CaseRecord>;
-    /// Writes the events of one action and the case they lead to, in one transaction.
-    /// Fails with `Conflict` when the case changed since it was read.
-    async fn commit(
+    /// Writes the events of one action, the case they lead to and the jobs they call for, in
+    /// one transaction. Fails with `Conflict` when the case changed since it was read.
+    async fn commit(&self, before: &CaseRecord, update: CaseUpdate<'_>) -> Result<CaseRecord>;
+    /// Moves the watch's next look at a case, when it has nothing to do before then.
+    async fn set_next_check(
         &self,
-        before: &CaseRecord,
-        after: &Workflow,
-        events: &[Event],
-    ) -> Result<CaseRecord>;
+        case_id: i64,
+        last_seq: i64,
+        next_check_at: Option<OffsetDateTime>,
+    ) -> Result<()>;
+    /// Tickets of the cases the deadline watch must look at by `now`, earliest first.
+    async fn cases_to_check(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Ticket>>;
     /// Stores many finished histories at once, in one transaction per call, numbering tickets
     /// in order. `access_code` gives each new ticket its code.
     async fn import_cases(
@@ -73,16 +78,46 @@ pub trait Store: Send + Sync {
         to: OffsetDateTime,
     ) -> Result<Vec<PeriodRow>>;
 
+    /// The on-time figures of cases finished in `[from, to)` and still open past due at `to`.
+    async fn on_time(
+        &self,
+        units: Option<&[String]>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<OnTimeCounts>;
+
     async fn create_user(&self, user: &NewUser) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>>;
     async fn count_active_admins(&self) -> Result<i64>;
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<()>;
-    async fn record_login(
+    /// E-mail addresses of active staff with one of `roles`, in `unit` if given.
+    async fn staff_emails(&self, roles: &[Role], unit: Option<&str>) -> Result<Vec<String>>;
+
+    /// Queues jobs outside any case change; a job whose dedup key was seen before is skipped.
+    async fn enqueue(&self, jobs: &[NewJob]) -> Result<()>;
+    /// Takes up to `limit` jobs that are due (or whose previous runner's lease expired) for
+    /// `worker`, leasing them until `lease_until`. Concurrent workers never get the same job.
+    async fn claim_jobs(
         &self,
-        username: &str,
-        success: bool,
-        locked_until: Option<OffsetDateTime>,
-    ) -> Result<()>;
+        worker: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>>;
+    /// Records how a claimed job ended; ignored if the lease passed to another worker.
+    async fn finish_job(
+        &self,
+        id: i64,
+        worker: &str,
+        outcome: JobOutcome,
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Jobs in a state, newest first.
+    async fn jobs(&self, state: JobState, limit: u32) -> Result<Vec<JobRecord>>;
+    /// Queues a failed job again at once; false if there is no such failed job.
+    async fn retry_job(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
+    /// How many jobs are in each state.
+    async fn job_counts(&self) -> Result<Vec<(JobState, i64)>>;
 
     async fn insert_token(
         &self,
@@ -108,4 +143,15 @@ pub struct NewCaseRecord<'a> {
     pub registered_by: Option<&'a str>,
     /// The year whose sequence numbers the ticket (the agency's local year).
     pub year: i32,
+    /// Jobs the new case calls for (the receipt mail); they get the case's id.
+    pub jobs: &'a [NewJob],
+    pub next_check_at: Option<OffsetDateTime>,
+}
+
+/// What `commit` writes: the case after the events, the events, and the jobs they call for.
+pub struct CaseUpdate<'a> {
+    pub after: &'a Workflow,
+    pub events: &'a [Event],
+    pub jobs: &'a [NewJob],
+    pub next_check_at: Option<OffsetDateTime>,
 }

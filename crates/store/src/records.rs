@@ -82,6 +82,8 @@ pub struct CaseFilter {
     /// Keyset cursor: only cases with a smaller id.
     pub before_id: Option<i64>,
     pub limit: u32,
+    /// Oldest due time first (for overdue lists) instead of newest case first.
+    pub oldest_due_first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +91,8 @@ pub struct NewUser {
     pub username: String,
     pub role: Role,
     pub unit: Option<String>,
+    /// Where notifications for this member go; none means the member gets none.
+    pub email: Option<String>,
     pub password_hash: String,
     pub created_at: OffsetDateTime,
 }
@@ -98,10 +102,9 @@ pub struct UserRecord {
     pub username: String,
     pub role: Role,
     pub unit: Option<String>,
+    pub email: Option<String>,
     pub password_hash: String,
     pub active: bool,
-    pub failed_logins: i64,
-    pub locked_until: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,4 +144,94 @@ pub struct ImportedCase {
     pub registered_by: Option<String>,
     /// The year whose sequence numbers the ticket.
     pub year: i32,
+    /// When the deadline watch must next look at it (see `aduan_domain::watch::next_check`).
+    pub next_check_at: Option<OffsetDateTime>,
+}
+
+/// A job to run later, written in the same transaction as the change that called for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub kind: String,
+    /// A job whose key was ever queued before is not queued again.
+    pub dedup_key: Option<String>,
+    /// JSON; shown to admins, so never personal data.
+    pub payload: String,
+    /// Kept only until the job finishes (e.g. the access code of a receipt mail).
+    pub secret: Option<String>,
+    pub run_at: OffsetDateTime,
+    pub max_attempts: i64,
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 4] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Done,
+        JobState::Failed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<JobState> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub case_id: Option<i64>,
+    pub ticket: Option<String>,
+    pub dedup_key: Option<String>,
+    pub payload: String,
+    pub secret: Option<String>,
+    pub state: JobState,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// How a claimed job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    /// Run it again at `at`.
+    Retry {
+        at: OffsetDateTime,
+        error: String,
+    },
+    /// Give up; an admin may retry it.
+    Failed {
+        error: String,
+    },
+}
+
+/// The on-time figures of a period (DOMAIN.md): cases finished in it, how many of those
+/// never let a due time pass, and cases still open at its end past a due time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OnTimeCounts {
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub open_overdue: i64,
 }

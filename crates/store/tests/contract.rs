@@ -9,7 +9,10 @@ use aduan_domain::{
     AccessCode, Action, Actor, Change, Channel, Event, Kind, Language, Location, NewCase,
     Organisation, Privacy, Reporter, Role, Scope, State, Ticket, Workflow,
 };
-use aduan_store::{CaseFilter, CaseRecord, NewCaseRecord, NewUser, SqlStore, Store, StoreError};
+use aduan_store::{
+    CaseFilter, CaseRecord, CaseUpdate, JobOutcome, JobState, NewCaseRecord, NewJob, NewUser,
+    SqlStore, Store, StoreError,
+};
 use sqlx::Connection;
 use time::macros::{datetime, offset};
 use time::{Duration, OffsetDateTime};
@@ -114,6 +117,8 @@ async fn create(
             first_event: &event,
             registered_by,
             year: cal.local_date(at).year(),
+            jobs: &[],
+            next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
         })
         .await
         .unwrap()
@@ -140,7 +145,18 @@ async fn act(
     for e in &events {
         apply(&mut after, e);
     }
-    db.store.commit(record, &after, &events).await.unwrap()
+    db.store
+        .commit(
+            record,
+            CaseUpdate {
+                after: &after,
+                events: &events,
+                jobs: &[],
+                next_check_at: aduan_domain::watch::next_check(&after, &org, &cal),
+            },
+        )
+        .await
+        .unwrap()
 }
 
 fn coordinator() -> Actor {
@@ -224,7 +240,18 @@ async fn commits_append_events_and_detect_conflicts() {
         &ctx,
     )
     .unwrap();
-    let stale = db.store.commit(&case, &case.workflow, &events).await;
+    let stale = db
+        .store
+        .commit(
+            &case,
+            CaseUpdate {
+                after: &case.workflow,
+                events: &events,
+                jobs: &[],
+                next_check_at: None,
+            },
+        )
+        .await;
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
     let events = db.store.events(case.id, false).await.unwrap();
     assert_eq!(
@@ -458,6 +485,7 @@ async fn users_tokens_settings_and_access_failures() {
         username: "andi".into(),
         role: Role::UnitOfficer,
         unit: Some("rusun".into()),
+        email: Some("andi@example.go.id".into()),
         password_hash: "h".into(),
         created_at: T0,
     };
@@ -467,14 +495,28 @@ async fn users_tokens_settings_and_access_failures() {
         Err(StoreError::Duplicate(_))
     ));
     assert_eq!(db.store.count_active_admins().await.unwrap(), 0);
-    db.store
-        .record_login("andi", false, Some(T0 + Duration::minutes(15)))
-        .await
-        .unwrap();
     let stored = db.store.user("andi").await.unwrap().unwrap();
+    assert_eq!(stored.email.as_deref(), Some("andi@example.go.id"));
     assert_eq!(
-        (stored.failed_logins, stored.locked_until),
-        (1, Some(T0 + Duration::minutes(15)))
+        db.store
+            .staff_emails(&[Role::UnitOfficer, Role::UnitHead], Some("rusun"))
+            .await
+            .unwrap(),
+        vec!["andi@example.go.id".to_string()]
+    );
+    assert!(
+        db.store
+            .staff_emails(&[Role::UnitOfficer], Some("swadaya"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.store
+            .staff_emails(&[Role::Leadership], None)
+            .await
+            .unwrap()
+            .is_empty()
     );
     db.store
         .insert_token("hash", "andi", T0, T0 + Duration::hours(1))
@@ -516,6 +558,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
                     username: "sama".into(),
                     role: Role::Auditor,
                     unit: None,
+                    email: None,
                     password_hash: "h".into(),
                     created_at: T0,
                 };
@@ -553,4 +596,219 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
         .await
         .unwrap();
     assert_eq!(all.len(), 100);
+}
+
+fn job(key: Option<&str>, at: OffsetDateTime) -> NewJob {
+    NewJob {
+        kind: "email".into(),
+        dedup_key: key.map(str::to_string),
+        payload: r#"{"template":"received"}"#.into(),
+        secret: Some("K7QM-4XRT-P9AB".into()),
+        run_at: at,
+        max_attempts: 3,
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_leased_retried_failed_and_deduplicated() {
+    let db = fresh().await;
+    let store = &db.store;
+    store
+        .enqueue(&[job(Some("once"), T0), job(None, T0 + Duration::hours(1))])
+        .await
+        .unwrap();
+    // The same key again is skipped, even after the first finished.
+    store.enqueue(&[job(Some("once"), T0)]).await.unwrap();
+    let lease = T0 + Duration::minutes(5);
+    let claimed = store.claim_jobs("a", T0, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1, "only the job due now");
+    let first = &claimed[0];
+    assert_eq!((first.state, first.attempts), (JobState::Running, 1));
+    assert_eq!(first.secret.as_deref(), Some("K7QM-4XRT-P9AB"));
+    // Leased: nobody else gets it until the lease ends.
+    assert!(
+        store
+            .claim_jobs("b", T0, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry_at = T0 + Duration::seconds(30);
+    let outcome = JobOutcome::Retry {
+        at: retry_at,
+        error: "421 try later".into(),
+    };
+    assert!(store.finish_job(first.id, "a", outcome, T0).await.unwrap());
+    assert!(
+        store
+            .claim_jobs("b", T0, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_jobs("b", retry_at, lease, 10).await.unwrap();
+    assert_eq!((again[0].id, again[0].attempts), (first.id, 2));
+    assert_eq!(again[0].last_error.as_deref(), Some("421 try later"));
+    // b dies; after the lease, c takes over and b's late answer is ignored.
+    let after_lease = lease + Duration::seconds(1);
+    let taken = store
+        .claim_jobs("c", after_lease, after_lease + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!((taken[0].id, taken[0].attempts), (first.id, 3));
+    assert!(
+        !store
+            .finish_job(first.id, "b", JobOutcome::Done, after_lease)
+            .await
+            .unwrap()
+    );
+    let failed = JobOutcome::Failed {
+        error: "550 no such user".into(),
+    };
+    assert!(
+        store
+            .finish_job(first.id, "c", failed, after_lease)
+            .await
+            .unwrap()
+    );
+    let listed = store.jobs(JobState::Failed, 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_error.as_deref(), Some("550 no such user"));
+    // An admin retries it: queued at once, attempts afresh; done clears the secret.
+    assert!(store.retry_job(first.id, after_lease).await.unwrap());
+    assert!(!store.retry_job(first.id, after_lease).await.unwrap());
+    let retried = store
+        .claim_jobs("d", after_lease, after_lease + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!((retried[0].id, retried[0].attempts), (first.id, 1));
+    assert!(
+        store
+            .finish_job(first.id, "d", JobOutcome::Done, after_lease)
+            .await
+            .unwrap()
+    );
+    let done = store.jobs(JobState::Done, 10).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].secret, None);
+    let counts = store.job_counts().await.unwrap();
+    assert!(counts.contains(&(JobState::Done, 1)));
+    assert!(counts.contains(&(JobState::Queued, 1)));
+}
+
+/// Two workers claiming from one queue at the same time never get the same job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_claim_every_job_exactly_once() {
+    let db = std::sync::Arc::new(fresh().await);
+    let jobs: Vec<NewJob> = (0..300).map(|i| job(Some(&format!("k{i}")), T0)).collect();
+    db.store.enqueue(&jobs).await.unwrap();
+    let worker = |name: &'static str| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            loop {
+                let claimed = db
+                    .store
+                    .claim_jobs(name, T0, T0 + Duration::minutes(5), 7)
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    break;
+                }
+                for job in claimed {
+                    seen.push(job.id);
+                    assert!(
+                        db.store
+                            .finish_job(job.id, name, JobOutcome::Done, T0)
+                            .await
+                            .unwrap()
+                    );
+                }
+            }
+            seen
+        })
+    };
+    let (a, b) = (worker("a"), worker("b"));
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "both workers took part: {} / {}",
+        a.len(),
+        b.len()
+    );
+    let mut all: Vec<i64> = a.into_iter().chain(b).collect();
+    all.sort_unstable();
+    let before = all.len();
+    all.dedup();
+    assert_eq!((before, all.len()), (300, 300));
+}
+
+#[tokio::test]
+async fn the_watch_reads_only_cases_due_and_on_time_counts_breaches() {
+    let db = fresh().await;
+    let late = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    let prompt = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    let due = late.workflow.due_at.unwrap();
+    let first_check = aduan_domain::watch::next_check(&late.workflow, &org(), &calendar()).unwrap();
+    assert!(first_check < due, "a reminder comes before the due time");
+    assert!(db.store.cases_to_check(T0, 10).await.unwrap().is_empty());
+    let to_check = db.store.cases_to_check(first_check, 10).await.unwrap();
+    assert_eq!(to_check.len(), 2);
+    db.store
+        .set_next_check(late.id, late.last_seq, Some(due + Duration::hours(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.cases_to_check(first_check, 10).await.unwrap(),
+        vec![prompt.ticket.clone()]
+    );
+    // One case verified in time, one after its due time; both then rejected.
+    let verify = Action::Verify { category: None };
+    let prompt = act(
+        &db,
+        &prompt,
+        verify.clone(),
+        &coordinator(),
+        T0 + Duration::hours(2),
+    )
+    .await;
+    let late = act(&db, &late, verify, &coordinator(), due + Duration::hours(1)).await;
+    assert_eq!(late.workflow.breached_at, Some(due));
+    let reject = Action::Reject {
+        reason: aduan_domain::lifecycle::RejectReason::OutOfScope,
+        note: None,
+    };
+    let end = due + Duration::days(1);
+    act(
+        &db,
+        &prompt,
+        reject.clone(),
+        &coordinator(),
+        T0 + Duration::hours(3),
+    )
+    .await;
+    let counts = db
+        .store
+        .on_time(None, T0, end + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!((counts.closed, counts.closed_on_time), (1, 1));
+    assert_eq!(counts.open_overdue, 1, "the late case is still open");
+    act(&db, &late, reject, &coordinator(), end).await;
+    let counts = db
+        .store
+        .on_time(None, T0, end + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.closed, counts.closed_on_time, counts.open_overdue),
+        (2, 1, 0)
+    );
+    // Seen from a period that ended before they closed: the late one was open and overdue.
+    let counts = db
+        .store
+        .on_time(None, T0, end - Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!((counts.closed, counts.open_overdue), (0, 1));
 }

@@ -16,7 +16,7 @@ use aduan_app::Aduan;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -47,7 +47,23 @@ pub fn router(aduan: Aduan) -> Router {
             "/auth/token",
             post(routes::auth::login).delete(routes::auth::logout),
         )
-        .route("/me", get(routes::auth::me));
+        .route("/me", get(routes::auth::me))
+        .route("/admin/calendar", get(routes::admin::calendar))
+        .route(
+            "/admin/calendar/days/{date}",
+            put(routes::admin::put_calendar_day).delete(routes::admin::delete_calendar_day),
+        )
+        .route(
+            "/admin/email-templates",
+            get(routes::admin::email_templates),
+        )
+        .route(
+            "/admin/email-templates/{language}/{name}",
+            put(routes::admin::put_email_template).delete(routes::admin::reset_email_template),
+        )
+        .route("/admin/jobs", get(routes::admin::jobs))
+        .route("/admin/jobs/counts", get(routes::admin::job_counts))
+        .route("/admin/jobs/{id}/retry", post(routes::admin::retry_job));
     Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi_json))

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v1, generated from the handlers and kept in the repository
 //! (`docs/openapi.json`) so that changes to the contract show up in review.
 
-use crate::routes::{auth, public, staff};
+use crate::routes::{admin, auth, public, staff};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,12 +16,16 @@ use utoipa::{Modify, OpenApi};
         public::create_case, public::track, public::add_info, public::feedback, public::organisation,
         auth::login, auth::logout, auth::me,
         staff::list_cases, staff::get_case, staff::act, staff::intake, staff::backlog, staff::monthly_stats,
+        admin::calendar, admin::put_calendar_day, admin::delete_calendar_day,
+        admin::email_templates, admin::put_email_template, admin::reset_email_template,
+        admin::jobs, admin::job_counts, admin::retry_job,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "public", description = "For citizens, without an account"),
         (name = "auth", description = "Staff login"),
         (name = "staff", description = "For staff, scoped by role and unit"),
+        (name = "admin", description = "For administrators: calendar, templates, jobs"),
     )
 )]
 pub struct ApiDoc;

@@ -147,7 +147,7 @@ impl TestApp {
     /// Adds a staff account and returns a bearer token for it.
     pub async fn staff(&self, username: &str, role: Role, unit: Option<&str>) -> String {
         self.aduan()
-            .add_user(username, role, unit, PASSWORD)
+            .add_user(username, role, unit, None, PASSWORD)
             .await
             .unwrap();
         self.login(username).await

@@ -18,6 +18,7 @@ pub fn org() -> Organisation {
         code: code.into(),
         name: code.into(),
         parent: parent.map(Into::into),
+        email: None,
     };
     let category = |code: &str, lead: &str, restricted: bool| Category {
         code: code.into(),
@@ -47,6 +48,7 @@ pub fn org() -> Organisation {
             category("rusun", "rusun", false),
             category("integritas", "kepatuhan", true),
         ],
+        deadline_overrides: Vec::new(),
     }
 }
 

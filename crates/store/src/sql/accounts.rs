@@ -1,5 +1,6 @@
 //! Staff accounts, tokens, settings and the access-code throttle.
 
+use super::query::{Arg, Sql};
 use super::rows::*;
 use crate::time_codec::{from_micros, to_micros};
 use crate::*;
@@ -33,14 +34,15 @@ pub async fn put_setting(
 
 pub async fn create_user(conn: &mut AnyConnection, user: NewUser) -> Result<()> {
     let result = sqlx::query(
-        "INSERT INTO users (username, role, unit, password_hash, active, failed_logins, created_at) \
-         VALUES ($1, $2, $3, $4, 1, 0, $5)",
+        "INSERT INTO users (username, role, unit, password_hash, active, failed_logins, created_at, email) \
+         VALUES ($1, $2, $3, $4, 1, 0, $5, $6)",
     )
     .bind(user.username)
     .bind(user.role.code())
     .bind(user.unit)
     .bind(user.password_hash)
     .bind(to_micros(user.created_at))
+    .bind(user.email)
     .execute(conn)
     .await;
     match result {
@@ -52,7 +54,7 @@ pub async fn create_user(conn: &mut AnyConnection, user: NewUser) -> Result<()> 
 
 pub async fn user(reader: &AnyPool, username: &str) -> Result<Option<UserRecord>> {
     let row = sqlx::query(
-        "SELECT username, role, unit, password_hash, active, failed_logins, locked_until FROM users WHERE username = $1",
+        "SELECT username, role, unit, email, password_hash, active FROM users WHERE username = $1",
     )
     .bind(username.to_string())
     .fetch_optional(reader)
@@ -72,7 +74,7 @@ pub async fn set_password(
     username: String,
     password_hash: String,
 ) -> Result<()> {
-    let done = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE username = $2")
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
         .bind(password_hash)
         .bind(username)
         .execute(conn)
@@ -83,23 +85,26 @@ pub async fn set_password(
     Ok(())
 }
 
-pub async fn record_login(
-    conn: &mut AnyConnection,
-    username: String,
-    success: bool,
-    locked_until: Option<OffsetDateTime>,
-) -> Result<()> {
-    let sql = if success {
-        "UPDATE users SET failed_logins = 0, locked_until = $1 WHERE username = $2"
-    } else {
-        "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $1 WHERE username = $2"
-    };
-    sqlx::query(sql)
-        .bind(locked_until.map(to_micros))
-        .bind(username)
-        .execute(conn)
-        .await?;
-    Ok(())
+pub async fn staff_emails(
+    reader: &AnyPool,
+    roles: &[Role],
+    unit: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut sql = Sql::new(
+        "SELECT DISTINCT email FROM users WHERE active = 1 AND email IS NOT NULL AND role IN (",
+    );
+    let roles: Vec<String> = roles.iter().map(|r| r.code().to_string()).collect();
+    sql.placeholders(&roles);
+    sql.push(")", vec![]);
+    if let Some(unit) = unit {
+        sql.push(" AND unit = ?", vec![Arg::Text(unit.to_string())]);
+    }
+    sql.push(" ORDER BY email", vec![]);
+    let rows = sql.query().fetch_all(reader).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get("email"))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 pub async fn insert_token(

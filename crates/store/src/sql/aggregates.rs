@@ -85,3 +85,47 @@ pub async fn period_counts(
         })
         .collect()
 }
+
+/// The on-time figures of DOMAIN.md for `[from, to)`; `to` should not lie in the future.
+pub async fn on_time(
+    reader: &AnyPool,
+    units: Option<&[String]>,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<OnTimeCounts> {
+    let owed: Vec<String> = State::ALL
+        .iter()
+        .filter(|s| s.agency_owes())
+        .map(|s| format!("'{}'", s.code()))
+        .collect();
+    // Merged cases are counted through the case they were merged into.
+    let mut closed = Sql::new(
+        "SELECT COUNT(*) AS closed, \
+         SUM(CASE WHEN breached_at IS NULL THEN 1 ELSE 0 END) AS on_time \
+         FROM cases WHERE closed_at IS NOT NULL AND closed_at >= ",
+    );
+    closed.push(
+        "? AND closed_at < ? AND state <> 'merged'",
+        vec![Arg::Int(to_micros(from)), Arg::Int(to_micros(to))],
+    );
+    push_units(&mut closed, units);
+    let row = closed.query().fetch_one(reader).await?;
+    let closed_count: i64 = row.try_get("closed")?;
+    let on_time: i64 = row.try_get::<Option<i64>, _>("on_time")?.unwrap_or(0);
+
+    let mut open = Sql::new(&format!(
+        "SELECT COUNT(*) AS n FROM cases WHERE created_at < $1 \
+         AND (closed_at IS NULL OR closed_at >= $1) \
+         AND ((breached_at IS NOT NULL AND breached_at < $1) \
+         OR (closed_at IS NULL AND due_at < $1 AND state IN ({})))",
+        owed.join(", ")
+    ));
+    open.bind_first(Arg::Int(to_micros(to)));
+    push_units(&mut open, units);
+    let row = open.query().fetch_one(reader).await?;
+    Ok(OnTimeCounts {
+        closed: closed_count,
+        closed_on_time: on_time,
+        open_overdue: row.try_get("n")?,
+    })
+}

@@ -15,6 +15,8 @@ pub struct OwnedNewCase {
     first_event: Event,
     registered_by: Option<String>,
     year: i32,
+    jobs: Vec<NewJob>,
+    next_check_at: Option<OffsetDateTime>,
     backend: Backend,
 }
 
@@ -28,6 +30,8 @@ impl OwnedNewCase {
             first_event: new.first_event.clone(),
             registered_by: new.registered_by.map(str::to_string),
             year: new.year,
+            jobs: new.jobs.to_vec(),
+            next_check_at: new.next_check_at,
         }
     }
 }
@@ -48,29 +52,39 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
         .unwrap_or(0);
     let ticket = Ticket::new(case.kind, new.year, u64::try_from(sequence).unwrap_or(0));
     let access_hash = new.access_code.hash_for(&ticket);
-    let id: i64 = sqlx::query(
+    // PostgreSQL indexes the text in the same row; SQLite's FTS table is written below.
+    let text = aduan_domain::search::index_text(&case.title, &case.description);
+    let (search, search_value) = match new.backend {
+        Backend::Sqlite => ("", ""),
+        Backend::Postgres => (", search", ", to_tsvector('simple', $17)"),
+    };
+    let insert = format!(
         "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
-         lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, 1, $14, $15) RETURNING id",
-    )
-    .bind(ticket.as_str().to_string())
-    .bind(access_hash.clone())
-    .bind(case.kind.code())
-    .bind(new.workflow.category.clone())
-    .bind(new.workflow.state.code())
-    .bind(case.privacy.code())
-    .bind(case.channel.code())
-    .bind(case.language.code())
-    .bind(new.workflow.lead_unit.clone())
-    .bind(case.title.clone())
-    .bind(new.registered_by.clone())
-    .bind(to_micros(now))
-    .bind(new.workflow.due_at.map(to_micros))
-    .bind(json(&details)?)
-    .bind(json(&new.workflow)?)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("id")?;
+         lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, \
+         next_check_at{search}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, 1, $14, $15, $16{search_value}) RETURNING id"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(insert))
+        .bind(ticket.as_str().to_string())
+        .bind(access_hash.clone())
+        .bind(case.kind.code())
+        .bind(new.workflow.category.clone())
+        .bind(new.workflow.state.code())
+        .bind(case.privacy.code())
+        .bind(case.channel.code())
+        .bind(case.language.code())
+        .bind(new.workflow.lead_unit.clone())
+        .bind(case.title.clone())
+        .bind(new.registered_by.clone())
+        .bind(to_micros(now))
+        .bind(new.workflow.due_at.map(to_micros))
+        .bind(json(&details)?)
+        .bind(json(&new.workflow)?)
+        .bind(new.next_check_at.map(to_micros));
+    if new.backend == Backend::Postgres {
+        query = query.bind(text.clone());
+    }
+    let id: i64 = query.fetch_one(&mut *conn).await?.try_get("id")?;
     if !case.reporter.is_empty() {
         sqlx::query("INSERT INTO case_reporters (case_id, data) VALUES ($1, $2)")
             .bind(id)
@@ -79,16 +93,14 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
             .await?;
     }
     insert_event(conn, id, 1, &new.first_event).await?;
-    let text = aduan_domain::search::index_text(&case.title, &case.description);
-    let index = match new.backend {
-        Backend::Sqlite => "INSERT INTO cases_fts (rowid, body) VALUES ($1, $2)",
-        Backend::Postgres => "UPDATE cases SET search = to_tsvector('simple', $2) WHERE id = $1",
-    };
-    sqlx::query(index)
-        .bind(id)
-        .bind(text)
-        .execute(&mut *conn)
-        .await?;
+    if new.backend == Backend::Sqlite {
+        sqlx::query("INSERT INTO cases_fts (rowid, body) VALUES ($1, $2)")
+            .bind(id)
+            .bind(text)
+            .execute(&mut *conn)
+            .await?;
+    }
+    super::jobs::insert(conn, Some(id), &new.jobs).await?;
     Ok(CaseRecord {
         id,
         ticket,
@@ -107,12 +119,36 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
     })
 }
 
+/// `CaseUpdate` with owned data, so that the write can wait in the writer's queue.
+pub struct OwnedUpdate {
+    pub after: Workflow,
+    pub events: Vec<Event>,
+    pub jobs: Vec<NewJob>,
+    pub next_check_at: Option<OffsetDateTime>,
+}
+
+impl From<CaseUpdate<'_>> for OwnedUpdate {
+    fn from(u: CaseUpdate<'_>) -> Self {
+        Self {
+            after: u.after.clone(),
+            events: u.events.to_vec(),
+            jobs: u.jobs.to_vec(),
+            next_check_at: u.next_check_at,
+        }
+    }
+}
+
 pub async fn commit(
     conn: &mut AnyConnection,
     before: CaseRecord,
-    after: Workflow,
-    events: Vec<Event>,
+    update: OwnedUpdate,
 ) -> Result<CaseRecord> {
+    let OwnedUpdate {
+        after,
+        events,
+        jobs,
+        next_check_at,
+    } = update;
     let Some(last) = events.last() else {
         return Ok(before);
     };
@@ -120,7 +156,8 @@ pub async fn commit(
     let last_seq = before.last_seq + i64::try_from(events.len()).unwrap_or(i64::MAX);
     let updated = sqlx::query(
         "UPDATE cases SET category = $1, state = $2, lead_unit = $3, updated_at = $4, due_at = $5, \
-         last_seq = $6, workflow = $7 WHERE id = $8 AND last_seq = $9",
+         last_seq = $6, workflow = $7, next_check_at = $10, closed_at = $11, breached_at = $12 \
+         WHERE id = $8 AND last_seq = $9",
     )
     .bind(after.category.clone())
     .bind(after.state.code())
@@ -131,11 +168,15 @@ pub async fn commit(
     .bind(json(&after)?)
     .bind(before.id)
     .bind(before.last_seq)
+    .bind(next_check_at.map(to_micros))
+    .bind(after.closed_at.map(to_micros))
+    .bind(after.breached_at.map(to_micros))
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
         return Err(StoreError::Conflict);
     }
+    super::jobs::insert(conn, Some(before.id), &jobs).await?;
     for (offset, event) in events.iter().enumerate() {
         let seq = before.last_seq + 1 + i64::try_from(offset).unwrap_or(0);
         insert_event(conn, before.id, seq, event).await?;
@@ -186,6 +227,38 @@ async fn insert_event(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+pub async fn set_next_check(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    last_seq: i64,
+    next_check_at: Option<OffsetDateTime>,
+) -> Result<()> {
+    sqlx::query("UPDATE cases SET next_check_at = $1 WHERE id = $2 AND last_seq = $3")
+        .bind(next_check_at.map(to_micros))
+        .bind(case_id)
+        .bind(last_seq)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn to_check(reader: &AnyPool, now: OffsetDateTime, limit: u32) -> Result<Vec<Ticket>> {
+    let rows = sqlx::query(
+        "SELECT ticket FROM cases WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+         ORDER BY next_check_at LIMIT $2",
+    )
+    .bind(to_micros(now))
+    .bind(i64::from(limit))
+    .fetch_all(reader)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let text: String = row.try_get("ticket")?;
+            Ticket::parse(&text).map_err(|_| StoreError::corrupt(format!("bad ticket {text}")))
+        })
+        .collect()
 }
 
 pub async fn find(reader: &AnyPool, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
@@ -309,10 +382,12 @@ pub async fn list(
     if let Some(before) = filter.before_id {
         sql.push(" AND c.id < ?", vec![Arg::Int(before)]);
     }
-    sql.push(
-        " ORDER BY c.id DESC LIMIT ?",
-        vec![Arg::Int(i64::from(filter.limit))],
-    );
+    let order = if filter.oldest_due_first {
+        " ORDER BY c.due_at, c.id DESC LIMIT ?"
+    } else {
+        " ORDER BY c.id DESC LIMIT ?"
+    };
+    sql.push(order, vec![Arg::Int(i64::from(filter.limit))]);
     let rows = sql.query().fetch_all(reader).await?;
     rows.iter().map(summary_from_row).collect()
 }

@@ -25,7 +25,8 @@ pub async fn import(
         };
         let mut sql = Sql::new(&format!(
             "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, lead_unit, \
-             title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow{search}) VALUES "
+             title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, next_check_at, closed_at, \
+             breached_at{search}) VALUES "
         ));
         for (i, (item, ticket)) in chunk.iter().zip(chunk_tickets).enumerate() {
             let case = &item.case;
@@ -42,9 +43,9 @@ pub async fn import(
                 channel_account: case.channel_account.clone(),
             };
             let values = if backend == Backend::Postgres {
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?))"
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?))"
             } else {
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             };
             if i > 0 {
                 sql.push(", ", vec![]);
@@ -67,6 +68,9 @@ pub async fn import(
                 Arg::Int(i64::try_from(item.events.len()).unwrap_or(0)),
                 Arg::Text(json(&details)?),
                 Arg::Text(json(&item.workflow)?),
+                Arg::OptInt(item.next_check_at.map(to_micros)),
+                Arg::OptInt(item.workflow.closed_at.map(to_micros)),
+                Arg::OptInt(item.workflow.breached_at.map(to_micros)),
             ];
             if backend == Backend::Postgres {
                 args.push(Arg::Text(aduan_domain::search::index_text(

@@ -5,6 +5,7 @@ mod accounts;
 mod aggregates;
 mod cases;
 mod import;
+mod jobs;
 mod query;
 mod rows;
 mod tickets;
@@ -142,18 +143,30 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn commit(
-        &self,
-        before: &CaseRecord,
-        after: &Workflow,
-        events: &[Event],
-    ) -> Result<CaseRecord> {
-        let (before, after, events) = (before.clone(), after.clone(), events.to_vec());
+    async fn commit(&self, before: &CaseRecord, update: CaseUpdate<'_>) -> Result<CaseRecord> {
+        let (before, update) = (before.clone(), cases::OwnedUpdate::from(update));
         self.writer
             .write(Box::new(move |c| {
-                Box::pin(cases::commit(c, before, after, events))
+                Box::pin(cases::commit(c, before, update))
             }))
             .await
+    }
+
+    async fn set_next_check(
+        &self,
+        case_id: i64,
+        last_seq: i64,
+        next_check_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(cases::set_next_check(c, case_id, last_seq, next_check_at))
+            }))
+            .await
+    }
+
+    async fn cases_to_check(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Ticket>> {
+        cases::to_check(&self.reader, now, limit).await
     }
 
     async fn import_cases(
@@ -220,6 +233,15 @@ impl Store for SqlStore {
         aggregates::period_counts(&self.reader, units, from, to).await
     }
 
+    async fn on_time(
+        &self,
+        units: Option<&[String]>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<OnTimeCounts> {
+        aggregates::on_time(&self.reader, units, from, to).await
+    }
+
     async fn create_user(&self, user: &NewUser) -> Result<()> {
         let user = user.clone();
         self.writer
@@ -244,18 +266,61 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn record_login(
-        &self,
-        username: &str,
-        success: bool,
-        locked_until: Option<OffsetDateTime>,
-    ) -> Result<()> {
-        let username = username.to_string();
+    async fn staff_emails(&self, roles: &[Role], unit: Option<&str>) -> Result<Vec<String>> {
+        accounts::staff_emails(&self.reader, roles, unit).await
+    }
+
+    async fn enqueue(&self, jobs: &[NewJob]) -> Result<()> {
+        let jobs = jobs.to_vec();
         self.writer
             .write(Box::new(move |c| {
-                Box::pin(accounts::record_login(c, username, success, locked_until))
+                Box::pin(async move { jobs::insert(c, None, &jobs).await })
             }))
             .await
+    }
+
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>> {
+        let (backend, worker) = (self.backend, worker.to_string());
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(jobs::claim(c, backend, worker, now, lease_until, limit))
+            }))
+            .await
+    }
+
+    async fn finish_job(
+        &self,
+        id: i64,
+        worker: &str,
+        outcome: JobOutcome,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let worker = worker.to_string();
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(jobs::finish(c, id, worker, outcome, now))
+            }))
+            .await
+    }
+
+    async fn jobs(&self, state: JobState, limit: u32) -> Result<Vec<JobRecord>> {
+        jobs::list(&self.reader, state, limit).await
+    }
+
+    async fn retry_job(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+        self.writer
+            .write(Box::new(move |c| Box::pin(jobs::retry(c, id, now))))
+            .await
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(JobState, i64)>> {
+        jobs::counts(&self.reader).await
     }
 
     async fn insert_token(

@@ -71,12 +71,8 @@ pub fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         username: row.try_get("username")?,
         role: code(&row.try_get::<String, _>("role")?, Role::parse)?,
         unit: row.try_get("unit")?,
+        email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         active: row.try_get::<i64, _>("active")? != 0,
-        failed_logins: row.try_get("failed_logins")?,
-        locked_until: row
-            .try_get::<Option<i64>, _>("locked_until")?
-            .map(from_micros)
-            .transpose()?,
     })
 }

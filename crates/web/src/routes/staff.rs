@@ -187,6 +187,7 @@ fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
         text,
         before_id,
         limit,
+        oldest_due_first: false,
     })
 }
 
@@ -293,17 +294,51 @@ pub async fn intake(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// First day of the on-time period (YYYY-MM-DD; default: the first of this month).
+    pub from: Option<String>,
+    /// Last day of the on-time period, inclusive (YYYY-MM-DD; default: today).
+    pub to: Option<String>,
+}
+
 #[utoipa::path(
     get, path = "/api/v1/backlog", tag = "staff",
     security(("bearer" = [])),
-    responses((status = 200, description = "Success", body = BacklogView), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody))
+    params(PeriodQuery),
+    responses((status = 200, description = "Success", body = BacklogView), (status = 400, description = "Malformed request, unknown field or wrong type", body = ErrorBody), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not do this", body = ErrorBody), (status = 422, description = "The period is not valid", body = ErrorBody))
 )]
-/// The backlog (*tunggakan*): open and overdue cases per lead unit and stage. Units see their own.
+/// The backlog (*tunggakan*): open and overdue cases per lead unit and stage, the overdue cases
+/// longest overdue first, and the on-time rate of a period. Units see their own; no personal data.
 pub async fn backlog(
     State(state): State<AppState>,
     Staff(user, _): Staff,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<BacklogView>, ApiError> {
-    Ok(Json(state.aduan.backlog(&user).await?))
+    let bad = |field: &str, code: &str| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field(field, code)
+    };
+    let query: PeriodQuery = match raw.as_deref() {
+        None | Some("") => PeriodQuery::default(),
+        Some(raw) => {
+            let uri: axum::http::Uri = format!("/?{raw}")
+                .parse()
+                .map_err(|_| bad("query", "invalid"))?;
+            axum::extract::Query::<PeriodQuery>::try_from_uri(&uri)
+                .map_err(|_| bad("query", "invalid"))?
+                .0
+        }
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = |field: &str, text: Option<String>| -> Result<Option<Date>, ApiError> {
+        text.map(|t| Date::parse(&t, &format).map_err(|_| bad(field, "invalid_date")))
+            .transpose()
+    };
+    let from = date("from", query.from)?;
+    let to = date("to", query.to)?;
+    Ok(Json(state.aduan.backlog(&user, from, to).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
