@@ -112,8 +112,9 @@ pub async fn run_worker(aduan: Aduan, settings: &WorkerSettings, once: bool) -> 
         return Ok(());
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop_signal = shutdown_signal();
     let task = tokio::spawn(worker.run(settings.interval, stopped));
-    shutdown_signal().await;
+    stop_signal.await;
     let _ = stop.send(true);
     task.await?;
     Ok(())
@@ -147,12 +148,13 @@ pub async fn serve(
         None => None,
     };
     let running = spawn(aduan, listen).await?;
+    let stop_signal = shutdown_signal();
     tracing::info!(address = %running.addr, database = %redact(database), "Aduan is listening");
     println!(
         "Aduan: http://{}  (API: /api/v1, OpenAPI: /api/openapi.json)",
         running.addr
     );
-    shutdown_signal().await;
+    stop_signal.await;
     tracing::info!("shutting down");
     let _ = stop_worker.send(true);
     if let Some(task) = worker_task {
@@ -161,26 +163,31 @@ pub async fn serve(
     running.stop().await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on Ctrl-C or SIGTERM. The handlers are registered when this is called, not when
+/// it is first awaited, so a signal sent right after the server says it is ready is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match term {
                 Ok(s) => s,
                 Err(_) => {
                     let _ = ctrl_c.await;
                     return;
                 }
             };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
     }
 }
 
