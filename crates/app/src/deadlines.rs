@@ -121,8 +121,9 @@ impl Aduan {
         }
         let offset = calendar.offset();
         let start = from.midnight().assume_offset(offset);
-        // The end of the last day, or now if that is earlier: nothing is overdue in the future.
-        let end = (to.midnight().assume_offset(offset) + Duration::DAY).min(now);
+        // The end of the last day, or now if that is earlier (nothing is overdue in the future);
+        // the extra second keeps what happened at this very instant inside the period.
+        let end = (to.midnight().assume_offset(offset) + Duration::DAY).min(now + Duration::SECOND);
         let rows = self.store.backlog(units.as_deref(), now).await?;
         let counts = self
             .store

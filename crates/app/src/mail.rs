@@ -147,6 +147,7 @@ impl Aduan {
                     value["to"] = serde_json::Value::String(to.clone());
                     Some(NewJob {
                         kind: EMAIL_JOB.into(),
+                        case_id: job.case_id,
                         dedup_key: Some(format!("email-to:{}:{to}", job.id)),
                         payload: value.to_string(),
                         secret: None,

@@ -31,6 +31,7 @@ fn email_job(
 ) -> Option<NewJob> {
     Some(NewJob {
         kind: EMAIL_JOB.into(),
+        case_id: None,
         dedup_key,
         payload: serde_json::to_string(payload).ok()?,
         secret,

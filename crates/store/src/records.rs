@@ -152,6 +152,8 @@ pub struct ImportedCase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     pub kind: String,
+    /// The case it concerns; filled in by the store for jobs written with a case change.
+    pub case_id: Option<i64>,
     /// A job whose key was ever queued before is not queued again.
     pub dedup_key: Option<String>,
     /// JSON; shown to admins, so never personal data.

@@ -601,6 +601,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
 fn job(key: Option<&str>, at: OffsetDateTime) -> NewJob {
     NewJob {
         kind: "email".into(),
+        case_id: None,
         dedup_key: key.map(str::to_string),
         payload: r#"{"template":"received"}"#.into(),
         secret: Some("K7QM-4XRT-P9AB".into()),

@@ -153,6 +153,35 @@ impl TestApp {
         self.login(username).await
     }
 
+    /// Adds a staff account that receives notifications at `email`.
+    pub async fn staff_with_email(
+        &self,
+        username: &str,
+        role: Role,
+        unit: Option<&str>,
+        email: &str,
+    ) {
+        self.aduan()
+            .add_user(username, role, unit, Some(email), PASSWORD)
+            .await
+            .unwrap();
+    }
+
+    /// The background worker of this server, sending through `smtp_url`.
+    pub fn worker(&self, smtp_url: Option<String>) -> aduan_app::worker::Worker {
+        let settings = server::WorkerSettings {
+            smtp_url,
+            mail_from: "Pengaduan Ditjen Perumahan <pengaduan@perumahan.test>".into(),
+            public_url: Some("https://aduan.test".into()),
+            interval: std::time::Duration::from_secs(1),
+        };
+        server::worker(self.aduan().clone(), &settings).unwrap()
+    }
+
+    pub fn clock(&self) -> &ManualClock {
+        self.clock.as_ref().expect("started with spawn_at")
+    }
+
     pub async fn login(&self, username: &str) -> String {
         let response = self
             .client

@@ -9,8 +9,10 @@
 )]
 
 mod bad_input;
+mod deadlines;
 mod durability;
 mod helpers;
 mod lifecycle;
 mod listing;
 mod privacy;
+mod smtp;

@@ -21,7 +21,7 @@ pub async fn insert(conn: &mut AnyConnection, case_id: Option<i64>, jobs: &[NewJ
              ON CONFLICT (dedup_key) DO NOTHING",
         )
         .bind(job.kind.clone())
-        .bind(case_id)
+        .bind(job.case_id.or(case_id))
         .bind(job.dedup_key.clone())
         .bind(job.payload.clone())
         .bind(job.secret.clone())
