@@ -215,30 +215,43 @@ enum Target {
 }
 
 fn target(rng: &mut Rng, age_days: i64) -> Target {
-    let roll = rng.below(100);
+    let roll = rng.below(1000);
     if age_days > 45 {
-        // Old cases: nearly all finished, a few stuck (the backlog).
+        // Old cases: nearly all finished; a few in a thousand are stuck (the long backlog).
         match roll {
-            0..=67 => Target::Closed,
-            68..=73 => Target::Objected,
-            74..=81 => Target::Rejected,
-            82..=88 => Target::Forwarded,
-            89..=92 => Target::InProgress,
-            93..=95 => Target::Dispositioned,
-            96..=97 => Target::Answered,
+            0..=719 => Target::Closed,
+            720..=779 => Target::Objected,
+            780..=879 => Target::Rejected,
+            880..=995 => Target::Forwarded,
+            996..=997 => Target::InProgress,
+            998 => Target::Dispositioned,
             _ => Target::Received,
         }
-    } else {
+    } else if age_days > 7 {
+        // Last month's cases: most are done; some wait on a unit, a few are stuck.
         match roll {
-            0..=11 => Target::Received,
-            12..=19 => Target::Verified,
-            20..=31 => Target::Dispositioned,
-            32..=49 => Target::InProgress,
-            50..=57 => Target::AwaitingApproval,
-            58..=69 => Target::Answered,
-            70..=75 => Target::Waiting,
-            76..=89 => Target::Closed,
-            90..=94 => Target::Rejected,
+            0..=599 => Target::Closed,
+            600..=639 => Target::Objected,
+            640..=739 => Target::Rejected,
+            740..=839 => Target::Forwarded,
+            840..=909 => Target::Answered,
+            910..=949 => Target::InProgress,
+            950..=969 => Target::Dispositioned,
+            970..=984 => Target::AwaitingApproval,
+            _ => Target::Waiting,
+        }
+    } else {
+        // This week's cases: all along the way.
+        match roll {
+            0..=119 => Target::Received,
+            120..=189 => Target::Verified,
+            190..=309 => Target::Dispositioned,
+            310..=489 => Target::InProgress,
+            490..=569 => Target::AwaitingApproval,
+            570..=689 => Target::Answered,
+            690..=749 => Target::Waiting,
+            750..=889 => Target::Closed,
+            890..=939 => Target::Rejected,
             _ => Target::Forwarded,
         }
     }
@@ -525,13 +538,33 @@ impl Maker {
                             rating: Some(1 + rng.below(2) as u8),
                         },
                     ));
+                    // An older objection was answered again and accepted.
+                    if age_days > 7 {
+                        plan.push((
+                            officer.clone(),
+                            Action::SubmitDraft {
+                                text: "Perbaikan lift telah selesai dan diuji bersama pengelola pada minggu ini.".into(),
+                                decision,
+                                exemption: None,
+                            },
+                        ));
+                        plan.push((head.clone(), Action::Approve {}));
+                        plan.push((coordinator.clone(), Action::Approve {}));
+                        plan.push((Actor::Reporter, Action::AcceptAnswer { rating: Some(4) }));
+                    }
                 }
             }
         }
         let ticket = Ticket::new(new.kind, 2000, 1); // only consulted by merges, which demo data has none of
         let mut at = created;
         for (actor, action) in plan {
-            at += Duration::hours(4 + rng.below(40) as i64);
+            // Most steps come within a day or two; about one in twenty-five takes one to two weeks,
+            // so that some deadlines are missed as in real life.
+            at += if rng.chance(4) {
+                Duration::hours(72 + rng.below(250) as i64)
+            } else {
+                Duration::hours(4 + rng.below(40) as i64)
+            };
             if at > self.now {
                 break;
             }

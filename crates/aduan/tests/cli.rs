@@ -181,7 +181,16 @@ async fn first_start_prints_a_one_time_admin_password_and_users_are_added_from_s
 fn help_documents_every_command_and_setting() {
     let output = aduan().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "migrate", "user", "demo-data", "organisation"] {
+    for command in [
+        "serve",
+        "worker",
+        "backlog",
+        "calendar",
+        "migrate",
+        "user",
+        "demo-data",
+        "organisation",
+    ] {
         assert!(help.contains(command), "{command} missing from --help");
     }
     let output = aduan().args(["serve", "--help"]).output().unwrap();
@@ -191,6 +200,9 @@ fn help_documents_every_command_and_setting() {
         "ADUAN_DATABASE_URL",
         "ADUAN_ORGANISATION",
         "ADUAN_CONFIG",
+        "ADUAN_SMTP_URL",
+        "ADUAN_MAIL_FROM",
+        "ADUAN_PUBLIC_URL",
     ] {
         assert!(
             help.contains(setting),
@@ -249,4 +261,87 @@ fn migrate_demo_data_and_a_bad_database_url() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("organisation"));
+}
+
+#[test]
+fn backlog_calendar_and_a_worker_pass_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/aduan.db", dir.path().display());
+    let run = |args: &[&str]| {
+        let output = aduan()
+            .args(args)
+            .args(["--database", &database])
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    let (ok, _, err) = run(&["demo-data", "400"]);
+    assert!(ok, "{err}");
+    let (ok, table, err) = run(&["backlog", "--from", "2020-01-01"]);
+    assert!(ok, "{err}");
+    assert!(table.contains("Tunggakan / backlog"), "{table}");
+    assert!(table.contains("Direktorat Rumah Susun (rusun)"), "{table}");
+    assert!(
+        table.contains("Tepat waktu / on time 2020-01-01"),
+        "{table}"
+    );
+    // Demo data has late cases: the table lists them, longest overdue first.
+    assert!(table.contains("hari kerja / working days"), "{table}");
+    let (ok, _, err) = run(&["backlog", "--from", "tomorrow"]);
+    assert!(!ok && err.contains("YYYY-MM-DD"), "{err}");
+
+    let (ok, text, err) = run(&["calendar", "list"]);
+    assert!(ok, "{err}");
+    assert!(
+        text.contains("Holiday data for: 2025, 2026, 2027"),
+        "{text}"
+    );
+    let (ok, text, err) = run(&[
+        "calendar",
+        "add",
+        "2026-12-31",
+        "--day-off",
+        "--reason",
+        "Keppres cuti tambahan",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        text.contains("2026-12-31  day off      Keppres cuti tambahan"),
+        "{text}"
+    );
+    // 25 December is already a holiday; a Saturday is already not a working day.
+    let (ok, _, err) = run(&[
+        "calendar",
+        "add",
+        "2026-12-25",
+        "--day-off",
+        "--reason",
+        "x",
+    ]);
+    assert!(!ok && err.contains("already_a_day_off"), "{err}");
+    let (ok, text, err) = run(&[
+        "calendar",
+        "add",
+        "2026-12-19",
+        "--working-day",
+        "--reason",
+        "Sabtu pengganti",
+    ]);
+    assert!(ok, "{err}");
+    assert!(text.contains("2026-12-19  working day"), "{text}");
+    let (ok, text, err) = run(&["calendar", "remove", "2026-12-31"]);
+    assert!(ok, "{err}");
+    assert!(!text.contains("2026-12-31"), "{text}");
+    let (ok, _, err) = run(&["calendar", "remove", "2026-12-31"]);
+    assert!(!ok && err.contains("not found"), "{err}");
+
+    // One worker pass: the demo data's deadlines are up to date; the receipts of new cases
+    // would wait for SMTP. Nothing fails.
+    let (ok, text, err) = run(&["worker", "--once"]);
+    assert!(ok, "{err}");
+    assert!(text.contains("failed 0"), "{text}");
 }
