@@ -87,12 +87,10 @@ pub fn duty(
 ) -> Option<Duty> {
     let due = case.due_at?;
     match owner(case, org)? {
-        Owner::Reporter => (now >= due + PAST).then(|| {
-            Duty::Close(match case.state {
-                State::WaitingReporter => Action::CloseInfoLapsed {},
-                _ => Action::CloseNoReaction {},
-            })
-        }),
+        Owner::Reporter => (now >= due + PAST).then_some(Duty::Close(match case.state {
+            State::WaitingReporter => Action::CloseInfoLapsed {},
+            _ => Action::CloseNoReaction {},
+        })),
         Owner::Unit(unit) => {
             let alerts = case.alerts.for_due(due);
             let policy = &org.policy;

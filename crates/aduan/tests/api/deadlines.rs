@@ -543,3 +543,158 @@ async fn two_workers_send_every_message_exactly_once() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_admin_adds_days_off_and_edits_templates_without_a_rebuild() {
+    let app = TestApp::spawn_at(datetime!(2026-12-28 09:00 +7)).await;
+    let admin = app.staff("admin2", Role::Admin, None).await;
+    let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = app
+            .client
+            .request(method, app.url(path))
+            .bearer_auth(&admin);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let calendar: Value = send(reqwest::Method::GET, "/api/v1/admin/calendar", None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(calendar["covered_years"], json!([2025, 2026, 2027]));
+    // In late 2026 the next year is covered; nothing is missing yet.
+    assert_eq!(calendar["missing_years"], json!([]));
+
+    // A case received on Monday 28 December is due on Thursday 31 December...
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let mut body = complaint();
+    body["event_date"] = json!("2026-12-20");
+    let (before, _) = app.submit(&body).await;
+    let case: Value = app
+        .get_case(&coordinator, &before)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        instant(&case["due_at"]),
+        end_of(time::macros::date!(2026 - 12 - 31))
+    );
+    // ...until the government adds 30 December as a day off.
+    let day = json!({"kind": "day_off", "reason": "Keputusan Presiden: cuti bersama tambahan"});
+    let response = send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/calendar/days/2026-12-30",
+        Some(day),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (after, _) = app.submit(&body).await;
+    let case: Value = app
+        .get_case(&coordinator, &after)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        instant(&case["due_at"]),
+        end_of(time::macros::date!(2027 - 01 - 04))
+    );
+    // Bad days and reasons are refused with the field named.
+    let bad = send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/calendar/days/2026-13-01",
+        Some(json!({"kind": "day_off", "reason": "x"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(bad).await.0, StatusCode::BAD_REQUEST);
+    let weekend = send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/calendar/days/2027-01-02",
+        Some(json!({"kind": "day_off", "reason": "Sabtu"})),
+    )
+    .await
+    .unwrap();
+    let (status, _, fields) = error_code(weekend).await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["date".to_string()])
+    );
+    // Only an admin manages the calendar.
+    let refused = app
+        .client
+        .delete(app.url("/api/v1/admin/calendar/days/2026-12-30"))
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(refused).await.0, StatusCode::FORBIDDEN);
+
+    // Templates: an edit with a misspelt variable is refused; a good one is used at once.
+    let broken = send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/email-templates/id/received",
+        Some(json!({"subject": "Tiket {{ tiket }}", "body": "Kode {{ access_code }}"})),
+    )
+    .await
+    .unwrap();
+    let (status, _, fields) = error_code(broken).await;
+    assert_eq!(
+        (status, fields),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["subject".to_string()]
+        )
+    );
+    let edited = send(
+        reqwest::Method::PUT,
+        "/api/v1/admin/email-templates/id/received",
+        Some(json!({"subject": "Nomor tiket Anda: {{ ticket }}", "body": "Kode akses: {{ access_code }}\n{{ tracking_url }}"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited.status(), StatusCode::OK);
+    let templates: Value = edited.json().await.unwrap();
+    let received = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "received" && t["language"] == "id")
+        .unwrap();
+    assert_eq!(received["edited"], true);
+    let smtp = SmtpServer::start();
+    let worker = app.worker(Some(smtp.url()));
+    let (ticket, code) = app.submit(&body).await;
+    worker.run_once().await.unwrap();
+    let mail = smtp
+        .mails()
+        .into_iter()
+        .find(|m| m.subject.contains(&ticket))
+        .unwrap();
+    assert_eq!(mail.subject, format!("Nomor tiket Anda: {ticket}"));
+    assert!(mail.body.starts_with(&format!("Kode akses: {code}")));
+    let reset = send(
+        reqwest::Method::DELETE,
+        "/api/v1/admin/email-templates/id/received",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reset.status(), StatusCode::OK);
+    let unknown = send(
+        reqwest::Method::DELETE,
+        "/api/v1/admin/email-templates/id/nope",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(unknown).await.0, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
