@@ -13,6 +13,8 @@ UPDATE cases SET next_check_at = due_at
 ALTER TABLE cases ADD COLUMN closed_at INTEGER;
 ALTER TABLE cases ADD COLUMN breached_at INTEGER;
 CREATE INDEX cases_by_closed ON cases (closed_at) WHERE closed_at IS NOT NULL;
+-- Cases that ended before these columns existed: their last change is when they ended.
+UPDATE cases SET closed_at = updated_at WHERE state IN ('closed', 'rejected', 'forwarded', 'merged');
 
 -- Staff addresses for notifications.
 ALTER TABLE users ADD COLUMN email TEXT;

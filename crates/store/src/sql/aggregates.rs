@@ -113,19 +113,29 @@ pub async fn on_time(
     let closed_count: i64 = row.try_get("closed")?;
     let on_time: i64 = row.try_get::<Option<i64>, _>("on_time")?.unwrap_or(0);
 
-    let mut open = Sql::new(&format!(
-        "SELECT COUNT(*) AS n FROM cases WHERE created_at < $1 \
-         AND (closed_at IS NULL OR closed_at >= $1) \
-         AND ((breached_at IS NOT NULL AND breached_at < $1) \
-         OR (closed_at IS NULL AND due_at < $1 AND state IN ({})))",
+    // Open at the period's end and past a due time: cases still open (read from the partial
+    // index of open cases), plus cases that closed only after the period's end.
+    let mut still_open = Sql::new(&format!(
+        "SELECT COUNT(*) AS n FROM cases WHERE {OPEN} AND created_at < $1 \
+         AND ((breached_at IS NOT NULL AND breached_at < $1) OR (due_at < $1 AND state IN ({})))",
         owed.join(", ")
     ));
-    open.bind_first(Arg::Int(to_micros(to)));
-    push_units(&mut open, units);
-    let row = open.query().fetch_one(reader).await?;
+    still_open.bind_first(Arg::Int(to_micros(to)));
+    push_units(&mut still_open, units);
+    let mut closed_later = Sql::new(
+        "SELECT COUNT(*) AS n FROM cases WHERE closed_at >= $1 AND created_at < $1 \
+         AND breached_at IS NOT NULL AND breached_at < $1 AND state <> 'merged'",
+    );
+    closed_later.bind_first(Arg::Int(to_micros(to)));
+    push_units(&mut closed_later, units);
+    let mut open_overdue = 0;
+    for sql in [still_open, closed_later] {
+        let n: i64 = sql.query().fetch_one(reader).await?.try_get("n")?;
+        open_overdue += n;
+    }
     Ok(OnTimeCounts {
         closed: closed_count,
         closed_on_time: on_time,
-        open_overdue: row.try_get("n")?,
+        open_overdue,
     })
 }
