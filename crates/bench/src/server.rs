@@ -215,6 +215,9 @@ pub async fn start(setup: &Setup, prepared: &Prepared) -> anyhow::Result<Running
             "127.0.0.1:0",
             "--database",
             &prepared.url,
+            // No SMTP server here: a worker would only retry the receipts' mail, which
+            // measures the retry churn, not the product. The outbox rows are still written.
+            "--no-worker",
         ])
         .env("ADUAN_LOG", "warn");
     let (child, addr) = spawn_announcing(command, "Aduan: http://")?;

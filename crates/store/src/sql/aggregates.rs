@@ -114,16 +114,17 @@ pub async fn on_time(
     let on_time: i64 = row.try_get::<Option<i64>, _>("on_time")?.unwrap_or(0);
 
     // Open at the period's end and past a due time: cases still open (read from the partial
-    // index of open cases), plus cases that closed only after the period's end.
+    // index of open cases), plus cases that closed only after the period's end. The unary plus
+    // keeps the planner off the creation-time index, which would read the whole table.
     let mut still_open = Sql::new(&format!(
-        "SELECT COUNT(*) AS n FROM cases WHERE {OPEN} AND created_at < $1 \
+        "SELECT COUNT(*) AS n FROM cases WHERE {OPEN} AND +created_at < $1 \
          AND ((breached_at IS NOT NULL AND breached_at < $1) OR (due_at < $1 AND state IN ({})))",
         owed.join(", ")
     ));
     still_open.bind_first(Arg::Int(to_micros(to)));
     push_units(&mut still_open, units);
     let mut closed_later = Sql::new(
-        "SELECT COUNT(*) AS n FROM cases WHERE closed_at >= $1 AND created_at < $1 \
+        "SELECT COUNT(*) AS n FROM cases WHERE closed_at >= $1 AND +created_at < $1 \
          AND breached_at IS NOT NULL AND breached_at < $1 AND state <> 'merged'",
     );
     closed_later.bind_first(Arg::Int(to_micros(to)));
