@@ -34,6 +34,30 @@ pub struct Agency {
     /// Hours east of UTC of the agency's clock (WIB = 7).
     #[serde(default = "default_utc_offset")]
     pub utc_offset_hours: i8,
+    /// How citizens reach the agency besides the website, shown on the portal's home page.
+    #[serde(default)]
+    pub contact: Contact,
+}
+
+/// The agency's channels as the public sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Where the walk-in desk is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The agency's page on SP4N-LAPOR!.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapor: Option<String>,
+    /// Social media accounts, as shown (e.g. `Instagram @perumahan_pupr`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub social: Vec<String>,
 }
 
 fn default_utc_offset() -> i8 {
@@ -346,6 +370,7 @@ pub(crate) mod tests {
                 name: "Test".into(),
                 coordinator_unit: "hukmas".into(),
                 utc_offset_hours: 7,
+                contact: Contact::default(),
             },
             deadlines: Deadlines::default(),
             policy: Policy::default(),

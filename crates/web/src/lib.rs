@@ -5,6 +5,7 @@ mod error;
 mod extract;
 mod i18n;
 pub mod openapi;
+mod pages;
 mod routes;
 mod state;
 
@@ -68,6 +69,7 @@ pub fn router(aduan: Aduan) -> Router {
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(health))
+        .merge(pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(json_errors))
@@ -102,8 +104,13 @@ async fn openapi_json() -> Response {
         .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found()
+/// Unknown API paths answer JSON; anything else is a page.
+async fn not_found(page: pages::Page, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found().into_response()
+    } else {
+        pages::not_found(page).await
+    }
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -117,12 +124,12 @@ async fn json_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    let already_explained = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if already_explained {
         return response;
     }
     let code = match status.as_u16() {

@@ -34,6 +34,7 @@ pub fn org() -> Organisation {
             name: "Test".into(),
             coordinator_unit: "hukmas".into(),
             utc_offset_hours: 7,
+            contact: Default::default(),
         },
         deadlines: Deadlines::default(),
         policy: Policy::default(),

@@ -1,0 +1,212 @@
+//! Server-rendered pages (askama templates, checked at build time). This module holds what
+//! every page shares: the language, the layout's data, responses and the router.
+
+pub mod lang;
+mod portal;
+
+use crate::state::AppState;
+use aduan_app::AppError;
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use lang::Tr;
+
+const STYLESHEET: &str = include_str!("../../static/aduan.css");
+
+/// What the layout of every page needs.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub tr: Tr,
+    pub agency: String,
+    /// The current path, for the language switch.
+    pub path: String,
+}
+
+impl Page {
+    /// The language the switch offers.
+    pub fn other_lang(&self) -> &'static str {
+        match self.tr.code() {
+            "en" => "id",
+            _ => "en",
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang::from_query(parts.uri.query())
+            .or_else(|| lang::from_cookie(&parts.headers))
+            .unwrap_or(aduan_domain::Language::Id);
+        let org = state.aduan.organisation();
+        Ok(Page {
+            tr: Tr {
+                lang,
+                offset: state.aduan.calendar().offset(),
+            },
+            agency: org.agency.name.clone(),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn html(template: impl Template) -> Response {
+    match template.render() {
+        Ok(body) => (
+            [(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// Pages that show an access code or a case must not stay in shared caches or history.
+pub fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The key of the `[error]` translation for an application error.
+pub fn error_key(error: &AppError) -> &'static str {
+    match error {
+        AppError::Validation(_) => "validation_failed",
+        AppError::Refused(refusal) => match refusal {
+            aduan_domain::Refusal::WrongState { .. } => "invalid_state",
+            aduan_domain::Refusal::ObjectionLimit => "objection_limit",
+            _ => "validation_failed",
+        },
+        AppError::NotFound => "not_found",
+        AppError::Throttled => "throttled",
+        AppError::Conflict => "conflict",
+        AppError::Busy => "busy",
+        AppError::Forbidden => "forbidden",
+        _ => "internal_error",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    page: Page,
+    title: String,
+    message: String,
+}
+
+pub fn error_page(page: Page, error: AppError) -> Response {
+    let status = match &error {
+        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        _ => {
+            tracing::error!(error = %error, "page failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    let mut response = html(MessagePage {
+        title: page.tr.t("error_title"),
+        message: page.tr.section("error", error_key(&error)),
+        page,
+    });
+    *response.status_mut() = status;
+    response
+}
+
+pub async fn not_found(page: Page) -> Response {
+    let mut response = html(MessagePage {
+        title: page.tr.t("not_found_title"),
+        message: page.tr.section("error", "not_found"),
+        page,
+    });
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Remembers a language chosen with `?lang=` for the next pages.
+async fn remember_lang(request: Request, next: Next) -> Response {
+    let chosen = lang::from_query(request.uri().query());
+    let mut response = next.run(request).await;
+    if let Some(lang) = chosen {
+        let code = match lang {
+            aduan_domain::Language::Id => "id",
+            aduan_domain::Language::En => "en",
+        };
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "{}={code}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang::COOKIE_NAME
+        )) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Security headers every page carries: no framing, no sniffing, only our own resources.
+async fn page_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// The portal's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(portal::home))
+        .route(
+            "/report",
+            get(portal::report_form).post(portal::report_submit),
+        )
+        .route("/track", get(portal::track_form).post(portal::track_lookup))
+        .route("/track/info", post(portal::track_info))
+        .route("/track/feedback", post(portal::track_feedback))
+        .route("/track/{ticket}", get(portal::track_form_for))
+        .route("/static/aduan.css", get(stylesheet))
+        .layer(axum::middleware::from_fn(remember_lang))
+        .layer(axum::middleware::from_fn(page_headers))
+}

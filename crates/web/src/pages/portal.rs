@@ -1,0 +1,485 @@
+//! The public portal: home, the submission form and its receipt, tracking with the reporter's
+//! actions. Plain HTML forms that work without JavaScript; every string from the translation
+//! files. The access code travels only in POST bodies, never in a URL.
+
+use super::lang::Tr;
+use super::{Page, html, no_store};
+use crate::state::AppState;
+use aduan_app::AppError;
+use aduan_app::views::TrackView;
+use aduan_domain::intake::{CaseInput, FieldError, ReporterInput};
+use aduan_domain::org::Contact;
+use aduan_domain::{Action, Channel, Location};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use std::collections::BTreeMap;
+
+/// One category as the form lists it.
+pub struct CategoryItem {
+    pub code: String,
+    pub name: String,
+    pub help: String,
+}
+
+fn categories(state: &AppState, tr: &Tr) -> Vec<CategoryItem> {
+    state
+        .aduan
+        .organisation()
+        .categories
+        .iter()
+        .map(|c| CategoryItem {
+            code: c.code.clone(),
+            name: match tr.code() {
+                "en" => c.name_en.clone(),
+                _ => c.name_id.clone(),
+            },
+            help: match tr.code() {
+                "en" if !c.help_en.is_empty() => c.help_en.clone(),
+                _ => c.help_id.clone(),
+            },
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    page: Page,
+    contact: Contact,
+    categories: Vec<CategoryItem>,
+}
+
+pub async fn home(State(state): State<AppState>, page: Page) -> Response {
+    let tr = page.tr;
+    let org = state.aduan.organisation();
+    html(Home {
+        contact: org.agency.contact.clone(),
+        categories: categories(&state, &tr),
+        page,
+    })
+}
+
+/// What the visitor typed, kept as text so that nothing is lost when a field is wrong.
+#[derive(Debug, Clone, Default)]
+pub struct ReportForm {
+    pub kind: String,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub event_date: String,
+    pub province: String,
+    pub city: String,
+    pub district: String,
+    pub address: String,
+    pub lat: String,
+    pub lon: String,
+    pub privacy: String,
+    pub name: String,
+    pub nik: String,
+    pub phone: String,
+    pub email: String,
+    pub reporter_address: String,
+    pub language: String,
+    pub consent: bool,
+}
+
+/// The first value of each field; repeated fields are ignored.
+fn first(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+fn optional(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+impl ReportForm {
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |name| first(pairs, name);
+        Self {
+            kind: get("kind"),
+            category: get("category"),
+            title: get("title"),
+            description: get("description"),
+            event_date: get("event_date"),
+            province: get("province"),
+            city: get("city"),
+            district: get("district"),
+            address: get("address"),
+            lat: get("lat"),
+            lon: get("lon"),
+            privacy: get("privacy"),
+            name: get("name"),
+            nik: get("nik"),
+            phone: get("phone"),
+            email: get("email"),
+            reporter_address: get("reporter_address"),
+            language: get("language"),
+            consent: !get("consent").is_empty(),
+        }
+    }
+
+    /// The API's input, and the errors of fields the form itself checks.
+    fn to_input(&self) -> (CaseInput, Vec<FieldError>) {
+        let mut errors = Vec::new();
+        let mut number = |text: &str, field: &'static str| match optional(text) {
+            None => None,
+            Some(text) => match text.replace(',', ".").parse::<f64>() {
+                Ok(v) if v.is_finite() => Some(v),
+                _ => {
+                    errors.push(FieldError::new(field, "invalid"));
+                    None
+                }
+            },
+        };
+        let lat = number(&self.lat, "lat");
+        let lon = number(&self.lon, "lon");
+        if !self.consent {
+            errors.push(FieldError::new("consent", "required"));
+        }
+        let input = CaseInput {
+            kind: optional(&self.kind),
+            category: optional(&self.category),
+            title: optional(&self.title),
+            description: optional(&self.description),
+            event_date: optional(&self.event_date),
+            location: Some(Location {
+                province: optional(&self.province),
+                city: optional(&self.city),
+                district: optional(&self.district),
+                address: optional(&self.address),
+                lat,
+                lon,
+            }),
+            privacy: optional(&self.privacy),
+            language: optional(&self.language),
+            reporter: Some(ReporterInput {
+                name: optional(&self.name),
+                nik: optional(&self.nik),
+                phone: optional(&self.phone),
+                email: optional(&self.email),
+                address: optional(&self.reporter_address),
+            }),
+        };
+        (input, errors)
+    }
+}
+
+/// The form field an error of the domain's validation belongs to.
+fn form_field(path: &str) -> String {
+    match path {
+        "reporter.address" => "reporter_address".into(),
+        "reporter" => "name".into(),
+        "location" => "province".into(),
+        other => other
+            .strip_prefix("reporter.")
+            .or_else(|| other.strip_prefix("location."))
+            .unwrap_or(other)
+            .to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    page: Page,
+    form: ReportForm,
+    categories: Vec<CategoryItem>,
+    /// Field name → message, shown next to the field.
+    errors: BTreeMap<String, String>,
+}
+
+impl ReportPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.contains_key(field) {
+            "true"
+        } else {
+            "false"
+        }
+    }
+
+    /// `aria-describedby` for a field: its hint and its error, when present.
+    fn described(&self, field: &str, hint: bool) -> String {
+        let mut ids = Vec::new();
+        if hint {
+            ids.push(format!("{field}-hint"));
+        }
+        if self.errors.contains_key(field) {
+            ids.push(format!("{field}-error"));
+        }
+        ids.join(" ")
+    }
+}
+
+pub async fn report_form(State(state): State<AppState>, page: Page) -> Response {
+    let form = ReportForm {
+        kind: "complaint".into(),
+        privacy: "public".into(),
+        language: page.tr.code().into(),
+        ..ReportForm::default()
+    };
+    html(ReportPage {
+        categories: categories(&state, &page.tr),
+        page,
+        form,
+        errors: BTreeMap::new(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct Receipt {
+    page: Page,
+    ticket: String,
+    code: String,
+    received: String,
+    due: String,
+}
+
+pub async fn report_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let tr = page.tr;
+    let form = ReportForm::from_pairs(&pairs);
+    let (input, mut errors) = form.to_input();
+    let outcome = if errors.is_empty() {
+        Some(
+            state
+                .aduan
+                .create_case(&input, Channel::Web, None, None)
+                .await,
+        )
+    } else {
+        // Check the rest too, so that every wrong field shows at once.
+        let today = state.aduan.calendar().local_date(state.aduan.now());
+        if let Err(more) =
+            aduan_domain::intake::validate(&input, Channel::Web, state.aduan.organisation(), today)
+        {
+            errors.extend(more);
+        }
+        None
+    };
+    match outcome {
+        Some(Ok(created)) => {
+            let now = state.aduan.now();
+            no_store(html(Receipt {
+                ticket: created.ticket.to_string(),
+                code: created.access_code.display(),
+                received: tr.datetime(&now),
+                due: created.due_at.map(|d| tr.date(&d)).unwrap_or_default(),
+                page,
+            }))
+        }
+        Some(Err(AppError::Validation(more))) => {
+            errors.extend(more);
+            form_with_errors(&state, page, form, errors)
+        }
+        Some(Err(other)) => super::error_page(page, other),
+        None => form_with_errors(&state, page, form, errors),
+    }
+}
+
+fn form_with_errors(
+    state: &AppState,
+    page: Page,
+    form: ReportForm,
+    errors: Vec<FieldError>,
+) -> Response {
+    let mut shown = BTreeMap::new();
+    for error in errors {
+        shown
+            .entry(form_field(&error.field))
+            .or_insert_with(|| page.tr.field_error(error.code));
+    }
+    tracing::info!(fields = ?shown.keys().collect::<Vec<_>>(), "portal form refused");
+    let mut response = html(ReportPage {
+        categories: categories(state, &page.tr),
+        page,
+        form,
+        errors: shown,
+    });
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    response
+}
+
+#[derive(Template)]
+#[template(path = "track_lookup.html")]
+struct TrackLookup {
+    page: Page,
+    ticket: String,
+    not_found: bool,
+    throttled: bool,
+}
+
+pub async fn track_form(page: Page) -> Response {
+    html(TrackLookup {
+        page,
+        ticket: String::new(),
+        not_found: false,
+        throttled: false,
+    })
+}
+
+/// The link sent in e-mails: the form with the ticket filled in.
+pub async fn track_form_for(page: Page, Path(ticket): Path<String>) -> Response {
+    let ticket: String = ticket
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(20)
+        .collect();
+    html(TrackLookup {
+        page,
+        ticket,
+        not_found: false,
+        throttled: false,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct TrackPage {
+    page: Page,
+    view: TrackView,
+    /// Sent back in the forms of this page (POST only), so the reporter need not type it again.
+    ticket: String,
+    code: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl TrackPage {
+    fn event_label(&self, kind: &str) -> String {
+        self.page.tr.t(&format!("event_{kind}"))
+    }
+
+    fn state_label(&self) -> String {
+        self.page.tr.t(&format!("state_{}", self.view.state))
+    }
+}
+
+async fn show_tracking(
+    state: &AppState,
+    page: Page,
+    ticket: String,
+    code: String,
+    result: Result<TrackView, AppError>,
+    notice: Option<String>,
+) -> Response {
+    match result {
+        Ok(view) => no_store(html(TrackPage {
+            page,
+            view,
+            ticket,
+            code,
+            notice,
+            error: None,
+        })),
+        Err(AppError::NotFound) => not_found_lookup(page, ticket),
+        Err(AppError::Throttled) => {
+            let mut response = html(TrackLookup {
+                page,
+                ticket,
+                not_found: false,
+                throttled: true,
+            });
+            *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+            response
+        }
+        Err(error @ (AppError::Validation(_) | AppError::Refused(_) | AppError::Conflict)) => {
+            // The action was refused: show the case again with the reason.
+            let message = page.tr.section("error", super::error_key(&error));
+            match state.aduan.track(&ticket, &code).await {
+                Ok(view) => {
+                    let mut response = no_store(html(TrackPage {
+                        page,
+                        view,
+                        ticket,
+                        code,
+                        notice: None,
+                        error: Some(message),
+                    }));
+                    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+                    response
+                }
+                Err(_) => not_found_lookup(page, ticket),
+            }
+        }
+        Err(other) => super::error_page(page, other),
+    }
+}
+
+fn not_found_lookup(page: Page, ticket: String) -> Response {
+    let mut response = html(TrackLookup {
+        page,
+        ticket,
+        not_found: true,
+        throttled: false,
+    });
+    *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    response
+}
+
+pub async fn track_lookup(
+    State(state): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ticket = first(&pairs, "ticket").trim().to_uppercase();
+    let code = first(&pairs, "code");
+    let result = state.aduan.track(&ticket, &code).await;
+    show_tracking(&state, page, ticket, code, result, None).await
+}
+
+pub async fn track_info(
+    State(state): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ticket = first(&pairs, "ticket").trim().to_uppercase();
+    let code = first(&pairs, "code");
+    let text = first(&pairs, "text");
+    let result = state
+        .aduan
+        .reporter_act(&ticket, &code, Action::AddInfo { text })
+        .await;
+    let notice = Some(page.tr.t("track_done"));
+    show_tracking(&state, page, ticket, code, result, notice).await
+}
+
+pub async fn track_feedback(
+    State(state): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ticket = first(&pairs, "ticket").trim().to_uppercase();
+    let code = first(&pairs, "code");
+    let rating = first(&pairs, "rating").trim().parse::<u8>().ok();
+    let action = match first(&pairs, "decision").as_str() {
+        "object" => Some(Action::Object {
+            reason: first(&pairs, "reason"),
+            rating,
+        }),
+        "accept" => Some(Action::AcceptAnswer { rating }),
+        _ => None,
+    };
+    let result = match action {
+        Some(action) => state.aduan.reporter_act(&ticket, &code, action).await,
+        None => Err(AppError::Validation(vec![FieldError::new(
+            "decision", "required",
+        )])),
+    };
+    let notice = Some(page.tr.t("track_done"));
+    show_tracking(&state, page, ticket, code, result, notice).await
+}
