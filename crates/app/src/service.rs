@@ -609,6 +609,7 @@ impl Aduan {
             due_at: wf.due_at,
             final_due_at: wf.final_due_at,
             timeliness: timeliness_code(timeliness(wf, now, &self.calendar())),
+            allowed_actions: self.allowed_actions(user, case),
             events: events
                 .iter()
                 .map(|e| StaffEvent {
@@ -623,6 +624,40 @@ impl Aduan {
                 })
                 .collect(),
         })
+    }
+
+    /// Staff actions the user may take on the case now.
+    fn allowed_actions(&self, user: &StaffUser, case: &CaseRecord) -> Vec<String> {
+        use aduan_domain::ActionCode as A;
+        let calendar = self.calendar();
+        let ctx = Context {
+            now: self.clock.now(),
+            org: &self.org,
+            calendar: &calendar,
+            ticket: &case.ticket,
+            channel: None,
+        };
+        let actor = user.actor();
+        A::ALL
+            .iter()
+            .filter(|code| {
+                !matches!(
+                    code,
+                    A::AddInfo
+                        | A::AcceptAnswer
+                        | A::Object
+                        | A::CloseInfoLapsed
+                        | A::CloseNoReaction
+                )
+            })
+            .filter(|code| aduan_domain::lifecycle::allowed(&case.workflow, **code, &actor, &ctx))
+            // The one extension exists only for information requests, once.
+            .filter(|code| {
+                **code != A::Extend
+                    || (case.kind == aduan_domain::Kind::InfoRequest && !case.workflow.extended)
+            })
+            .map(|code| code.code().to_string())
+            .collect()
     }
 
     /// Which lead units' figures a role may see: all, its own subtree, or none.

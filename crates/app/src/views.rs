@@ -243,6 +243,8 @@ pub struct StaffCaseView {
     pub final_due_at: Option<OffsetDateTime>,
     /// `on_time`, `at_risk` or `overdue` while someone owes a step.
     pub timeliness: Option<String>,
+    /// The actions the caller may take now (their fields are checked when taken).
+    pub allowed_actions: Vec<String>,
     pub events: Vec<StaffEvent>,
 }
 

@@ -915,6 +915,12 @@ fn optional_text(
     Ok(Some(text.to_string()))
 }
 
+/// Whether `actor` may take `action` on the case as it stands (role, unit and state), before
+/// any of the action's fields are looked at: what a staff page offers.
+pub fn allowed(case: &Workflow, action: ActionCode, actor: &Actor, ctx: &Context<'_>) -> bool {
+    authorise(case, action, actor, ctx).is_ok() && check_state(case, action).is_ok()
+}
+
 /// Who may do what: the permission table of DOMAIN.md.
 fn authorise(
     case: &Workflow,

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub const PASSWORD: &str = "kata-sandi-uji-coba";
+
 pub struct Browser {
     pub client: Client,
     pub base: String,
@@ -94,6 +96,10 @@ impl Browser {
         panic!("no WebDriver session from chromedriver: {last_error}");
     }
 
+    pub fn aduan(&self) -> aduan_app::Aduan {
+        self.running.as_ref().unwrap().aduan.clone()
+    }
+
     pub async fn open(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
@@ -109,6 +115,16 @@ impl Browser {
             .text()
             .await
             .unwrap()
+    }
+
+    /// Waits up to ten seconds for an element (a page loading after a click).
+    pub async fn wait_for(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
     }
 
     pub async fn exists(&self, css: &str) -> bool {
@@ -135,6 +151,23 @@ impl Browser {
             .click()
             .await
             .unwrap();
+    }
+
+    /// Clicks something that loads a new page, and waits until the old page is gone.
+    pub async fn click_and_load(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.click(css).await;
+        for _ in 0..200 {
+            match old.tag_name().await {
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                {
+                    return;
+                }
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        panic!("clicking {css} did not load a new page");
     }
 
     pub async fn value(&self, css: &str) -> String {

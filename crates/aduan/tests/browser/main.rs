@@ -12,3 +12,4 @@
 
 mod driver;
 mod portal;
+mod staff;

@@ -16,7 +16,7 @@ async fn the_form_works_without_javascript_through_an_error_and_its_correction()
     b.fill("#name", "Siti Aminah").await;
     b.fill("#phone", "0812-3456-7890").await;
     b.fill("#email", "bukan-alamat").await;
-    b.click("button[type=submit]").await;
+    b.click_and_load("button[type=submit]").await;
 
     // Errors next to their fields; nothing typed is lost.
     assert_eq!(b.text("#title-error").await, "terlalu pendek");
@@ -44,7 +44,7 @@ async fn the_form_works_without_javascript_through_an_error_and_its_correction()
     b.fill("#title", "Atap rusunawa Marunda bocor").await;
     b.fill("#email", "siti@contoh.id").await;
     b.click("input[name=consent]").await;
-    b.click("button[type=submit]").await;
+    b.click_and_load("button[type=submit]").await;
 
     let ticket = b.text("#ticket").await;
     let code = b.text("#access-code").await;
@@ -53,14 +53,14 @@ async fn the_form_works_without_javascript_through_an_error_and_its_correction()
     b.screenshot("portal-receipt").await;
 
     // Follow it: the link on the receipt fills in the ticket.
-    b.click("a[href^='/track/']").await;
+    b.click_and_load("a[href^='/track/']").await;
     assert_eq!(b.value("#ticket").await, ticket);
     b.fill("#code", "AAAA-AAAA-AAAA").await;
-    b.click("button[type=submit]").await;
+    b.click_and_load("button[type=submit]").await;
     assert!(b.text(".alert").await.contains("tidak cocok"));
     b.fill("#ticket", &ticket).await;
     b.fill("#code", &code).await;
-    b.click("button[type=submit]").await;
+    b.click_and_load("button[type=submit]").await;
     assert_eq!(b.text("#state").await, "Diterima");
     assert!(b.text(".timeline").await.contains("Laporan diterima"));
     b.close().await;
@@ -87,7 +87,7 @@ async fn the_portal_fits_a_small_phone_and_switches_to_english() {
     }
     b.open("/").await;
     b.screenshot("portal-home-phone").await;
-    b.click("a[hreflang=en]").await;
+    b.click_and_load("a[hreflang=en]").await;
     assert!(b.text("h1").await.starts_with("Submit a complaint"));
     // The choice is remembered on the next page.
     b.open("/report").await;

@@ -3,6 +3,8 @@
 
 pub mod lang;
 mod portal;
+mod session;
+mod staff;
 
 use crate::state::AppState;
 use aduan_app::AppError;
@@ -90,11 +92,7 @@ pub fn no_store(mut response: Response) -> Response {
 pub fn error_key(error: &AppError) -> &'static str {
     match error {
         AppError::Validation(_) => "validation_failed",
-        AppError::Refused(refusal) => match refusal {
-            aduan_domain::Refusal::WrongState { .. } => "invalid_state",
-            aduan_domain::Refusal::ObjectionLimit => "objection_limit",
-            _ => "validation_failed",
-        },
+        AppError::Refused(refusal) => crate::error::ApiError::from(refusal.clone()).code,
         AppError::NotFound => "not_found",
         AppError::Throttled => "throttled",
         AppError::Conflict => "conflict",
@@ -121,8 +119,13 @@ pub fn error_page(page: Page, error: AppError) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR
         }
     };
+    let title = if status == StatusCode::NOT_FOUND {
+        "not_found_title"
+    } else {
+        "error_title"
+    };
     let mut response = html(MessagePage {
-        title: page.tr.t("error_title"),
+        title: page.tr.t(title),
         message: page.tr.section("error", error_key(&error)),
         page,
     });
@@ -194,6 +197,62 @@ async fn page_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// `%`-encodes everything but unreserved characters, for values put into URLs.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The due date of a list row with its on-time mark, e.g. `2 Desember 2026 (terlambat)`.
+pub fn due_mark(page: &Page, item: &aduan_app::views::CaseListItem) -> String {
+    match item.due_at {
+        Some(due) if item.overdue => {
+            format!("{} ({})", page.tr.date(&due), page.tr.t("mark_overdue"))
+        }
+        Some(due) => page.tr.date(&due),
+        None => String::new(),
+    }
+}
+
 /// The portal's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -207,6 +266,17 @@ pub fn router() -> Router<AppState> {
         .route("/track/feedback", post(portal::track_feedback))
         .route("/track/{ticket}", get(portal::track_form_for))
         .route("/static/aduan.css", get(stylesheet))
+        .route(
+            "/staff/login",
+            get(staff::login_form).post(staff::login_submit),
+        )
+        .route("/staff/logout", post(staff::logout))
+        .route("/staff", get(staff::dashboard))
+        .route("/staff/cases", get(staff::case_list))
+        .route(
+            "/staff/cases/{ticket}",
+            get(staff::case_page).post(staff::case_act),
+        )
         .layer(axum::middleware::from_fn(remember_lang))
         .layer(axum::middleware::from_fn(page_headers))
 }

@@ -56,7 +56,7 @@ pub async fn list_cases(
 ) -> Result<Json<CasePage>, ApiError> {
     let query: CaseQuery = match raw.as_deref() {
         None | Some("") => CaseQuery::default(),
-        Some(raw) => serde_urlencoded_query(raw)?,
+        Some(raw) => parse_case_query(raw)?,
     };
     let filter = to_filter(&state, query)?;
     Ok(Json(state.aduan.list_cases(&user, filter).await?))
@@ -64,7 +64,7 @@ pub async fn list_cases(
 
 /// Query strings are decoded by serde_urlencoded through axum's `Query`; we keep the field name
 /// of the first problem.
-fn serde_urlencoded_query(raw: &str) -> Result<CaseQuery, ApiError> {
+pub(crate) fn parse_case_query(raw: &str) -> Result<CaseQuery, ApiError> {
     let uri: axum::http::Uri = format!("/?{raw}")
         .parse()
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query"))?;
@@ -87,7 +87,7 @@ fn serde_urlencoded_query(raw: &str) -> Result<CaseQuery, ApiError> {
         })
 }
 
-fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
+pub(crate) fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, ApiError> {
     let mut errors = ApiError::new(StatusCode::BAD_REQUEST, "invalid_query");
     let org = state.aduan.organisation();
     let cal = state.aduan.calendar();

@@ -1,0 +1,595 @@
+//! The staff workspace: login, a dashboard per role, the case list and the case page with every
+//! action the user may take, as plain forms (CSRF-checked) that work without JavaScript.
+
+use super::session::{self, Session, check_form, see_other};
+use super::{Page, html, no_store};
+use crate::state::AppState;
+use aduan_app::AppError;
+use aduan_app::views::{BacklogView, CaseListItem, StaffCaseView};
+use aduan_domain::{Role, State as CaseState};
+use aduan_store::CaseFilter;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+fn form_value(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The staff layout's data.
+pub struct StaffChrome {
+    pub username: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+impl StaffChrome {
+    fn of(session: &Session) -> Self {
+        Self {
+            username: session.user.username.clone(),
+            role: session.user.role.code().into(),
+            csrf: session.csrf.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_login.html")]
+struct Login {
+    page: Page,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+pub async fn login_form(page: Page, RawQuery(query): RawQuery) -> Response {
+    let next = query
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("next=")))
+        .map(super::percent_decode)
+        .unwrap_or_default();
+    no_store(html(Login {
+        page,
+        next: session::safe_next(&next),
+        username: String::new(),
+        error: None,
+    }))
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let username = form_value(&pairs, "username");
+    let password = form_value(&pairs, "password");
+    let next = session::safe_next(&form_value(&pairs, "next"));
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    if cross_site {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match state.aduan.login(username.trim(), &password).await {
+        Ok((token, _)) => {
+            let mut response = see_other(&next);
+            response.headers_mut().append(
+                SET_COOKIE,
+                session::set_cookie(&token, session::is_secure(&headers)),
+            );
+            response
+        }
+        Err(error @ (AppError::BadCredentials | AppError::Locked)) => {
+            let key = if matches!(error, AppError::Locked) {
+                "login_locked"
+            } else {
+                "login_failed"
+            };
+            let mut response = no_store(html(Login {
+                error: Some(page.tr.t(key)),
+                page,
+                next,
+                username,
+            }));
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response
+        }
+        Err(other) => super::error_page(page, other),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(status) = check_form(&session, &headers, &form_value(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    if let Err(e) = state.aduan.logout(&session.token).await {
+        tracing::error!(error = %e, "logout failed");
+    }
+    let mut response = see_other("/staff/login");
+    response
+        .headers_mut()
+        .append(SET_COOKIE, session::clear_cookie());
+    response
+}
+
+/// One list on the dashboard.
+pub struct Queue {
+    pub title: String,
+    pub items: Vec<CaseListItem>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_dashboard.html")]
+struct Dashboard {
+    page: Page,
+    staff: StaffChrome,
+    queues: Vec<Queue>,
+    backlog: Option<BacklogView>,
+}
+
+impl Dashboard {
+    fn mark(&self, item: &CaseListItem) -> String {
+        super::due_mark(&self.page, item)
+    }
+}
+
+async fn queue(
+    state: &AppState,
+    session: &Session,
+    title: String,
+    states: &[CaseState],
+    overdue: bool,
+) -> Result<Queue, AppError> {
+    let filter = CaseFilter {
+        states: states.to_vec(),
+        overdue_at: overdue.then(|| state.aduan.now()),
+        limit: 20,
+        ..CaseFilter::default()
+    };
+    let page = state.aduan.list_cases(&session.user, filter).await?;
+    Ok(Queue {
+        title,
+        items: page.items,
+    })
+}
+
+pub async fn dashboard(State(state): State<AppState>, page: Page, session: Session) -> Response {
+    use CaseState as S;
+    let tr = page.tr;
+    let role = session.user.role;
+    let mut queues = Vec::new();
+    let plan: Vec<(String, Vec<CaseState>, bool)> = match role {
+        Role::Coordinator => vec![
+            (tr.t("dash_triage"), vec![S::Received, S::Verified], false),
+            (tr.t("dash_approval"), vec![S::AwaitingApproval], false),
+            (tr.t("dash_overdue"), vec![], true),
+        ],
+        Role::UnitOfficer => vec![
+            (
+                tr.t("dash_unit_queue"),
+                vec![S::Dispositioned, S::InProgress],
+                false,
+            ),
+            (tr.t("dash_overdue"), vec![], true),
+        ],
+        Role::UnitHead => vec![
+            (tr.t("dash_approval"), vec![S::AwaitingApproval], false),
+            (
+                tr.t("dash_unit_queue"),
+                vec![S::Dispositioned, S::InProgress],
+                false,
+            ),
+            (tr.t("dash_overdue"), vec![], true),
+        ],
+        Role::Intake => vec![(tr.t("nav_cases"), vec![], false)],
+        Role::Leadership | Role::Auditor => vec![(tr.t("dash_overdue"), vec![], true)],
+        Role::Monitor | Role::Admin => vec![],
+    };
+    for (title, states, overdue) in plan {
+        match queue(&state, &session, title, &states, overdue).await {
+            Ok(q) => queues.push(q),
+            Err(e) => return super::error_page(page, e),
+        }
+    }
+    let backlog = if matches!(
+        role,
+        Role::Coordinator | Role::Leadership | Role::Monitor | Role::Auditor
+    ) {
+        match state.aduan.backlog(&session.user, None, None).await {
+            Ok(b) => Some(b),
+            Err(e) => return super::error_page(page, e),
+        }
+    } else {
+        None
+    };
+    no_store(html(Dashboard {
+        staff: StaffChrome::of(&session),
+        page,
+        queues,
+        backlog,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "staff_cases.html")]
+struct CaseList {
+    page: Page,
+    staff: StaffChrome,
+    items: Vec<CaseListItem>,
+    q: String,
+    state_filter: String,
+    overdue: bool,
+    next: Option<String>,
+    error: Option<String>,
+    states: Vec<(String, String)>,
+}
+
+impl CaseList {
+    fn mark(&self, item: &CaseListItem) -> String {
+        super::due_mark(&self.page, item)
+    }
+}
+
+pub async fn case_list(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    // Empty fields from the filter form mean "any".
+    let raw: String = raw
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.ends_with('=') && !p.starts_with("lang="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let parsed = if raw.is_empty() {
+        Ok(crate::routes::staff::CaseQuery::default())
+    } else {
+        crate::routes::staff::parse_case_query(&raw)
+    };
+    let states = CaseState::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.code().to_string(),
+                page.tr.t(&format!("state_{}", s.code())),
+            )
+        })
+        .collect();
+    let (q, state_filter, overdue) = match &parsed {
+        Ok(query) => (
+            query.q.clone().unwrap_or_default(),
+            query.state.clone().unwrap_or_default(),
+            query.overdue.unwrap_or(false),
+        ),
+        Err(_) => Default::default(),
+    };
+    let result = match parsed.and_then(|query| crate::routes::staff::to_filter(&state, query)) {
+        Ok(filter) => state
+            .aduan
+            .list_cases(&session.user, filter)
+            .await
+            .map_err(|e| page.tr.section("error", super::error_key(&e))),
+        Err(_) => Err(page.tr.section("error", "invalid_query")),
+    };
+    let (items, next, error) = match result {
+        Ok(list) => (list.items, list.next_cursor, None),
+        Err(message) => (Vec::new(), None, Some(message)),
+    };
+    let next = next.map(|cursor| {
+        let mut query = format!("cursor={cursor}");
+        if !q.is_empty() {
+            query.push_str(&format!("&q={}", super::percent_encode(&q)));
+        }
+        if !state_filter.is_empty() {
+            query.push_str(&format!("&state={}", super::percent_encode(&state_filter)));
+        }
+        if overdue {
+            query.push_str("&overdue=true");
+        }
+        query
+    });
+    no_store(html(CaseList {
+        staff: StaffChrome::of(&session),
+        page,
+        items,
+        q,
+        state_filter,
+        overdue,
+        next,
+        error,
+        states,
+    }))
+}
+
+/// One field of an action form.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    /// `text`, `area`, `date`, `unit`, `units`, `category`, `reject_reason`, `decision`.
+    pub kind: &'static str,
+    pub required: bool,
+}
+
+pub struct ActionForm {
+    pub code: String,
+    pub label: String,
+    pub fields: Vec<FieldView>,
+}
+
+/// The fields each staff action takes (the same names as the JSON API's).
+fn action_fields(code: &str) -> Vec<(&'static str, &'static str, bool)> {
+    match code {
+        "verify" => vec![("category", "category", false)],
+        "reject" => vec![("reason", "reject_reason", true), ("note", "area", false)],
+        "forward" => vec![("agency", "text", true), ("reason", "area", true)],
+        "merge" => vec![("into", "text", true)],
+        "dispose" => vec![
+            ("lead_unit", "unit", true),
+            ("supporting_units", "units", false),
+            ("instruction", "area", true),
+            ("due_date", "date", false),
+        ],
+        "return" | "send_back" | "extend" => vec![("reason", "area", true)],
+        "assign" => vec![("officer", "text", true)],
+        "ask_info" => vec![("question", "area", true)],
+        "note" => vec![("text", "area", true)],
+        "submit_draft" => vec![
+            ("text", "area", true),
+            ("decision", "decision", false),
+            ("exemption", "text", false),
+        ],
+        _ => vec![],
+    }
+}
+
+/// One line of the timeline.
+pub struct TimelineItem {
+    pub at: String,
+    pub actor: String,
+    pub label: String,
+    pub text: Option<String>,
+    pub public: bool,
+    pub rule: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff_case.html")]
+struct CasePage {
+    page: Page,
+    staff: StaffChrome,
+    view: StaffCaseView,
+    timeline: Vec<TimelineItem>,
+    actions: Vec<ActionForm>,
+    units: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    mark: String,
+    /// The lead unit of the case's category, proposed in the disposition form.
+    category_lead: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl CasePage {
+    fn state_label(&self) -> String {
+        self.page.tr.t(&format!("state_{}", self.view.state))
+    }
+
+    /// The unit a disposition proposes: the category's lead unit.
+    fn proposed_unit(&self, code: &str) -> bool {
+        self.view.lead_unit.as_deref() == Some(code) || self.category_lead.as_deref() == Some(code)
+    }
+}
+
+fn event_text(change: &serde_json::Value) -> Option<String> {
+    [
+        "text",
+        "reason",
+        "question",
+        "instruction",
+        "agency",
+        "note",
+        "officer",
+        "lead_unit",
+        "unit",
+    ]
+    .iter()
+    .find_map(|key| {
+        change
+            .get(*key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    })
+}
+
+async fn render_case(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    ticket: &str,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let case = match state.aduan.staff_case(&session.user, ticket).await {
+        Ok(case) => case,
+        Err(e) => return super::error_page(page, e),
+    };
+    let tr = page.tr;
+    let org = state.aduan.organisation();
+    let timeline = case
+        .events
+        .iter()
+        .map(|e| {
+            let kind = e.change.get("type").and_then(|v| v.as_str()).unwrap_or("");
+            let label = tr.t(&format!("event_{kind}"));
+            TimelineItem {
+                at: tr.datetime(&e.at),
+                actor: e.actor.clone(),
+                label: if label.starts_with("page.") {
+                    kind.replace('_', " ")
+                } else {
+                    label
+                },
+                text: event_text(&e.change),
+                public: e.public,
+                rule: e.rule.clone(),
+            }
+        })
+        .collect();
+    let actions = case
+        .allowed_actions
+        .iter()
+        .map(|code| ActionForm {
+            code: code.clone(),
+            label: tr.t(&format!("action_{code}")),
+            fields: action_fields(code)
+                .into_iter()
+                .map(|(name, kind, required)| FieldView {
+                    name,
+                    label: tr.t(&format!("field_{name}")),
+                    kind,
+                    required,
+                })
+                .collect(),
+        })
+        .collect();
+    let mark = match case.timeliness.as_deref() {
+        Some(code) => tr.t(&format!("mark_{code}")),
+        None => String::new(),
+    };
+    no_store(html(CasePage {
+        staff: StaffChrome::of(session),
+        units: org
+            .units
+            .iter()
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect(),
+        categories: org
+            .categories
+            .iter()
+            .map(|c| (c.code.clone(), c.name_id.clone()))
+            .collect(),
+        category_lead: org.category(&case.category).map(|c| c.lead_unit.clone()),
+        page,
+        view: case,
+        timeline,
+        actions,
+        mark,
+        notice,
+        error,
+    }))
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    Path(ticket): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let notice = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
+        .then(|| page.tr.t("case_done"));
+    render_case(&state, page, &session, &ticket, notice, None).await
+}
+
+/// Fields an action may go without: left out when empty. Required ones are passed on empty, so
+/// that the domain names them in its refusal.
+const OPTIONAL_FIELDS: &[&str] = &["category", "note", "due_date", "decision", "exemption"];
+
+/// The form as the API's action JSON: empty optional fields left out, `supporting_units` a list.
+fn action_json(pairs: &[(String, String)]) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    let mut supporting = Vec::new();
+    for (key, value) in pairs {
+        let value = value.trim();
+        if key == "csrf"
+            || (value.is_empty()
+                && (OPTIONAL_FIELDS.contains(&key.as_str()) || key == "supporting_units"))
+        {
+            continue;
+        }
+        if key == "supporting_units" {
+            supporting.push(serde_json::Value::String(value.to_string()));
+        } else if !object.contains_key(key) {
+            object.insert(key.clone(), serde_json::Value::String(value.to_string()));
+        }
+    }
+    if !supporting.is_empty() {
+        object.insert(
+            "supporting_units".into(),
+            serde_json::Value::Array(supporting),
+        );
+    } else if object.get("action").and_then(|a| a.as_str()) == Some("dispose") {
+        object.insert("supporting_units".into(), serde_json::Value::Array(vec![]));
+    }
+    serde_json::Value::Object(object)
+}
+
+pub async fn case_act(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Path(ticket): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(status) = check_form(&session, &headers, &form_value(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    let action = match serde_json::from_value::<aduan_domain::Action>(action_json(&pairs)) {
+        Ok(action) => action,
+        Err(e) => {
+            tracing::info!(error = %e, "staff form did not make an action");
+            let message = page.tr.section("error", "validation_failed");
+            let mut response =
+                render_case(&state, page, &session, &ticket, None, Some(message)).await;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return response;
+        }
+    };
+    match state.aduan.act(&session.user, &ticket, action).await {
+        Ok(_) => see_other(&format!(
+            "/staff/cases/{}?done=1",
+            super::percent_encode(&ticket)
+        )),
+        Err(AppError::NotFound) => super::error_page(page, AppError::NotFound),
+        Err(error) => {
+            let status = match &error {
+                AppError::Forbidden => StatusCode::FORBIDDEN,
+                AppError::Conflict => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut message = page.tr.section("error", super::error_key(&error));
+            if let AppError::Validation(fields) = &error {
+                for field in fields {
+                    message.push_str(&format!(
+                        " {}: {}.",
+                        field.field,
+                        page.tr.field_error(field.code)
+                    ));
+                }
+            }
+            let mut response =
+                render_case(&state, page, &session, &ticket, None, Some(message)).await;
+            *response.status_mut() = status;
+            response
+        }
+    }
+}
