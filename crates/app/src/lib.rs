@@ -17,7 +17,7 @@ pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
-pub use service::{ACCESS_ATTEMPTS, Aduan, CreatedCase, MAX_PAGE_SIZE, StaffUser};
+pub use service::{ACCESS_ATTEMPTS, Aduan, CreatedCase, MAX_PAGE_SIZE, StaffUser, UploadedFile};
 
 /// Random bytes from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {

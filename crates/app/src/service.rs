@@ -63,6 +63,13 @@ impl StaffUser {
     }
 }
 
+/// A file as it came in, before it is checked.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Debug, Clone)]
 pub struct CreatedCase {
     pub ticket: Ticket,
@@ -158,6 +165,20 @@ impl Aduan {
         registered_by: Option<&StaffUser>,
         channel_account: Option<String>,
     ) -> Result<CreatedCase, AppError> {
+        self.create_case_with_files(input, channel, registered_by, channel_account, Vec::new())
+            .await
+    }
+
+    /// Registers a new case with the files that came with it, checked by content; a wrong file
+    /// is reported with the form's other errors and nothing is stored.
+    pub async fn create_case_with_files(
+        &self,
+        input: &CaseInput,
+        channel: Channel,
+        registered_by: Option<&StaffUser>,
+        channel_account: Option<String>,
+        files: Vec<UploadedFile>,
+    ) -> Result<CreatedCase, AppError> {
         if let Some(user) = registered_by
             && !matches!(user.role, Role::Intake | Role::Coordinator)
         {
@@ -166,7 +187,37 @@ impl Aduan {
         let now = self.clock.now();
         let calendar = self.calendar();
         let today = calendar.local_date(now);
-        let mut new = validate(input, channel, &self.org, today).map_err(AppError::Validation)?;
+        let uploads: Vec<aduan_domain::attachment::Upload<'_>> = files
+            .iter()
+            .map(|f| aduan_domain::attachment::Upload {
+                name: &f.name,
+                bytes: &f.bytes,
+            })
+            .collect();
+        let checked = aduan_domain::attachment::check(&uploads);
+        let mut new = match (validate(input, channel, &self.org, today), checked) {
+            (Ok(new), Ok(_)) => new,
+            (Err(mut errors), Err(more)) => {
+                errors.extend(more);
+                return Err(AppError::Validation(errors));
+            }
+            (Err(errors), Ok(_)) | (Ok(_), Err(errors)) => {
+                return Err(AppError::Validation(errors));
+            }
+        };
+        let accepted = aduan_domain::attachment::check(&uploads).unwrap_or_default();
+        let uploader = registered_by.map_or_else(|| "reporter".to_string(), |u| u.username.clone());
+        let attachments: Vec<aduan_store::NewAttachment> = accepted
+            .into_iter()
+            .zip(&files)
+            .map(|(ok, file)| aduan_store::NewAttachment {
+                name: ok.name,
+                content_type: ok.content_type.to_string(),
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&file.bytes)),
+                data: file.bytes.clone(),
+                uploaded_by: uploader.clone(),
+            })
+            .collect();
         new.channel_account = channel_account;
         let workflow =
             Workflow::received(new.kind, new.category.clone(), now, &self.org, &calendar);
@@ -196,6 +247,7 @@ impl Aduan {
                 registered_by: registered_by.map(|u| u.username.as_str()),
                 year: today.year(),
                 jobs: &jobs,
+                attachments: &attachments,
                 next_check_at: next_check(&workflow, &self.org, &calendar),
             })
             .await?;
@@ -425,6 +477,20 @@ impl Aduan {
             .ok_or(AppError::NotFound)
     }
 
+    /// One file of a case the user may see.
+    pub async fn staff_attachment(
+        &self,
+        user: &StaffUser,
+        ticket: &str,
+        id: i64,
+    ) -> Result<(aduan_store::AttachmentMeta, Vec<u8>), AppError> {
+        let case = self.scoped_case(user, ticket).await?;
+        self.store
+            .attachment(case.id, id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
     pub async fn staff_case(
         &self,
         user: &StaffUser,
@@ -610,6 +676,20 @@ impl Aduan {
             final_due_at: wf.final_due_at,
             timeliness: timeliness_code(timeliness(wf, now, &self.calendar())),
             allowed_actions: self.allowed_actions(user, case),
+            attachments: self
+                .store
+                .attachments(case.id)
+                .await?
+                .into_iter()
+                .map(|a| AttachmentView {
+                    id: a.id,
+                    name: a.name,
+                    content_type: a.content_type,
+                    size: a.size,
+                    uploaded_by: a.uploaded_by,
+                    uploaded_at: a.uploaded_at,
+                })
+                .collect(),
             events: events
                 .iter()
                 .map(|e| StaffEvent {

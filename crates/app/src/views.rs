@@ -245,6 +245,7 @@ pub struct StaffCaseView {
     pub timeliness: Option<String>,
     /// The actions the caller may take now (their fields are checked when taken).
     pub allowed_actions: Vec<String>,
+    pub attachments: Vec<AttachmentView>,
     pub events: Vec<StaffEvent>,
 }
 
@@ -368,4 +369,18 @@ pub struct MonthlyStats {
     pub by_category: std::collections::BTreeMap<String, i64>,
     pub by_channel: std::collections::BTreeMap<String, i64>,
     pub by_state: std::collections::BTreeMap<String, i64>,
+}
+
+/// A file of a case, without its content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub uploaded_at: OffsetDateTime,
 }

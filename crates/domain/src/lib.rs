@@ -1,6 +1,7 @@
 //! The model of Aduan. Pure: no I/O, no async, no database. The outside calls in; nothing here
 //! calls out. Randomness and time are passed in by the caller.
 
+pub mod attachment;
 pub mod calendar;
 pub mod case;
 mod codes;

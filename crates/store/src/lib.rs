@@ -59,6 +59,10 @@ pub trait Store: Send + Sync {
     /// A case, if it exists and lies within the scope.
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>>;
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>>;
+    /// The files of a case, oldest first, without their content.
+    async fn attachments(&self, case_id: i64) -> Result<Vec<AttachmentMeta>>;
+    /// One file of a case with its content.
+    async fn attachment(&self, case_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>>;
     async fn events(&self, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>>;
     /// Cases within the scope matching the filter, newest first, after the cursor.
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
@@ -145,6 +149,8 @@ pub struct NewCaseRecord<'a> {
     pub year: i32,
     /// Jobs the new case calls for (the receipt mail); they get the case's id.
     pub jobs: &'a [NewJob],
+    /// Files that came with the submission.
+    pub attachments: &'a [NewAttachment],
     pub next_check_at: Option<OffsetDateTime>,
 }
 

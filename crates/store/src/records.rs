@@ -237,3 +237,26 @@ pub struct OnTimeCounts {
     pub closed_on_time: i64,
     pub open_overdue: i64,
 }
+
+/// A file to store with a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub data: Vec<u8>,
+    /// `reporter`, or the staff member's username.
+    pub uploaded_by: String,
+}
+
+/// What is known of a stored file without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: OffsetDateTime,
+}

@@ -118,6 +118,7 @@ async fn create(
             registered_by,
             year: cal.local_date(at).year(),
             jobs: &[],
+            attachments: &[],
             next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
         })
         .await

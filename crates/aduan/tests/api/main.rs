@@ -14,5 +14,6 @@ mod durability;
 mod helpers;
 mod lifecycle;
 mod listing;
+mod portal;
 mod privacy;
 mod smtp;

@@ -96,6 +96,36 @@ impl Browser {
         panic!("no WebDriver session from chromedriver: {last_error}");
     }
 
+    /// Writes a file the browser can upload; returns its path.
+    pub fn temp_file(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self._dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    }
+
+    /// Fetches a path with the browser's staff session: status, content type and body.
+    pub async fn fetch_as_staff(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let cookie = self.client.get_named_cookie("aduan_session").await.unwrap();
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("aduan_session={}", cookie.value()))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
     pub fn aduan(&self) -> aduan_app::Aduan {
         self.running.as_ref().unwrap().aduan.clone()
     }

@@ -4,6 +4,15 @@
 //! unit's case is refused.
 
 use crate::driver::{Browser, PASSWORD};
+
+/// A 1×1 PNG.
+const PHOTO: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
 use aduan_domain::Role;
 
 async fn log_in(b: &Browser, username: &str) {
@@ -63,6 +72,15 @@ async fn a_complaint_from_the_portal_to_an_accepted_answer() {
     .await;
     b.fill("#name", "Siti Aminah").await;
     b.fill("#phone", "0812-3456-7890").await;
+    // A photo of the broken lift (a real PNG; the server checks the content, not the name).
+    let photo = b.temp_file("lift-rusak.png", PHOTO);
+    b.client
+        .find(fantoccini::Locator::Css("#attachments"))
+        .await
+        .unwrap()
+        .send_keys(&photo)
+        .await
+        .unwrap();
     b.click("input[name=consent]").await;
     b.click_and_load("button[type=submit]").await;
     let ticket = b.text("#ticket").await;
@@ -81,6 +99,19 @@ async fn a_complaint_from_the_portal_to_an_accepted_answer() {
         b.text(".reporter").await.contains("Siti Aminah"),
         "the coordinator sees the reporter"
     );
+    assert!(b.text(".attachments").await.contains("lift-rusak.png"));
+    let link = b
+        .client
+        .find(fantoccini::Locator::Css(".attachments a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, content_type, body) = b.fetch_as_staff(&link).await;
+    assert_eq!((status, content_type.as_str()), (200, "image/png"));
+    assert_eq!(body, PHOTO, "the photo comes back byte for byte");
     act(&b, "verify", &[]).await;
     act(
         &b,

@@ -16,6 +16,7 @@ pub struct OwnedNewCase {
     registered_by: Option<String>,
     year: i32,
     jobs: Vec<NewJob>,
+    attachments: Vec<NewAttachment>,
     next_check_at: Option<OffsetDateTime>,
     backend: Backend,
 }
@@ -31,6 +32,7 @@ impl OwnedNewCase {
             registered_by: new.registered_by.map(str::to_string),
             year: new.year,
             jobs: new.jobs.to_vec(),
+            attachments: new.attachments.to_vec(),
             next_check_at: new.next_check_at,
         }
     }
@@ -101,6 +103,22 @@ pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseR
             .await?;
     }
     super::jobs::insert(conn, Some(id), &new.jobs).await?;
+    for file in &new.attachments {
+        sqlx::query(
+            "INSERT INTO case_attachments (case_id, name, content_type, size, sha256, data, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(file.name.clone())
+        .bind(file.content_type.clone())
+        .bind(i64::try_from(file.data.len()).unwrap_or(i64::MAX))
+        .bind(file.sha256.clone())
+        .bind(file.data.clone())
+        .bind(file.uploaded_by.clone())
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(CaseRecord {
         id,
         ticket,
@@ -278,6 +296,51 @@ pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>
         .await?;
     row.map(|r| from_json(&r.try_get::<String, _>("data")?))
         .transpose()
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, name, content_type, size, sha256, uploaded_by, uploaded_at";
+
+fn attachment_from_row(row: &sqlx::any::AnyRow) -> Result<AttachmentMeta> {
+    Ok(AttachmentMeta {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        uploaded_by: row.try_get("uploaded_by")?,
+        uploaded_at: from_micros(row.try_get("uploaded_at")?)?,
+    })
+}
+
+pub async fn attachments(reader: &AnyPool, case_id: i64) -> Result<Vec<AttachmentMeta>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM case_attachments WHERE case_id = $1 ORDER BY id"
+    )))
+    .bind(case_id)
+    .fetch_all(reader)
+    .await?;
+    rows.iter().map(attachment_from_row).collect()
+}
+
+pub async fn attachment(
+    reader: &AnyPool,
+    case_id: i64,
+    id: i64,
+) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTACHMENT_COLUMNS}, data FROM case_attachments WHERE case_id = $1 AND id = $2"
+    )))
+    .bind(case_id)
+    .bind(id)
+    .fetch_optional(reader)
+    .await?;
+    row.map(|row| {
+        Ok((
+            attachment_from_row(&row)?,
+            row.try_get::<Vec<u8>, _>("data")?,
+        ))
+    })
+    .transpose()
 }
 
 pub async fn events(reader: &AnyPool, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {

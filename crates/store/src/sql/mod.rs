@@ -208,6 +208,14 @@ impl Store for SqlStore {
         cases::reporter(&self.reader, case_id).await
     }
 
+    async fn attachments(&self, case_id: i64) -> Result<Vec<AttachmentMeta>> {
+        cases::attachments(&self.reader, case_id).await
+    }
+
+    async fn attachment(&self, case_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+        cases::attachment(&self.reader, case_id, id).await
+    }
+
     async fn events(&self, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
         cases::events(&self.reader, case_id, public_only).await
     }

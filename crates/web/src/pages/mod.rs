@@ -19,6 +19,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use lang::Tr;
 
+/// Five files of 10 MB and the form's text.
+const REPORT_BODY_LIMIT: usize =
+    aduan_domain::attachment::MAX_FILES * aduan_domain::attachment::MAX_BYTES + 1024 * 1024;
+
 const STYLESHEET: &str = include_str!("../../static/aduan.css");
 
 /// What the layout of every page needs.
@@ -259,7 +263,9 @@ pub fn router() -> Router<AppState> {
         .route("/", get(portal::home))
         .route(
             "/report",
-            get(portal::report_form).post(portal::report_submit),
+            get(portal::report_form)
+                .post(portal::report_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(REPORT_BODY_LIMIT)),
         )
         .route("/track", get(portal::track_form).post(portal::track_lookup))
         .route("/track/info", post(portal::track_info))
@@ -276,6 +282,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/staff/cases/{ticket}",
             get(staff::case_page).post(staff::case_act),
+        )
+        .route(
+            "/staff/cases/{ticket}/attachments/{id}",
+            get(staff::attachment),
         )
         .layer(axum::middleware::from_fn(remember_lang))
         .layer(axum::middleware::from_fn(page_headers))

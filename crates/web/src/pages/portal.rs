@@ -5,14 +5,14 @@
 use super::lang::Tr;
 use super::{Page, html, no_store};
 use crate::state::AppState;
-use aduan_app::AppError;
 use aduan_app::views::TrackView;
+use aduan_app::{AppError, UploadedFile};
 use aduan_domain::intake::{CaseInput, FieldError, ReporterInput};
 use aduan_domain::org::Contact;
 use aduan_domain::{Action, Channel, Location};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use std::collections::BTreeMap;
 
@@ -193,6 +193,8 @@ struct ReportPage {
     categories: Vec<CategoryItem>,
     /// Field name → message, shown next to the field.
     errors: BTreeMap<String, String>,
+    /// Browsers cannot keep chosen files across a page: say so when some were sent.
+    choose_files_again: bool,
 }
 
 impl ReportPage {
@@ -233,6 +235,7 @@ pub async fn report_form(State(state): State<AppState>, page: Page) -> Response 
         page,
         form,
         errors: BTreeMap::new(),
+        choose_files_again: false,
     })
 }
 
@@ -246,19 +249,54 @@ struct Receipt {
     due: String,
 }
 
+/// Reads the submission form: its text fields, and the files chosen (empty file inputs skipped).
+async fn read_form(
+    mut multipart: Multipart,
+) -> Result<(Vec<(String, String)>, Vec<UploadedFile>), axum::extract::multipart::MultipartError> {
+    let mut pairs = Vec::new();
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "attachments" {
+            let file_name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await?;
+            if !bytes.is_empty() {
+                files.push(UploadedFile {
+                    name: file_name,
+                    bytes: bytes.to_vec(),
+                });
+            }
+        } else {
+            let value = field.text().await?;
+            pairs.push((name, value));
+        }
+    }
+    Ok((pairs, files))
+}
+
 pub async fn report_submit(
     State(state): State<AppState>,
     page: Page,
-    Form(pairs): Form<Vec<(String, String)>>,
+    multipart: Multipart,
 ) -> Response {
     let tr = page.tr;
+    let (pairs, files) = match read_form(multipart).await {
+        Ok(read) => read,
+        Err(e) => {
+            tracing::info!(error = %e, "portal form could not be read");
+            let mut response = super::error_page(page, AppError::Validation(Vec::new()));
+            *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            return response;
+        }
+    };
+    let had_files = !files.is_empty();
     let form = ReportForm::from_pairs(&pairs);
     let (input, mut errors) = form.to_input();
     let outcome = if errors.is_empty() {
         Some(
             state
                 .aduan
-                .create_case(&input, Channel::Web, None, None)
+                .create_case_with_files(&input, Channel::Web, None, None, files)
                 .await,
         )
     } else {
@@ -284,10 +322,10 @@ pub async fn report_submit(
         }
         Some(Err(AppError::Validation(more))) => {
             errors.extend(more);
-            form_with_errors(&state, page, form, errors)
+            form_with_errors(&state, page, form, errors, had_files)
         }
         Some(Err(other)) => super::error_page(page, other),
-        None => form_with_errors(&state, page, form, errors),
+        None => form_with_errors(&state, page, form, errors, had_files),
     }
 }
 
@@ -296,6 +334,7 @@ fn form_with_errors(
     page: Page,
     form: ReportForm,
     errors: Vec<FieldError>,
+    had_files: bool,
 ) -> Response {
     let mut shown = BTreeMap::new();
     for error in errors {
@@ -309,6 +348,7 @@ fn form_with_errors(
         page,
         form,
         errors: shown,
+        choose_files_again: had_files,
     });
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     response

@@ -593,3 +593,38 @@ pub async fn case_act(
         }
     }
 }
+
+/// Downloads a file of a case the user may see. Always as an attachment with its checked type,
+/// so that a browser never renders an upload as a page of ours.
+pub async fn attachment(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    Path((ticket, id)): Path<(String, String)>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return super::error_page(page, AppError::NotFound);
+    };
+    match state
+        .aduan
+        .staff_attachment(&session.user, &ticket, id)
+        .await
+    {
+        Ok((meta, bytes)) => {
+            let disposition = format!(
+                "attachment; filename=\"file\"; filename*=UTF-8''{}",
+                super::percent_encode(&meta.name)
+            );
+            let mut response = bytes.into_response();
+            let headers = response.headers_mut();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&meta.content_type) {
+                headers.insert(axum::http::header::CONTENT_TYPE, v);
+            }
+            if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
+                headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+            }
+            no_store(response)
+        }
+        Err(e) => super::error_page(page, e),
+    }
+}

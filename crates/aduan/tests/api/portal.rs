@@ -1,0 +1,113 @@
+//! The portal's submission form as a hostile or careless client might send it: files that lie
+//! about their type, too many or too large files; and a good submission with a PDF.
+
+use crate::helpers::*;
+use aduan_domain::Role;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+fn form() -> Form {
+    Form::new()
+        .text("kind", "complaint")
+        .text("category", "rusun")
+        .text("title", "Atap rusunawa bocor")
+        .text(
+            "description",
+            "Atap blok C rusunawa Marunda bocor setiap hujan deras sejak dua minggu.",
+        )
+        .text("privacy", "public")
+        .text("name", "Siti Aminah")
+        .text("phone", "0812-3456-7890")
+        .text("consent", "yes")
+}
+
+fn file(name: &str, bytes: Vec<u8>) -> Part {
+    Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("image/jpeg")
+        .unwrap()
+}
+
+async fn post(app: &TestApp, form: Form) -> (StatusCode, String) {
+    let response = app
+        .client
+        .post(app.url("/report"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn files_are_checked_by_content_count_and_size_and_nothing_is_stored_on_refusal() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+
+    // A program renamed to look like a photo.
+    let (status, page) = post(
+        &app,
+        form().part("attachments", file("foto.jpg", b"MZ\x90\x00\x03".to_vec())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("jenis berkas tidak diterima"), "{page}");
+    assert!(
+        page.contains("Atap rusunawa bocor"),
+        "what was typed is kept"
+    );
+    assert!(page.contains("id=\"attachments-again\""));
+
+    // Six photos.
+    let mut six = form();
+    for i in 0..6 {
+        six = six.part(
+            "attachments",
+            file(&format!("{i}.jpg"), vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2]),
+        );
+    }
+    let (status, page) = post(&app, six).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("terlalu banyak berkas"));
+
+    // A photo over 10 MB.
+    let mut big = vec![0u8; 10 * 1024 * 1024 + 10];
+    big[..4].copy_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
+    let (status, page) = post(&app, form().part("attachments", file("besar.jpg", big))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("berkas terlalu besar"));
+
+    let list: Value = app.list(&coordinator, "").await.json().await.unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        0,
+        "nothing was stored"
+    );
+
+    // A real submission with a PDF (named .txt: the content decides) and an empty file input.
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let good = form()
+        .part("attachments", file("..\\dokumen/surat \"keterangan\".txt", pdf.clone()))
+        .part("attachments", file("", Vec::new()));
+    let (status, page) = post(&app, good).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"access-code\""));
+    let list: Value = app.list(&coordinator, "").await.json().await.unwrap();
+    let ticket = list["items"][0]["ticket"].as_str().unwrap().to_string();
+    let case: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let files = case["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["content_type"], "application/pdf");
+    assert_eq!(files[0]["name"], "surat keterangan.txt");
+    assert_eq!(files[0]["size"], pdf.len());
+    assert_eq!(files[0]["uploaded_by"], "reporter");
+    app.finish().await;
+}
