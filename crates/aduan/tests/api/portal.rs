@@ -90,7 +90,10 @@ async fn files_are_checked_by_content_count_and_size_and_nothing_is_stored_on_re
     // A real submission with a PDF (named .txt: the content decides) and an empty file input.
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
     let good = form()
-        .part("attachments", file("..\\dokumen/surat \"keterangan\".txt", pdf.clone()))
+        .part(
+            "attachments",
+            file("..\\dokumen/surat \"keterangan\".txt", pdf.clone()),
+        )
         .part("attachments", file("", Vec::new()));
     let (status, page) = post(&app, good).await;
     assert_eq!(status, StatusCode::OK, "{page}");
@@ -109,5 +112,109 @@ async fn files_are_checked_by_content_count_and_size_and_nothing_is_stored_on_re
     assert_eq!(files[0]["name"], "surat keterangan.txt");
     assert_eq!(files[0]["size"], pdf.len());
     assert_eq!(files[0]["uploaded_by"], "reporter");
+    app.finish().await;
+}
+
+/// Logs in through the staff page; returns the session cookie.
+async fn staff_session(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/staff"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    (client, cookie.split(';').next().unwrap().to_string())
+}
+
+fn csrf_of(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    page[start..start + 64].to_string()
+}
+
+#[tokio::test]
+async fn the_desk_registers_a_walk_in_case_with_a_scanned_letter() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("loket", Role::Intake, Some("hukmas")).await;
+    app.staff("petugas", Role::UnitOfficer, Some("rusun")).await;
+
+    // A unit officer has no desk.
+    let (client, cookie) = staff_session(&app, "petugas").await;
+    let refused = client
+        .get(app.url("/staff/intake"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let (client, cookie) = staff_session(&app, "loket").await;
+    let page = client
+        .get(app.url("/staff/intake"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let scan = b"%PDF-1.4\nsurat pengaduan\n%%EOF\n".to_vec();
+    let send = |csrf: String| {
+        let form = form()
+            .text("csrf", csrf)
+            .text("channel", "walk_in")
+            .part("attachments", file("surat.pdf", scan.clone()));
+        client
+            .post(app.url("/staff/intake"))
+            .header("cookie", &cookie)
+            .multipart(form)
+            .send()
+    };
+    // Without the right CSRF token nothing is stored.
+    let forged = send("0".repeat(64)).await.unwrap();
+    let forged_status = forged.status();
+    assert_eq!(forged_status, StatusCode::FORBIDDEN);
+    let list: Value = app.list(&coordinator, "").await.json().await.unwrap();
+    assert!(list["items"].as_array().unwrap().is_empty());
+
+    let receipt = send(csrf).await.unwrap();
+    assert_eq!(receipt.status(), StatusCode::OK);
+    let receipt = receipt.text().await.unwrap();
+    assert!(receipt.contains("id=\"access-code\""));
+    let list: Value = app.list(&coordinator, "").await.json().await.unwrap();
+    let ticket = list["items"][0]["ticket"].as_str().unwrap().to_string();
+    assert!(receipt.contains(&ticket));
+    let case: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["channel"], "walk_in");
+    assert_eq!(case["attachments"][0]["uploaded_by"], "loket");
+    assert_eq!(case["events"][0]["actor"], "loket");
     app.finish().await;
 }

@@ -118,6 +118,11 @@ pub fn error_page(page: Page, error: AppError) -> Response {
     let status = match &error {
         AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Validation(_) | AppError::Refused(_) => StatusCode::BAD_REQUEST,
+        AppError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Conflict => StatusCode::CONFLICT,
+        AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
         _ => {
             tracing::error!(error = %error, "page failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -279,6 +284,12 @@ pub fn router() -> Router<AppState> {
         .route("/staff/logout", post(staff::logout))
         .route("/staff", get(staff::dashboard))
         .route("/staff/cases", get(staff::case_list))
+        .route(
+            "/staff/intake",
+            get(staff::intake_form)
+                .post(staff::intake_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(REPORT_BODY_LIMIT)),
+        )
         .route(
             "/staff/cases/{ticket}",
             get(staff::case_page).post(staff::case_act),

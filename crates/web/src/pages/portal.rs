@@ -86,7 +86,7 @@ pub struct ReportForm {
 }
 
 /// The first value of each field; repeated fields are ignored.
-fn first(pairs: &[(String, String)], name: &str) -> String {
+pub(super) fn first(pairs: &[(String, String)], name: &str) -> String {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -100,7 +100,7 @@ fn optional(value: &str) -> Option<String> {
 }
 
 impl ReportForm {
-    fn from_pairs(pairs: &[(String, String)]) -> Self {
+    pub(super) fn from_pairs(pairs: &[(String, String)]) -> Self {
         let get = |name| first(pairs, name);
         Self {
             kind: get("kind"),
@@ -126,7 +126,7 @@ impl ReportForm {
     }
 
     /// The API's input, and the errors of fields the form itself checks.
-    fn to_input(&self) -> (CaseInput, Vec<FieldError>) {
+    pub(super) fn to_input(&self) -> (CaseInput, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut number = |text: &str, field: &'static str| match optional(text) {
             None => None,
@@ -185,24 +185,46 @@ fn form_field(path: &str) -> String {
     }
 }
 
-#[derive(Template)]
-#[template(path = "report.html")]
-struct ReportPage {
-    page: Page,
-    form: ReportForm,
-    categories: Vec<CategoryItem>,
+/// The submission form's state, shared by the portal and the staff desk.
+pub struct FormState {
+    pub form: ReportForm,
+    pub categories: Vec<CategoryItem>,
     /// Field name → message, shown next to the field.
-    errors: BTreeMap<String, String>,
+    pub errors: BTreeMap<String, String>,
     /// Browsers cannot keep chosen files across a page: say so when some were sent.
-    choose_files_again: bool,
+    pub choose_files_again: bool,
+    /// The translation key of the personal-data confirmation.
+    pub consent_key: &'static str,
 }
 
-impl ReportPage {
-    fn error(&self, field: &str) -> Option<&str> {
+impl FormState {
+    pub fn new(state: &AppState, tr: &Tr, form: ReportForm, consent_key: &'static str) -> Self {
+        Self {
+            form,
+            categories: categories(state, tr),
+            errors: BTreeMap::new(),
+            choose_files_again: false,
+            consent_key,
+        }
+    }
+
+    /// Shows each error once, on the form field it belongs to.
+    pub fn with_errors(mut self, tr: &Tr, errors: Vec<FieldError>, had_files: bool) -> Self {
+        for error in errors {
+            self.errors
+                .entry(form_field(&error.field))
+                .or_insert_with(|| tr.field_error(error.code));
+        }
+        self.choose_files_again = had_files;
+        tracing::info!(fields = ?self.errors.keys().collect::<Vec<_>>(), "form refused");
+        self
+    }
+
+    pub fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(String::as_str)
     }
 
-    fn invalid(&self, field: &str) -> &'static str {
+    pub fn invalid(&self, field: &str) -> &'static str {
         if self.errors.contains_key(field) {
             "true"
         } else {
@@ -211,7 +233,7 @@ impl ReportPage {
     }
 
     /// `aria-describedby` for a field: its hint and its error, when present.
-    fn described(&self, field: &str, hint: bool) -> String {
+    pub fn described(&self, field: &str, hint: bool) -> String {
         let mut ids = Vec::new();
         if hint {
             ids.push(format!("{field}-hint"));
@@ -223,6 +245,13 @@ impl ReportPage {
     }
 }
 
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    page: Page,
+    f: FormState,
+}
+
 pub async fn report_form(State(state): State<AppState>, page: Page) -> Response {
     let form = ReportForm {
         kind: "complaint".into(),
@@ -230,13 +259,8 @@ pub async fn report_form(State(state): State<AppState>, page: Page) -> Response 
         language: page.tr.code().into(),
         ..ReportForm::default()
     };
-    html(ReportPage {
-        categories: categories(&state, &page.tr),
-        page,
-        form,
-        errors: BTreeMap::new(),
-        choose_files_again: false,
-    })
+    let f = FormState::new(&state, &page.tr, form, "form_consent");
+    html(ReportPage { page, f })
 }
 
 #[derive(Template)]
@@ -250,7 +274,7 @@ struct Receipt {
 }
 
 /// Reads the submission form: its text fields, and the files chosen (empty file inputs skipped).
-async fn read_form(
+pub(super) async fn read_form(
     mut multipart: Multipart,
 ) -> Result<(Vec<(String, String)>, Vec<UploadedFile>), axum::extract::multipart::MultipartError> {
     let mut pairs = Vec::new();
@@ -336,20 +360,9 @@ fn form_with_errors(
     errors: Vec<FieldError>,
     had_files: bool,
 ) -> Response {
-    let mut shown = BTreeMap::new();
-    for error in errors {
-        shown
-            .entry(form_field(&error.field))
-            .or_insert_with(|| page.tr.field_error(error.code));
-    }
-    tracing::info!(fields = ?shown.keys().collect::<Vec<_>>(), "portal form refused");
-    let mut response = html(ReportPage {
-        categories: categories(state, &page.tr),
-        page,
-        form,
-        errors: shown,
-        choose_files_again: had_files,
-    });
+    let f = FormState::new(state, &page.tr, form, "form_consent")
+        .with_errors(&page.tr, errors, had_files);
+    let mut response = html(ReportPage { page, f });
     *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     response
 }

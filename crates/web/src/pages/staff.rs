@@ -628,3 +628,149 @@ pub async fn attachment(
         Err(e) => super::error_page(page, e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "staff_intake.html")]
+struct IntakePage {
+    page: Page,
+    staff: StaffChrome,
+    f: super::portal::FormState,
+    channels: Vec<(String, String)>,
+    channel: String,
+    channel_account: String,
+}
+
+/// Channels a desk registers cases from.
+const DESK_CHANNELS: &[(&str, &str)] = &[
+    ("walk_in", "channel_walk_in"),
+    ("phone", "channel_phone"),
+    ("letter", "channel_letter"),
+    ("social", "channel_social_media"),
+    ("email", "channel_email"),
+];
+
+fn may_register(session: &Session) -> bool {
+    matches!(session.user.role, Role::Intake | Role::Coordinator)
+}
+
+fn intake_page(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    form: super::portal::ReportForm,
+    channel: String,
+    channel_account: String,
+) -> IntakePage {
+    let f = super::portal::FormState::new(state, &page.tr, form, "intake_consent");
+    IntakePage {
+        channels: DESK_CHANNELS
+            .iter()
+            .map(|(code, key)| (code.to_string(), page.tr.t(key)))
+            .collect(),
+        staff: StaffChrome::of(session),
+        page,
+        f,
+        channel,
+        channel_account,
+    }
+}
+
+pub async fn intake_form(State(state): State<AppState>, page: Page, session: Session) -> Response {
+    if !may_register(&session) {
+        return super::error_page(page, AppError::Forbidden);
+    }
+    let form = super::portal::ReportForm {
+        kind: "complaint".into(),
+        privacy: "public".into(),
+        language: "id".into(),
+        ..Default::default()
+    };
+    no_store(html(intake_page(
+        &state,
+        page,
+        &session,
+        form,
+        "walk_in".into(),
+        String::new(),
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "staff_receipt.html")]
+struct StaffReceipt {
+    page: Page,
+    staff: StaffChrome,
+    ticket: String,
+    code: String,
+    received: String,
+    due: String,
+}
+
+pub async fn intake_submit(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Response {
+    if !may_register(&session) {
+        return super::error_page(page, AppError::Forbidden);
+    }
+    let Ok((pairs, files)) = super::portal::read_form(multipart).await else {
+        return super::error_page(page, AppError::Validation(Vec::new()));
+    };
+    if let Err(status) = check_form(&session, &headers, &super::portal::first(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    let had_files = !files.is_empty();
+    let form = super::portal::ReportForm::from_pairs(&pairs);
+    let channel_code = super::portal::first(&pairs, "channel");
+    let account = super::portal::first(&pairs, "channel_account")
+        .trim()
+        .to_string();
+    let (input, mut errors) = form.to_input();
+    let channel = DESK_CHANNELS
+        .iter()
+        .find(|(code, _)| *code == channel_code)
+        .and_then(|(code, _)| aduan_domain::Channel::parse(code));
+    if channel.is_none() {
+        errors.push(aduan_domain::intake::FieldError::new("channel", "required"));
+    }
+    if account.chars().count() > 200 || account.chars().any(char::is_control) {
+        errors.push(aduan_domain::intake::FieldError::new("channel", "invalid"));
+    }
+    let result = match channel {
+        Some(channel) if errors.is_empty() => {
+            let account = (!account.is_empty()).then(|| account.clone());
+            state
+                .aduan
+                .create_case_with_files(&input, channel, Some(&session.user), account, files)
+                .await
+        }
+        _ => Err(AppError::Validation(Vec::new())),
+    };
+    match result {
+        Ok(created) => {
+            let tr = page.tr;
+            let now = state.aduan.now();
+            no_store(html(StaffReceipt {
+                staff: StaffChrome::of(&session),
+                ticket: created.ticket.to_string(),
+                code: created.access_code.display(),
+                received: tr.datetime(&now),
+                due: created.due_at.map(|d| tr.date(&d)).unwrap_or_default(),
+                page,
+            }))
+        }
+        Err(AppError::Validation(more)) => {
+            errors.extend(more);
+            let tr = page.tr;
+            let mut view = intake_page(&state, page, &session, form, channel_code, account);
+            view.f = view.f.with_errors(&tr, errors, had_files);
+            let mut response = html(view);
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(other) => super::error_page(page, other),
+    }
+}
