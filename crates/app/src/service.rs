@@ -195,8 +195,8 @@ impl Aduan {
             })
             .collect();
         let checked = aduan_domain::attachment::check(&uploads);
-        let mut new = match (validate(input, channel, &self.org, today), checked) {
-            (Ok(new), Ok(_)) => new,
+        let (mut new, accepted) = match (validate(input, channel, &self.org, today), checked) {
+            (Ok(new), Ok(accepted)) => (new, accepted),
             (Err(mut errors), Err(more)) => {
                 errors.extend(more);
                 return Err(AppError::Validation(errors));
@@ -205,7 +205,6 @@ impl Aduan {
                 return Err(AppError::Validation(errors));
             }
         };
-        let accepted = aduan_domain::attachment::check(&uploads).unwrap_or_default();
         let uploader = registered_by.map_or_else(|| "reporter".to_string(), |u| u.username.clone());
         let attachments: Vec<aduan_store::NewAttachment> = accepted
             .into_iter()
@@ -475,6 +474,56 @@ impl Aduan {
             .case(&ticket, &scope)
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// Answered cases whose reporter chose `public`, newest first, for the portal.
+    pub async fn published_cases(
+        &self,
+        category: Option<String>,
+        text: Vec<String>,
+        before_id: Option<i64>,
+        limit: u32,
+    ) -> Result<PublishedPage, AppError> {
+        use aduan_domain::redact::public_text;
+        let limit = limit.clamp(1, 50);
+        let filter = CaseFilter {
+            states: vec![aduan_domain::State::Answered, aduan_domain::State::Closed],
+            privacy: Some(aduan_domain::Privacy::Public),
+            category,
+            text,
+            before_id,
+            limit: limit + 1,
+            ..CaseFilter::default()
+        };
+        let mut rows = self.store.list_cases(&Scope::All, &filter).await?;
+        let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if more {
+            rows.last().map(|r| r.id.to_string())
+        } else {
+            None
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(case) = self.store.case(&row.ticket, &Scope::All).await? else {
+                continue;
+            };
+            // A closed case without an answer (closed for lack of information) is not published.
+            let Some(answer) = &case.workflow.answer else {
+                continue;
+            };
+            items.push(PublishedCase {
+                ticket: case.ticket.to_string(),
+                kind: case.kind.code().into(),
+                category: case.workflow.category.clone(),
+                title: public_text(&case.title),
+                received_at: case.created_at,
+                answered_at: answer.published_at,
+                answer: public_text(&answer.text),
+                decision: answer.decision.map(|d| d.code().to_string()),
+            });
+        }
+        Ok(PublishedPage { items, next_cursor })
     }
 
     /// One file of a case the user may see.

@@ -384,3 +384,23 @@ pub struct AttachmentView {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub uploaded_at: OffsetDateTime,
 }
+
+/// An answered public case as the portal publishes it: no reporter, no description, personal
+/// numbers and addresses masked in what is shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishedCase {
+    pub ticket: String,
+    pub kind: String,
+    pub category: String,
+    pub title: String,
+    pub received_at: OffsetDateTime,
+    pub answered_at: OffsetDateTime,
+    pub answer: String,
+    pub decision: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishedPage {
+    pub items: Vec<PublishedCase>,
+    pub next_cursor: Option<String>,
+}

@@ -12,6 +12,7 @@ mod nik;
 pub mod notify;
 pub mod org;
 mod phone;
+pub mod redact;
 pub mod role;
 pub mod search;
 pub mod ticket;

@@ -84,6 +84,8 @@ pub struct CaseFilter {
     pub limit: u32,
     /// Oldest due time first (for overdue lists) instead of newest case first.
     pub oldest_due_first: bool,
+    /// Only cases with this privacy choice (the public list of answered cases).
+    pub privacy: Option<aduan_domain::Privacy>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -218,3 +218,70 @@ async fn the_desk_registers_a_walk_in_case_with_a_scanned_letter() {
     assert_eq!(case["events"][0]["actor"], "loket");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn answered_public_cases_are_published_without_personal_data() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let officer = app.staff("petugas", Role::UnitOfficer, Some("rusun")).await;
+    let head = app.staff("kepala", Role::UnitHead, Some("rusun")).await;
+    let mut tickets = Vec::new();
+    for privacy in ["public", "confidential"] {
+        let mut body = complaint();
+        body["privacy"] = serde_json::json!(privacy);
+        body["event_date"] = serde_json::json!("2026-01-10");
+        let (ticket, _) = app.submit(&body).await;
+        let walk = [
+            (&coordinator, serde_json::json!({"action": "verify"})),
+            (
+                &coordinator,
+                serde_json::json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Periksa."}),
+            ),
+            (&officer, serde_json::json!({"action": "accept"})),
+            (
+                &officer,
+                serde_json::json!({"action": "submit_draft", "text": "Lift diperbaiki. Keluhan lanjutan ke Bu Siti di 0812-3456-7890 atau siti@contoh.id."}),
+            ),
+            (&head, serde_json::json!({"action": "approve"})),
+            (&coordinator, serde_json::json!({"action": "approve"})),
+        ];
+        for (token, action) in walk {
+            app.act_ok(token, &ticket, action).await;
+        }
+        tickets.push(ticket);
+    }
+    let page = app
+        .client
+        .get(app.url("/published?q=lift&category=rusun"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&tickets[0]), "the public case is published");
+    assert!(!page.contains(&tickets[1]), "a confidential case never is");
+    assert!(page.contains("Lift diperbaiki."));
+    assert!(page.contains("[disamarkan]"));
+    for personal in [
+        "0812-3456-7890",
+        "siti@contoh.id",
+        "Siti Aminah",
+        "3174015708900001",
+    ] {
+        assert!(!page.contains(personal), "{personal} published");
+    }
+    let none = app
+        .client
+        .get(app.url("/published?q=tidakadakatainisamasekali"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!none.contains(&tickets[0]));
+    app.finish().await;
+}

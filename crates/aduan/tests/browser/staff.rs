@@ -180,5 +180,12 @@ async fn a_complaint_from_the_portal_to_an_accepted_answer() {
             .await
             .contains("Pelapor menerima jawaban")
     );
+
+    // The answered public case is published, without the reporter.
+    b.open("/published").await;
+    let published = b.text("main").await;
+    assert!(published.contains(&ticket) && published.contains("telah diperbaiki"));
+    assert!(!published.contains("Siti Aminah"));
+    b.screenshot("portal-published").await;
     b.close().await;
 }

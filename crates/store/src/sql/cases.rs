@@ -394,6 +394,9 @@ pub async fn list(
             vec![Arg::Text(unit.clone())],
         );
     }
+    if let Some(privacy) = filter.privacy {
+        sql.push(" AND c.privacy = ?", vec![Arg::Text(privacy.code().into())]);
+    }
     if let Some(channel) = filter.channel {
         sql.push(" AND c.channel = ?", vec![Arg::Text(channel.code().into())]);
     }

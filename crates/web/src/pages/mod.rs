@@ -273,6 +273,7 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(REPORT_BODY_LIMIT)),
         )
         .route("/track", get(portal::track_form).post(portal::track_lookup))
+        .route("/published", get(portal::published))
         .route("/track/info", post(portal::track_info))
         .route("/track/feedback", post(portal::track_feedback))
         .route("/track/{ticket}", get(portal::track_form_for))

@@ -536,3 +536,67 @@ pub async fn track_feedback(
     let notice = Some(page.tr.t("track_done"));
     show_tracking(&state, page, ticket, code, result, notice).await
 }
+
+#[derive(Template)]
+#[template(path = "published.html")]
+struct Published {
+    page: Page,
+    items: Vec<aduan_app::views::PublishedCase>,
+    categories: Vec<CategoryItem>,
+    category: String,
+    q: String,
+    next: Option<String>,
+}
+
+impl Published {
+    fn category_name(&self, code: &str) -> String {
+        self.categories
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(|| code.to_string(), |c| c.name.clone())
+    }
+}
+
+/// Answered public cases, searchable and filterable by category.
+pub async fn published(
+    State(state): State<AppState>,
+    page: Page,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> Response {
+    let pairs: Vec<(String, String)> = raw
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), super::percent_decode(v)))
+        .collect();
+    let q: String = first(&pairs, "q").chars().take(200).collect();
+    let category = first(&pairs, "category");
+    let known = state.aduan.organisation().category(&category).is_some();
+    let before_id = first(&pairs, "cursor").parse::<i64>().ok();
+    let terms = aduan_domain::search::query_terms(&q);
+    let result = state
+        .aduan
+        .published_cases(known.then(|| category.clone()), terms, before_id, 20)
+        .await;
+    match result {
+        Ok(list) => {
+            let next = list.next_cursor.map(|cursor| {
+                format!(
+                    "cursor={cursor}&q={}&category={}",
+                    super::percent_encode(&q),
+                    super::percent_encode(&category)
+                )
+            });
+            html(Published {
+                categories: categories(&state, &page.tr),
+                page,
+                items: list.items,
+                category: if known { category } else { String::new() },
+                q,
+                next,
+            })
+        }
+        Err(e) => super::error_page(page, e),
+    }
+}

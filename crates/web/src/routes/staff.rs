@@ -188,6 +188,7 @@ pub(crate) fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, Ap
         before_id,
         limit,
         oldest_due_first: false,
+        privacy: None,
     })
 }
 
