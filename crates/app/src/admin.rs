@@ -183,3 +183,48 @@ impl Aduan {
         }
     }
 }
+
+/// A staff account as an admin sees it (never the password hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub username: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+}
+
+impl Aduan {
+    pub async fn users(&self, user: &StaffUser) -> Result<Vec<UserView>, AppError> {
+        require_admin(user)?;
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| UserView {
+                username: u.username,
+                role: u.role.code().into(),
+                unit: u.unit,
+                email: u.email,
+                active: u.active,
+            })
+            .collect())
+    }
+
+    /// Adds a staff account, as an admin.
+    pub async fn admin_add_user(
+        &self,
+        admin: &StaffUser,
+        username: &str,
+        role: Role,
+        unit: Option<&str>,
+        email: Option<&str>,
+        password: &str,
+    ) -> Result<(), AppError> {
+        require_admin(admin)?;
+        self.add_user(username, role, unit, email, password).await?;
+        tracing::info!(admin = %admin.username, username, "user added by an admin");
+        Ok(())
+    }
+}

@@ -92,6 +92,8 @@ pub trait Store: Send + Sync {
 
     async fn create_user(&self, user: &NewUser) -> Result<()>;
     async fn user(&self, username: &str) -> Result<Option<UserRecord>>;
+    /// Every staff account, by username (at most 1,000).
+    async fn users(&self) -> Result<Vec<UserRecord>>;
     async fn count_active_admins(&self) -> Result<i64>;
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<()>;
     /// E-mail addresses of active staff with one of `roles`, in `unit` if given.

@@ -285,3 +285,139 @@ async fn answered_public_cases_are_published_without_personal_data() {
     assert!(!none.contains(&tickets[0]));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_admin_manages_users_calendar_and_templates_from_the_pages() {
+    let app = TestApp::spawn().await;
+    app.staff("admin2", Role::Admin, None).await;
+    app.staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let (client, cookie) = staff_session(&app, "koordinator").await;
+    let refused = client
+        .get(app.url("/staff/admin"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let (client, cookie) = staff_session(&app, "admin2").await;
+    let get = || async {
+        client
+            .get(app.url("/staff/admin"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = get().await;
+    assert!(page.contains("id=\"users\"") && page.contains("id=\"templates\""));
+    let csrf = csrf_of(&page);
+    let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let mut fields = fields;
+        fields.push(("csrf", csrf.clone()));
+        client
+            .post(app.url(path))
+            .header("cookie", &cookie)
+            .form(&fields)
+            .send()
+    };
+    let added = post(
+        "/staff/admin/users",
+        vec![
+            ("username", "petugas_baru".into()),
+            ("role", "unit_officer".into()),
+            ("unit", "rusun".into()),
+            ("email", "petugas.baru@perumahan.test".into()),
+            ("password", "kata-sandi-panjang-1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    assert!(get().await.contains("petugas.baru@perumahan.test"));
+    // A unit officer without a unit is refused with the field named.
+    let bad = post(
+        "/staff/admin/users",
+        vec![
+            ("username", "tanpa_unit".into()),
+            ("role", "unit_officer".into()),
+            ("unit", String::new()),
+            ("password", "kata-sandi-panjang-1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("unit: wajib diisi"));
+
+    let day = post(
+        "/staff/admin/calendar",
+        vec![
+            ("date", "2026-12-31".into()),
+            ("kind", "day_off".into()),
+            ("reason", "Cuti bersama tambahan".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(day.status(), StatusCode::SEE_OTHER);
+    assert!(get().await.contains("Cuti bersama tambahan"));
+    let bad_day = post(
+        "/staff/admin/calendar",
+        vec![
+            ("date", "31-12-2026".into()),
+            ("kind", "day_off".into()),
+            ("reason", "x".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad_day.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let template = post(
+        "/staff/admin/templates",
+        vec![
+            ("language", "id".into()),
+            ("name", "verified".into()),
+            ("op", "save".into()),
+            ("subject", "Tiket {{ ticket }} sudah diverifikasi".into()),
+            ("body", "Halo,\r\nlaporan {{ ticket }} diverifikasi.".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(template.status(), StatusCode::SEE_OTHER);
+    assert!(
+        get()
+            .await
+            .contains("Tiket {{ ticket }} sudah diverifikasi")
+    );
+    let broken = post(
+        "/staff/admin/templates",
+        vec![
+            ("language", "id".into()),
+            ("name", "verified".into()),
+            ("op", "save".into()),
+            ("subject", "{{ tiket".into()),
+            ("body", "x".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(broken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A form without the session's token changes nothing.
+    let forged = client
+        .post(app.url("/staff/admin/calendar/remove"))
+        .header("cookie", &cookie)
+        .form(&[("date", "2026-12-31"), ("csrf", "palsu")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(get().await.contains("Cuti bersama tambahan"));
+    app.finish().await;
+}

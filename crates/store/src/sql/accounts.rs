@@ -62,6 +62,15 @@ pub async fn user(reader: &AnyPool, username: &str) -> Result<Option<UserRecord>
     row.as_ref().map(user_from_row).transpose()
 }
 
+pub async fn users(reader: &AnyPool) -> Result<Vec<UserRecord>> {
+    let rows = sqlx::query(
+        "SELECT username, role, unit, email, password_hash, active FROM users ORDER BY username LIMIT 1000",
+    )
+    .fetch_all(reader)
+    .await?;
+    rows.iter().map(user_from_row).collect()
+}
+
 pub async fn count_active_admins(reader: &AnyPool) -> Result<i64> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
         .fetch_one(reader)

@@ -257,6 +257,10 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn users(&self) -> Result<Vec<UserRecord>> {
+        accounts::users(&self.reader).await
+    }
+
     async fn user(&self, username: &str) -> Result<Option<UserRecord>> {
         accounts::user(&self.reader, username).await
     }

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama templates, checked at build time). This module holds what
 //! every page shares: the language, the layout's data, responses and the router.
 
+mod admin;
 pub mod lang;
 mod portal;
 mod session;
@@ -285,6 +286,12 @@ pub fn router() -> Router<AppState> {
         .route("/staff/logout", post(staff::logout))
         .route("/staff", get(staff::dashboard))
         .route("/staff/cases", get(staff::case_list))
+        .route("/staff/admin", get(admin::admin))
+        .route("/staff/admin/users", post(admin::add_user))
+        .route("/staff/admin/calendar", post(admin::add_day))
+        .route("/staff/admin/calendar/remove", post(admin::remove_day))
+        .route("/staff/admin/jobs/retry", post(admin::retry_job))
+        .route("/staff/admin/templates", post(admin::edit_template))
         .route(
             "/staff/intake",
             get(staff::intake_form)

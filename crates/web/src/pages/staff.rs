@@ -31,7 +31,7 @@ pub struct StaffChrome {
 }
 
 impl StaffChrome {
-    fn of(session: &Session) -> Self {
+    pub fn of(session: &Session) -> Self {
         Self {
             username: session.user.username.clone(),
             role: session.user.role.code().into(),

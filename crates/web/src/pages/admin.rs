@@ -1,0 +1,262 @@
+//! The admin pages: staff accounts, the working-day calendar, failed background jobs, e-mail
+//! templates, and the organisation in force (read-only: it is configuration).
+
+use super::session::{Session, check_form, see_other};
+use super::staff::StaffChrome;
+use super::{Page, html, no_store};
+use crate::state::AppState;
+use aduan_app::AppError;
+use aduan_app::admin::{JobCounts, JobView, TemplateView, UserView};
+use aduan_app::calendar::{CalendarView, ExtraDay, ExtraDayKind};
+use aduan_app::templates::TemplateText;
+use aduan_domain::org::Deadlines;
+use aduan_domain::{Language, Role};
+use aduan_store::JobState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Template)]
+#[template(path = "staff_admin.html")]
+struct AdminPage {
+    page: Page,
+    staff: StaffChrome,
+    users: Vec<UserView>,
+    roles: Vec<&'static str>,
+    units: Vec<(String, String)>,
+    calendar: CalendarView,
+    covered: String,
+    counts: JobCounts,
+    failed: Vec<JobView>,
+    templates: Vec<TemplateView>,
+    deadlines: Deadlines,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+impl AdminPage {
+    fn day_kind(&self, day: &ExtraDay) -> String {
+        match day.kind {
+            ExtraDayKind::DayOff => self.page.tr.t("admin_day_off"),
+            ExtraDayKind::WorkingDay => self.page.tr.t("admin_working_day"),
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let user = &session.user;
+    let aduan = &state.aduan;
+    let calendar = aduan.calendar_view(user).await?;
+    let org = aduan.organisation();
+    Ok(no_store(html(AdminPage {
+        staff: StaffChrome::of(session),
+        users: aduan.users(user).await?,
+        roles: Role::ALL.iter().map(|r| r.code()).collect(),
+        units: org
+            .units
+            .iter()
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect(),
+        covered: calendar
+            .covered_years
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        calendar,
+        counts: aduan.job_counts(user).await?,
+        failed: aduan.jobs(user, JobState::Failed, 100).await?,
+        templates: aduan.email_templates(user).await?,
+        deadlines: org.deadlines,
+        page,
+        notice,
+        error,
+    })))
+}
+
+pub async fn admin(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let notice = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
+        .then(|| page.tr.t("admin_saved"));
+    let fallback = page.clone();
+    match render(&state, page, &session, notice, None).await {
+        Ok(response) => response,
+        Err(e) => super::error_page(fallback, e),
+    }
+}
+
+fn value(pairs: &[(String, String)], name: &str) -> String {
+    super::portal::first(pairs, name)
+}
+
+/// Runs an admin change: CSRF first, then the change; back to the page with the result.
+async fn change(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    section: &str,
+    result: impl std::future::Future<Output = Result<(), AppError>>,
+) -> Response {
+    if let Err(status) = check_form(session, headers, &value(pairs, "csrf")) {
+        return status.into_response();
+    }
+    match result.await {
+        Ok(()) => see_other(&format!("/staff/admin?done=1#{section}")),
+        Err(AppError::Forbidden) => super::error_page(page, AppError::Forbidden),
+        Err(error) => {
+            let mut message = page.tr.section("error", super::error_key(&error));
+            if let AppError::Validation(fields) = &error {
+                for field in fields {
+                    message.push_str(&format!(
+                        " {}: {}.",
+                        field.field,
+                        page.tr.field_error(field.code)
+                    ));
+                }
+            }
+            let fallback = page.clone();
+            match render(state, page, session, None, Some(message)).await {
+                Ok(mut response) => {
+                    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                    response
+                }
+                Err(e) => super::error_page(fallback, e),
+            }
+        }
+    }
+}
+
+fn invalid(field: &str, code: &'static str) -> AppError {
+    AppError::Validation(vec![aduan_domain::intake::FieldError::new(field, code)])
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let role = Role::parse(&value(&pairs, "role"));
+    let unit = value(&pairs, "unit");
+    let email = value(&pairs, "email");
+    let work = async {
+        let role = role.ok_or_else(|| invalid("role", "unknown"))?;
+        state
+            .aduan
+            .admin_add_user(
+                &session.user,
+                &value(&pairs, "username"),
+                role,
+                (!unit.is_empty()).then_some(unit.as_str()),
+                (!email.trim().is_empty()).then_some(email.as_str()),
+                &value(&pairs, "password"),
+            )
+            .await
+    };
+    change(&state, page, &session, &headers, &pairs, "users", work).await
+}
+
+fn parse_date(text: &str) -> Result<time::Date, AppError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).map_err(|_| invalid("date", "invalid_date"))
+}
+
+pub async fn add_day(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let kind = match value(&pairs, "kind").as_str() {
+            "working_day" => ExtraDayKind::WorkingDay,
+            _ => ExtraDayKind::DayOff,
+        };
+        let day = ExtraDay {
+            date: parse_date(&value(&pairs, "date"))?,
+            kind,
+            reason: value(&pairs, "reason"),
+        };
+        state
+            .aduan
+            .set_calendar_day(&session.user, day)
+            .await
+            .map(|_| ())
+    };
+    change(&state, page, &session, &headers, &pairs, "calendar", work).await
+}
+
+pub async fn remove_day(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let date = parse_date(&value(&pairs, "date"))?;
+        state
+            .aduan
+            .remove_calendar_day(&session.user, date)
+            .await
+            .map(|_| ())
+    };
+    change(&state, page, &session, &headers, &pairs, "calendar", work).await
+}
+
+pub async fn retry_job(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let id = value(&pairs, "id")
+            .parse::<i64>()
+            .map_err(|_| AppError::NotFound)?;
+        state.aduan.retry_job(&session.user, id).await
+    };
+    change(&state, page, &session, &headers, &pairs, "jobs", work).await
+}
+
+pub async fn edit_template(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let language = Language::parse(&value(&pairs, "language")).ok_or(AppError::NotFound)?;
+        let name = value(&pairs, "name");
+        let text = (value(&pairs, "op") != "reset").then(|| TemplateText {
+            subject: value(&pairs, "subject"),
+            body: value(&pairs, "body").replace("\r\n", "\n"),
+        });
+        state
+            .aduan
+            .edit_email_template(&session.user, language, &name, text)
+            .await
+            .map(|_| ())
+    };
+    change(&state, page, &session, &headers, &pairs, "templates", work).await
+}
