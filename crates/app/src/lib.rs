@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 mod deadlines;
 mod error;
+pub mod faq;
 pub mod mail;
 pub mod notices;
 mod service;

@@ -421,3 +421,72 @@ async fn an_admin_manages_users_calendar_and_templates_from_the_pages() {
     assert!(get().await.contains("Cuti bersama tambahan"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_coordinator_writes_the_faq_the_portal_shows() {
+    let app = TestApp::spawn().await;
+    app.staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("petugas", Role::UnitOfficer, Some("rusun")).await;
+    let (client, cookie) = staff_session(&app, "petugas").await;
+    let refused = client
+        .get(app.url("/staff/faq"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let (client, cookie) = staff_session(&app, "koordinator").await;
+    let page = client
+        .get(app.url("/staff/faq"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let save = |question: &str| {
+        client
+            .post(app.url("/staff/faq"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("id", "0"),
+                ("op", "save"),
+                ("question_id", question),
+                ("answer_id", "Paling lambat 3 hari kerja setelah diterima."),
+                ("question_en", "How long does verification take?"),
+                ("answer_en", "At most 3 working days after receipt."),
+            ])
+            .send()
+    };
+    let empty = save("  ").await.unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let saved = save("Berapa lama laporan diverifikasi?").await.unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let portal = app
+        .client
+        .get(app.url("/faq"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(portal.contains("Berapa lama laporan diverifikasi?"));
+    assert!(portal.contains("Paling lambat 3 hari kerja"));
+    let english = app
+        .client
+        .get(app.url("/faq?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("How long does verification take?"));
+    app.finish().await;
+}

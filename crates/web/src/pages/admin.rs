@@ -260,3 +260,90 @@ pub async fn edit_template(
     };
     change(&state, page, &session, &headers, &pairs, "templates", work).await
 }
+
+#[derive(Template)]
+#[template(path = "staff_faq.html")]
+struct FaqPage {
+    page: Page,
+    staff: StaffChrome,
+    entries: Vec<aduan_app::faq::FaqEntry>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn faq_page(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    if !matches!(session.user.role, Role::Coordinator | Role::Admin) {
+        return super::error_page(page, AppError::Forbidden);
+    }
+    match state.aduan.faq().await {
+        Ok(entries) => no_store(html(FaqPage {
+            staff: StaffChrome::of(session),
+            page,
+            entries,
+            notice,
+            error,
+        })),
+        Err(e) => super::error_page(page, e),
+    }
+}
+
+pub async fn faq(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let notice = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
+        .then(|| page.tr.t("admin_saved"));
+    faq_page(&state, page, &session, notice, None).await
+}
+
+pub async fn faq_save(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(status) = check_form(&session, &headers, &value(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    let id = value(&pairs, "id").parse::<u32>().unwrap_or(0);
+    let result = if value(&pairs, "op") == "delete" {
+        state.aduan.delete_faq_entry(&session.user, id).await
+    } else {
+        let entry = aduan_app::faq::FaqEntry {
+            id,
+            question_id: value(&pairs, "question_id"),
+            answer_id: value(&pairs, "answer_id"),
+            question_en: value(&pairs, "question_en"),
+            answer_en: value(&pairs, "answer_en"),
+        };
+        state.aduan.save_faq_entry(&session.user, entry).await
+    };
+    match result {
+        Ok(()) => see_other("/staff/faq?done=1"),
+        Err(AppError::Validation(fields)) => {
+            let mut message = page.tr.section("error", "validation_failed");
+            for field in &fields {
+                message.push_str(&format!(
+                    " {}: {}.",
+                    field.field,
+                    page.tr.field_error(field.code)
+                ));
+            }
+            let mut response = faq_page(&state, page, &session, None, Some(message)).await;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(e) => super::error_page(page, e),
+    }
+}

@@ -600,3 +600,31 @@ pub async fn published(
         Err(e) => super::error_page(page, e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "faq.html")]
+struct Faq {
+    page: Page,
+    /// Question and answer in the page's language (Indonesian when no English was written).
+    entries: Vec<(String, String)>,
+}
+
+pub async fn faq(State(state): State<AppState>, page: Page) -> Response {
+    match state.aduan.faq().await {
+        Ok(entries) => {
+            let english = page.tr.code() == "en";
+            let entries = entries
+                .into_iter()
+                .map(|e| {
+                    if english && !e.question_en.is_empty() && !e.answer_en.is_empty() {
+                        (e.question_en, e.answer_en)
+                    } else {
+                        (e.question_id, e.answer_id)
+                    }
+                })
+                .collect();
+            html(Faq { page, entries })
+        }
+        Err(e) => super::error_page(page, e),
+    }
+}
