@@ -11,6 +11,7 @@ mod error;
 pub mod faq;
 pub mod mail;
 pub mod notices;
+pub mod responses;
 mod service;
 pub mod templates;
 pub mod views;

@@ -490,3 +490,77 @@ async fn the_coordinator_writes_the_faq_the_portal_shows() {
     assert!(english.contains("How long does verification take?"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_officer_starts_a_draft_from_a_response_template() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let officer = app.staff("petugas", Role::UnitOfficer, Some("rusun")).await;
+    let mut body = complaint();
+    body["event_date"] = serde_json::json!("2026-01-10");
+    let (ticket, _) = app.submit(&body).await;
+    for (token, action) in [
+        (&coordinator, serde_json::json!({"action": "verify"})),
+        (
+            &coordinator,
+            serde_json::json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Periksa."}),
+        ),
+        (&officer, serde_json::json!({"action": "accept"})),
+    ] {
+        app.act_ok(token, &ticket, action).await;
+    }
+    let (client, cookie) = staff_session(&app, "koordinator").await;
+    let page = client
+        .get(app.url("/staff/responses"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let saved = client
+        .post(app.url("/staff/responses"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("id", "0"),
+            ("op", "save"),
+            ("title", "Perbaikan dijadwalkan"),
+            (
+                "text",
+                "Terima kasih. Perbaikan telah dijadwalkan & akan selesai dalam 14 hari kerja.",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    let (client, cookie) = staff_session(&app, "petugas").await;
+    let case_page = client
+        .get(app.url(&format!("/staff/cases/{ticket}?template=1")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(case_page.contains("id=\"action-submit_draft\" open"));
+    assert!(
+        case_page.contains("Perbaikan telah dijadwalkan &#38; akan selesai dalam 14 hari kerja.")
+    );
+    // Officers use templates; they do not manage them.
+    let manage = client
+        .get(app.url("/staff/responses"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(manage.status(), StatusCode::FORBIDDEN);
+    app.finish().await;
+}

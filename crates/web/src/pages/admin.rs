@@ -347,3 +347,87 @@ pub async fn faq_save(
         Err(e) => super::error_page(page, e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "staff_responses.html")]
+struct ResponsesPage {
+    page: Page,
+    staff: StaffChrome,
+    templates: Vec<aduan_app::responses::ResponseTemplate>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn responses_page(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    if !matches!(session.user.role, Role::Coordinator | Role::Admin) {
+        return super::error_page(page, AppError::Forbidden);
+    }
+    match state.aduan.response_templates(&session.user).await {
+        Ok(templates) => no_store(html(ResponsesPage {
+            staff: StaffChrome::of(session),
+            page,
+            templates,
+            notice,
+            error,
+        })),
+        Err(e) => super::error_page(page, e),
+    }
+}
+
+pub async fn responses(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let notice = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
+        .then(|| page.tr.t("admin_saved"));
+    responses_page(&state, page, &session, notice, None).await
+}
+
+pub async fn responses_save(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(status) = check_form(&session, &headers, &value(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    let template = aduan_app::responses::ResponseTemplate {
+        id: value(&pairs, "id").parse::<u32>().unwrap_or(0),
+        title: value(&pairs, "title"),
+        text: value(&pairs, "text"),
+    };
+    let delete = value(&pairs, "op") == "delete";
+    match state
+        .aduan
+        .change_response_template(&session.user, template, delete)
+        .await
+    {
+        Ok(()) => see_other("/staff/responses?done=1"),
+        Err(AppError::Validation(fields)) => {
+            let mut message = page.tr.section("error", "validation_failed");
+            for field in &fields {
+                message.push_str(&format!(
+                    " {}: {}.",
+                    field.field,
+                    page.tr.field_error(field.code)
+                ));
+            }
+            let mut response = responses_page(&state, page, &session, None, Some(message)).await;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(e) => super::error_page(page, e),
+    }
+}

@@ -277,6 +277,10 @@ pub fn router() -> Router<AppState> {
         .route("/published", get(portal::published))
         .route("/faq", get(portal::faq))
         .route("/staff/faq", get(admin::faq).post(admin::faq_save))
+        .route(
+            "/staff/responses",
+            get(admin::responses).post(admin::responses_save),
+        )
         .route("/track/info", post(portal::track_info))
         .route("/track/feedback", post(portal::track_feedback))
         .route("/track/{ticket}", get(portal::track_form_for))

@@ -381,6 +381,11 @@ struct CasePage {
     mark: String,
     /// The lead unit of the case's category, proposed in the disposition form.
     category_lead: Option<String>,
+    /// Standard answers a draft may start from.
+    responses: Vec<aduan_app::responses::ResponseTemplate>,
+    /// The draft text to start from (a chosen template), and the action form to open.
+    draft_text: String,
+    open_action: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -424,6 +429,18 @@ async fn render_case(
     ticket: &str,
     notice: Option<String>,
     error: Option<String>,
+) -> Response {
+    render_case_with(state, page, session, ticket, notice, error, None).await
+}
+
+async fn render_case_with(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    ticket: &str,
+    notice: Option<String>,
+    error: Option<String>,
+    template: Option<u32>,
 ) -> Response {
     let case = match state.aduan.staff_case(&session.user, ticket).await {
         Ok(case) => case,
@@ -472,7 +489,26 @@ async fn render_case(
         Some(code) => tr.t(&format!("mark_{code}")),
         None => String::new(),
     };
+    let responses = if case.allowed_actions.iter().any(|a| a == "submit_draft") {
+        state
+            .aduan
+            .response_templates(&session.user)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let chosen = template.and_then(|id| responses.iter().find(|t| t.id == id));
+    let draft_text = chosen.map(|t| t.text.clone()).unwrap_or_default();
+    let open_action = if chosen.is_some() {
+        "submit_draft".to_string()
+    } else {
+        String::new()
+    };
     no_store(html(CasePage {
+        responses,
+        draft_text,
+        open_action,
         staff: StaffChrome::of(session),
         units: org
             .units
@@ -506,7 +542,12 @@ pub async fn case_page(
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
         .then(|| page.tr.t("case_done"));
-    render_case(&state, page, &session, &ticket, notice, None).await
+    let template = query.as_deref().and_then(|q| {
+        q.split('&')
+            .find_map(|p| p.strip_prefix("template="))
+            .and_then(|id| id.parse::<u32>().ok())
+    });
+    render_case_with(&state, page, &session, &ticket, notice, None, template).await
 }
 
 /// Fields an action may go without: left out when empty. Required ones are passed on empty, so
