@@ -88,10 +88,7 @@ pub async fn admin(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
-        .then(|| page.tr.t("admin_saved"));
+    let notice = super::after_change(query.as_deref()).then(|| page.tr.t("admin_saved"));
     let fallback = page.clone();
     match render(&state, page, &session, notice, None).await {
         Ok(response) => response,
@@ -120,16 +117,7 @@ async fn change(
         Ok(()) => see_other(&format!("/staff/admin?done=1#{section}")),
         Err(AppError::Forbidden) => super::error_page(page, AppError::Forbidden),
         Err(error) => {
-            let mut message = page.tr.section("error", super::error_key(&error));
-            if let AppError::Validation(fields) = &error {
-                for field in fields {
-                    message.push_str(&format!(
-                        " {}: {}.",
-                        field.field,
-                        page.tr.field_error(field.code)
-                    ));
-                }
-            }
+            let message = super::refusal_message(&page, &error);
             let fallback = page.clone();
             match render(state, page, session, None, Some(message)).await {
                 Ok(mut response) => {
@@ -299,10 +287,7 @@ pub async fn faq(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
-        .then(|| page.tr.t("admin_saved"));
+    let notice = super::after_change(query.as_deref()).then(|| page.tr.t("admin_saved"));
     faq_page(&state, page, &session, notice, None).await
 }
 
@@ -331,15 +316,8 @@ pub async fn faq_save(
     };
     match result {
         Ok(()) => see_other("/staff/faq?done=1"),
-        Err(AppError::Validation(fields)) => {
-            let mut message = page.tr.section("error", "validation_failed");
-            for field in &fields {
-                message.push_str(&format!(
-                    " {}: {}.",
-                    field.field,
-                    page.tr.field_error(field.code)
-                ));
-            }
+        Err(error @ AppError::Validation(_)) => {
+            let message = super::refusal_message(&page, &error);
             let mut response = faq_page(&state, page, &session, None, Some(message)).await;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             response
@@ -386,10 +364,7 @@ pub async fn responses(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
-        .then(|| page.tr.t("admin_saved"));
+    let notice = super::after_change(query.as_deref()).then(|| page.tr.t("admin_saved"));
     responses_page(&state, page, &session, notice, None).await
 }
 
@@ -415,15 +390,8 @@ pub async fn responses_save(
         .await
     {
         Ok(()) => see_other("/staff/responses?done=1"),
-        Err(AppError::Validation(fields)) => {
-            let mut message = page.tr.section("error", "validation_failed");
-            for field in &fields {
-                message.push_str(&format!(
-                    " {}: {}.",
-                    field.field,
-                    page.tr.field_error(field.code)
-                ));
-            }
+        Err(error @ AppError::Validation(_)) => {
+            let message = super::refusal_message(&page, &error);
             let mut response = responses_page(&state, page, &session, None, Some(message)).await;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             response

@@ -107,6 +107,26 @@ pub fn error_key(error: &AppError) -> &'static str {
     }
 }
 
+/// The message of a refused change, naming each wrong field.
+pub fn refusal_message(page: &Page, error: &AppError) -> String {
+    let mut message = page.tr.section("error", error_key(error));
+    if let AppError::Validation(fields) = error {
+        for field in fields {
+            message.push_str(&format!(
+                " {}: {}.",
+                field.field,
+                page.tr.field_error(field.code)
+            ));
+        }
+    }
+    message
+}
+
+/// Whether a page is shown right after a change that succeeded (`?done=1`).
+pub fn after_change(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|p| p == "done=1"))
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {

@@ -538,10 +538,7 @@ pub async fn case_page(
     Path(ticket): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p == "done=1"))
-        .then(|| page.tr.t("case_done"));
+    let notice = super::after_change(query.as_deref()).then(|| page.tr.t("case_done"));
     let template = query.as_deref().and_then(|q| {
         q.split('&')
             .find_map(|p| p.strip_prefix("template="))
@@ -617,16 +614,7 @@ pub async fn case_act(
                 AppError::Conflict => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let mut message = page.tr.section("error", super::error_key(&error));
-            if let AppError::Validation(fields) = &error {
-                for field in fields {
-                    message.push_str(&format!(
-                        " {}: {}.",
-                        field.field,
-                        page.tr.field_error(field.code)
-                    ));
-                }
-            }
+            let message = super::refusal_message(&page, &error);
             let mut response =
                 render_case(&state, page, &session, &ticket, None, Some(message)).await;
             *response.status_mut() = status;
