@@ -14,6 +14,7 @@ pub mod notices;
 pub mod responses;
 mod service;
 pub mod templates;
+mod token_cache;
 pub mod views;
 pub mod worker;
 

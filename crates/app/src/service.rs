@@ -37,6 +37,7 @@ pub struct Aduan {
     pub(crate) clock: Arc<dyn Clock>,
     /// The address citizens reach the portal at, for links in messages.
     pub(crate) public_url: Arc<str>,
+    pub(crate) tokens: Arc<crate::token_cache::TokenCache>,
 }
 
 /// An authenticated staff member.
@@ -109,6 +110,7 @@ impl Aduan {
             },
         };
         let calendar = crate::calendar::load(store.as_ref(), &org).await?;
+        store.prepare_counts(calendar.offset()).await?;
         crate::calendar::warn_uncovered(&calendar, now);
         let templates = crate::templates::load(store.as_ref()).await?;
         Ok(Self {
@@ -118,6 +120,7 @@ impl Aduan {
             templates: Arc::new(RwLock::new(Arc::new(templates))),
             clock,
             public_url: Arc::from("http://127.0.0.1:8080"),
+            tokens: Arc::default(),
         })
     }
 
@@ -281,16 +284,15 @@ impl Aduan {
         let Ok(ticket) = Ticket::parse(ticket) else {
             return Err(AppError::NotFound);
         };
-        let failures = self
+        let (failures, case) = self
             .store
-            .access_failures_since(ticket.as_str(), now - ACCESS_WINDOW)
+            .case_for_reporter(&ticket, now - ACCESS_WINDOW)
             .await?;
         if failures >= ACCESS_ATTEMPTS {
             tracing::warn!(ticket = %ticket, "access code attempts throttled");
             return Err(AppError::Throttled);
         }
         let code = AccessCode::parse(code).ok();
-        let case = self.store.case(&ticket, &Scope::All).await?;
         let matched = match (&case, &code) {
             (Some(case), Some(code)) => code.matches(&case.ticket, &case.access_hash),
             _ => false,
@@ -400,18 +402,20 @@ impl Aduan {
 
     pub async fn authenticate(&self, token: &str) -> Result<StaffUser, AppError> {
         let now = self.clock.now();
+        let hash = auth::token_hash(token);
+        if let Some(user) = self.tokens.get(&hash, now) {
+            return Ok(user);
+        }
         let record = self
             .store
-            .token(&auth::token_hash(token))
+            .token(&hash)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if record.revoked || record.expires_at <= now {
             return Err(AppError::Unauthenticated);
         }
-        let user = self
-            .store
-            .user(&record.username)
-            .await?
+        let user = record
+            .user
             .filter(|u| u.active)
             .ok_or(AppError::Unauthenticated)?;
         let units = user
@@ -419,19 +423,20 @@ impl Aduan {
             .as_deref()
             .map(|u| self.org.subtree(u))
             .unwrap_or_default();
-        Ok(StaffUser {
+        let staff = StaffUser {
             username: user.username,
             role: user.role,
             unit: user.unit,
             units,
-        })
+        };
+        self.tokens.put(&hash, &staff, record.expires_at, now);
+        Ok(staff)
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {
-        Ok(self
-            .store
-            .revoke_token(&auth::token_hash(token), self.clock.now())
-            .await?)
+        let hash = auth::token_hash(token);
+        self.tokens.forget(&hash);
+        Ok(self.store.revoke_token(&hash, self.clock.now()).await?)
     }
 
     pub async fn list_cases(

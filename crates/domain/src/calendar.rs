@@ -114,20 +114,46 @@ impl Calendar {
     }
 
     /// Working days after the local day of `from` up to and including the local day of `to`
-    /// (negative when `to` is earlier).
+    /// (negative when `to` is earlier). Counted by arithmetic on whole weeks and lookups in the
+    /// day lists, not day by day: the backlog asks this for cases years overdue.
     pub fn working_days_between(&self, from: OffsetDateTime, to: OffsetDateTime) -> i64 {
         let (a, b) = (self.local_date(from), self.local_date(to));
         let (start, end, sign) = if a <= b { (a, b, 1) } else { (b, a, -1) };
-        let mut count = 0;
-        let mut date = start;
-        while date < end {
-            date = next_day(date);
-            if self.is_working_day(date) {
-                count += 1;
-            }
+        if start == end {
+            return 0;
         }
-        count * sign
+        let after_start = next_day(start);
+        let weekdays = weekdays_in(after_start, end);
+        let days_off = self
+            .days_off
+            .range(after_start..=end)
+            .filter(|d| !is_weekend(**d) && !self.working_saturdays.contains(d))
+            .count() as i64;
+        let worked_weekend_days = self
+            .working_saturdays
+            .range(after_start..=end)
+            .filter(|d| is_weekend(**d))
+            .count() as i64;
+        (weekdays - days_off + worked_weekend_days) * sign
     }
+}
+
+fn is_weekend(date: Date) -> bool {
+    matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
+}
+
+/// Monday-to-Friday days from `first` to `last`, both included (`first <= last`).
+fn weekdays_in(first: Date, last: Date) -> i64 {
+    let days = (last - first).whole_days() + 1;
+    let mut count = days / 7 * 5;
+    let mut date = first;
+    for _ in 0..days % 7 {
+        if !is_weekend(date) {
+            count += 1;
+        }
+        date = next_day(date);
+    }
+    count
 }
 
 fn next_day(date: Date) -> Date {
@@ -249,6 +275,35 @@ pub(crate) mod tests {
             prop_assert!(cal.is_working_day(cal.local_date(due)));
             prop_assert_eq!(cal.working_days_between(from, due), i64::from(n));
             prop_assert_eq!(cal.working_days_between(due, from), -i64::from(n));
+        }
+
+        #[test]
+        fn counting_matches_walking_day_by_day(
+            start in 0i64..(3 * 365),
+            span in 0i64..(4 * 365),
+            extra_off in proptest::collection::vec(0i64..(3 * 365), 0..6),
+            extra_worked in proptest::collection::vec(0i64..(3 * 365), 0..6),
+        ) {
+            let mut cal = shipped();
+            let base = time::macros::date!(2025 - 01 - 01);
+            for d in extra_off {
+                cal.add_day_off(base + Duration::days(d));
+            }
+            for d in extra_worked {
+                cal.add_working_day(base + Duration::days(d));
+            }
+            let from = datetime!(2025-01-01 10:00 +7) + Duration::days(start);
+            let to = from + Duration::days(span);
+            let mut walked = 0;
+            let mut date = cal.local_date(from);
+            while date < cal.local_date(to) {
+                date = next_day(date);
+                if cal.is_working_day(date) {
+                    walked += 1;
+                }
+            }
+            prop_assert_eq!(cal.working_days_between(from, to), walked);
+            prop_assert_eq!(cal.working_days_between(to, from), -walked);
         }
     }
 }

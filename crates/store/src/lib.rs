@@ -56,6 +56,9 @@ pub trait Store: Send + Sync {
     /// Refreshes the planner's statistics after a bulk load, so that the first queries on a
     /// freshly filled database do not run on plans made for an empty one.
     async fn analyze(&self) -> Result<()>;
+    /// Makes sure the backlog and monthly counters exist for months in `offset` (the agency's
+    /// time zone), recounting them from the cases if not; from then on every change keeps them.
+    async fn prepare_counts(&self, offset: time::UtcOffset) -> Result<()>;
     /// A case, if it exists and lies within the scope.
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>>;
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>>;
@@ -137,6 +140,13 @@ pub trait Store: Send + Sync {
 
     async fn record_access_failure(&self, ticket: &str, at: OffsetDateTime) -> Result<()>;
     async fn access_failures_since(&self, ticket: &str, since: OffsetDateTime) -> Result<i64>;
+    /// The failed access attempts on `ticket` since `since` and the case itself, in one query:
+    /// every tracking lookup needs both.
+    async fn case_for_reporter(
+        &self,
+        ticket: &Ticket,
+        since: OffsetDateTime,
+    ) -> Result<(i64, Option<CaseRecord>)>;
 }
 
 /// What `create_case` needs besides the validated case.

@@ -114,6 +114,9 @@ pub struct TokenRecord {
     pub username: String,
     pub expires_at: OffsetDateTime,
     pub revoked: bool,
+    /// The account the token belongs to, read in the same query (every staff request needs
+    /// both); `None` if the account is gone.
+    pub user: Option<UserRecord>,
 }
 
 /// Open cases of one lead unit in one state, and how many of them are overdue.

@@ -523,7 +523,10 @@ async fn users_tokens_settings_and_access_failures() {
         .insert_token("hash", "andi", T0, T0 + Duration::hours(1))
         .await
         .unwrap();
-    assert!(!db.store.token("hash").await.unwrap().unwrap().revoked);
+    let token = db.store.token("hash").await.unwrap().unwrap();
+    assert!(!token.revoked);
+    let owner = token.user.expect("the token's account comes with it");
+    assert_eq!((owner.username.as_str(), owner.active), ("andi", true));
     db.store.revoke_token("hash", T0).await.unwrap();
     assert!(db.store.token("hash").await.unwrap().unwrap().revoked);
     assert!(db.store.token("other").await.unwrap().is_none());
@@ -542,6 +545,26 @@ async fn users_tokens_settings_and_access_failures() {
             .await
             .unwrap(),
         2
+    );
+    // The tracking lookup reads the failures and the case in one query, known ticket or not.
+    let unknown = Ticket::parse("ADU-2026-000001").unwrap();
+    let (failures, case) = db
+        .store
+        .case_for_reporter(&unknown, T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!((failures, case.is_none()), (2, true));
+    let created = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    let (failures, case) = db
+        .store
+        .case_for_reporter(&created.ticket, T0)
+        .await
+        .unwrap();
+    let case = case.expect("the case is found by its ticket");
+    assert_eq!(failures, if created.ticket == unknown { 3 } else { 0 });
+    assert_eq!(
+        (case.id, case.title.as_str()),
+        (created.id, created.title.as_str())
     );
     db.store.health().await.unwrap();
 }
@@ -565,7 +588,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
                 };
                 Err(db.store.create_user(&user).await.is_ok())
             } else {
-                Ok(create(&db, Kind::Complaint, "rusun", T0, None).await.ticket)
+                Ok(create(&db, Kind::Complaint, "rusun", T0, None).await)
             }
         }));
     }
@@ -573,7 +596,21 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
     let mut users_created = 0;
     for task in tasks {
         match task.await.unwrap() {
-            Ok(ticket) => tickets.push(ticket),
+            Ok(record) => {
+                // Submissions written together (one statement per table on SQLite) come back
+                // with their own id, and their rows belong to that id.
+                let stored = db
+                    .store
+                    .case(&record.ticket, &Scope::All)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(stored, record);
+                let events = db.store.events(record.id, false).await.unwrap();
+                assert_eq!(events.len(), 1);
+                assert!(db.store.reporter(record.id).await.unwrap().is_some());
+                tickets.push(record.ticket)
+            }
             Err(created) => users_created += usize::from(created),
         }
     }
@@ -597,6 +634,19 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
         .await
         .unwrap();
     assert_eq!(all.len(), 100);
+    let searched = db
+        .store
+        .list_cases(
+            &Scope::All,
+            &CaseFilter {
+                text: aduan_domain::search::query_terms("perkara"),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(searched.len(), 100, "every case is in the search index");
 }
 
 fn job(key: Option<&str>, at: OffsetDateTime) -> NewJob {
@@ -813,4 +863,167 @@ async fn the_watch_reads_only_cases_due_and_on_time_counts_breaches() {
         .await
         .unwrap();
     assert_eq!((counts.closed, counts.open_overdue), (1, 1));
+}
+
+/// The counters behind the backlog and the monthly figures follow every change, agree with
+/// counting the table, and survive a recount.
+#[tokio::test]
+async fn counters_follow_every_change_and_match_a_recount() {
+    let db = fresh().await;
+    let wib = offset!(+7);
+    db.store.prepare_counts(wib).await.unwrap();
+    let c = coordinator();
+    let march = T0;
+    let april = datetime!(2026-04-10 10:00 +7);
+    // Received on 31 March at 23:30 WIB: already April in UTC+8, still March in WIB.
+    let month_edge = datetime!(2026-03-31 23:30 +7);
+    let mut cases = Vec::new();
+    for (i, at) in [march, march, april, month_edge, april]
+        .into_iter()
+        .enumerate()
+    {
+        let category = ["rusun", "swadaya"][i % 2];
+        cases.push(create(&db, Kind::Complaint, category, at, None).await);
+    }
+    let verified = act(&db, &cases[0], Action::Verify { category: None }, &c, march).await;
+    act(
+        &db,
+        &verified,
+        Action::Dispose {
+            lead_unit: "rusun".into(),
+            supporting_units: vec![],
+            instruction: "x".into(),
+            due_date: None,
+        },
+        &c,
+        march,
+    )
+    .await;
+    let reject = Action::Reject {
+        reason: aduan_domain::lifecycle::RejectReason::OutOfScope,
+        note: None,
+    };
+    act(&db, &cases[2], reject, &c, april).await;
+    act(&db, &cases[3], Action::Verify { category: None }, &c, april).await;
+
+    let month = |y: i32, m: u8| {
+        let first = time::Date::from_calendar_date(y, m.try_into().unwrap(), 1).unwrap();
+        first.midnight().assume_offset(wib)
+    };
+    let counted = |rows: Vec<aduan_store::PeriodRow>| {
+        let mut rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| r.count != 0)
+            .map(|r| (r.kind, r.category, r.channel, r.state, r.count))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let now = datetime!(2026-06-01 12:00 +7);
+    let mut before = Vec::new();
+    for (from, to) in [
+        (month(2026, 3), month(2026, 4)),
+        (month(2026, 4), month(2026, 5)),
+    ] {
+        // Whole months come from the counters; a period one microsecond shorter scans the table.
+        let from_counts = counted(db.store.period_counts(None, from, to).await.unwrap());
+        let scanned = counted(
+            db.store
+                .period_counts(None, from, to - Duration::microseconds(1))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(from_counts, scanned);
+        before.push(from_counts);
+    }
+    let march_total: i64 = before[0].iter().map(|r| r.4).sum();
+    assert_eq!(
+        march_total, 3,
+        "two cases on 2 March and one late on 31 March (WIB)"
+    );
+    let scoped = db
+        .store
+        .period_counts(Some(&["rusun".to_string()]), month(2026, 3), month(2026, 4))
+        .await
+        .unwrap();
+    assert_eq!(
+        counted(scoped)
+            .iter()
+            .map(|r| (r.3, r.4))
+            .collect::<Vec<_>>(),
+        vec![(State::Dispositioned, 1)],
+        "a unit sees only the cases it leads"
+    );
+    let backlog = |rows: Vec<aduan_store::BacklogRow>| {
+        let mut rows: Vec<_> = rows
+            .into_iter()
+            .map(|r| (r.unit, r.state, r.open, r.overdue))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let open_before = backlog(db.store.backlog(None, now).await.unwrap());
+    let open_total: i64 = open_before.iter().map(|r| r.2).sum();
+    assert_eq!(open_total, 4, "five cases, one rejected");
+    assert!(open_before.iter().all(|r| r.3 <= r.2));
+
+    // A recount in another time zone moves the late-March case into April; back in WIB the
+    // recount gives exactly what the running counters said.
+    db.store.prepare_counts(offset!(+8)).await.unwrap();
+    let at8 = |y, m| {
+        time::Date::from_calendar_date(y, m, 1)
+            .unwrap()
+            .midnight()
+            .assume_offset(offset!(+8))
+    };
+    let march8 = db
+        .store
+        .period_counts(
+            None,
+            at8(2026, time::Month::March),
+            at8(2026, time::Month::April),
+        )
+        .await
+        .unwrap();
+    assert_eq!(march8.iter().map(|r| r.count).sum::<i64>(), 2);
+    db.store.prepare_counts(wib).await.unwrap();
+    for (i, (from, to)) in [
+        (month(2026, 3), month(2026, 4)),
+        (month(2026, 4), month(2026, 5)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let recounted = counted(db.store.period_counts(None, from, to).await.unwrap());
+        assert_eq!(recounted, before[i]);
+    }
+    assert_eq!(
+        backlog(db.store.backlog(None, now).await.unwrap()),
+        open_before
+    );
+
+    // Another handle on the same database keeps counting without a recount of its own.
+    let other = SqlStore::connect(&db.url).await.unwrap();
+    create(
+        &Db {
+            store: other,
+            url: db.url.clone(),
+            _dir: None,
+        },
+        Kind::InfoRequest,
+        "rusun",
+        april,
+        None,
+    )
+    .await;
+    let april_rows = db
+        .store
+        .period_counts(None, month(2026, 4), month(2026, 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        april_rows.iter().map(|r| r.count).sum::<i64>(),
+        3,
+        "two April cases and the one the other handle created"
+    );
 }

@@ -135,16 +135,23 @@ pub async fn insert_token(
 
 pub async fn token(reader: &AnyPool, token_hash: &str) -> Result<Option<TokenRecord>> {
     let row = sqlx::query(
-        "SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+        "SELECT t.username AS token_user, t.expires_at, t.revoked_at, \
+         u.username, u.role, u.unit, u.email, u.password_hash, u.active \
+         FROM api_tokens t LEFT JOIN users u ON u.username = t.username WHERE t.token_hash = $1",
     )
     .bind(token_hash.to_string())
     .fetch_optional(reader)
     .await?;
     row.map(|row| {
+        let user = match row.try_get::<Option<String>, _>("username")? {
+            Some(_) => Some(user_from_row(&row)?),
+            None => None,
+        };
         Ok(TokenRecord {
-            username: row.try_get("username")?,
+            username: row.try_get("token_user")?,
             expires_at: from_micros(row.try_get("expires_at")?)?,
             revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            user,
         })
     })
     .transpose()

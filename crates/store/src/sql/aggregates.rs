@@ -26,17 +26,16 @@ pub async fn backlog(
     reader: &AnyPool,
     units: Option<&[String]>,
     now: OffsetDateTime,
+    counted: bool,
 ) -> Result<Vec<BacklogRow>> {
-    let owed: Vec<String> = State::ALL
-        .iter()
-        .filter(|s| s.agency_owes())
-        .map(|s| format!("'{}'", s.code()))
-        .collect();
+    if counted {
+        return backlog_from_counts(reader, units, now).await;
+    }
+    let owed = owed_states();
     let mut sql = Sql::new(&format!(
         "SELECT lead_unit, state, COUNT(*) AS open, \
-         SUM(CASE WHEN due_at < $1 AND state IN ({}) THEN 1 ELSE 0 END) AS overdue \
-         FROM cases WHERE {OPEN}",
-        owed.join(", ")
+         SUM(CASE WHEN due_at < $1 AND state IN ({owed}) THEN 1 ELSE 0 END) AS overdue \
+         FROM cases WHERE {OPEN}"
     ));
     sql.bind_first(Arg::Int(to_micros(now)));
     push_units(&mut sql, units);
@@ -57,12 +56,62 @@ pub async fn backlog(
         .collect()
 }
 
+/// The open counts from the counters; only the overdue cases, which depend on the time, are
+/// counted from the table (through the index of due times).
+async fn backlog_from_counts(
+    reader: &AnyPool,
+    units: Option<&[String]>,
+    now: OffsetDateTime,
+) -> Result<Vec<BacklogRow>> {
+    let open = super::counts::open_counts(reader, units).await?;
+    let mut sql = Sql::new(&format!(
+        // `state || ''` keeps SQLite off the index of all states, so that it reads the covering
+        // index of open cases instead of looking up every owed case in the table.
+        "SELECT lead_unit, state, COUNT(*) AS overdue FROM cases \
+         WHERE due_at < $1 AND (state || '') IN ({}) AND {OPEN}",
+        owed_states()
+    ));
+    sql.bind_first(Arg::Int(to_micros(now)));
+    push_units(&mut sql, units);
+    sql.push(" GROUP BY lead_unit, state", vec![]);
+    let mut overdue = std::collections::BTreeMap::new();
+    for row in sql.query().fetch_all(reader).await? {
+        let unit: Option<String> = row.try_get("lead_unit")?;
+        let state = code(&row.try_get::<String, _>("state")?, State::parse)?;
+        overdue.insert((unit, state), row.try_get::<i64, _>("overdue")?);
+    }
+    Ok(open
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|((unit, state), n)| BacklogRow {
+            overdue: overdue.get(&(unit.clone(), state)).copied().unwrap_or(0),
+            unit,
+            state,
+            open: n,
+        })
+        .collect())
+}
+
+fn owed_states() -> String {
+    State::ALL
+        .iter()
+        .filter(|s| s.agency_owes())
+        .map(|s| format!("'{}'", s.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub async fn period_counts(
     reader: &AnyPool,
     units: Option<&[String]>,
     from: OffsetDateTime,
     to: OffsetDateTime,
+    counting: Option<time::UtcOffset>,
 ) -> Result<Vec<PeriodRow>> {
+    if let Some(months) = counting.and_then(|offset| super::counts::whole_months(from, to, offset))
+    {
+        return super::counts::month_rows(reader, units, &months).await;
+    }
     let mut sql = Sql::new(
         "SELECT kind, category, channel, state, COUNT(*) AS n FROM cases WHERE created_at >= ",
     );
@@ -93,11 +142,7 @@ pub async fn on_time(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<OnTimeCounts> {
-    let owed: Vec<String> = State::ALL
-        .iter()
-        .filter(|s| s.agency_owes())
-        .map(|s| format!("'{}'", s.code()))
-        .collect();
+    let owed = owed_states();
     // Merged cases are counted through the case they were merged into.
     let mut closed = Sql::new(
         "SELECT COUNT(*) AS closed, \
@@ -118,8 +163,7 @@ pub async fn on_time(
     // keeps the planner off the creation-time index, which would read the whole table.
     let mut still_open = Sql::new(&format!(
         "SELECT COUNT(*) AS n FROM cases WHERE {OPEN} AND +created_at < $1 \
-         AND ((breached_at IS NOT NULL AND breached_at < $1) OR (due_at < $1 AND state IN ({})))",
-        owed.join(", ")
+         AND ((breached_at IS NOT NULL AND breached_at < $1) OR (due_at < $1 AND state IN ({owed})))"
     ));
     still_open.bind_first(Arg::Int(to_micros(to)));
     push_units(&mut still_open, units);

@@ -15,6 +15,7 @@ pub async fn import(
     backend: Backend,
     cases: Vec<ImportedCase>,
     access_code: AccessCodeFn,
+    counting: Option<time::UtcOffset>,
 ) -> Result<Vec<Ticket>> {
     let tickets = reserve_tickets(conn, backend, &cases).await?;
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(cases.len());
@@ -179,6 +180,26 @@ pub async fn import(
             );
         }
         sql.query().execute(&mut *conn).await?;
+    }
+    if let Some(offset) = counting {
+        let mut delta = BTreeMap::new();
+        for item in &cases {
+            let created_at = item
+                .events
+                .first()
+                .map(|e| e.at)
+                .unwrap_or(item.workflow.received_at);
+            let facts = super::counts::Facts::new(
+                item.case.kind,
+                item.case.channel,
+                &item.workflow,
+                created_at,
+            );
+            for (bucket, n) in super::counts::delta(None, &facts, offset) {
+                *delta.entry(bucket).or_insert(0) += n;
+            }
+        }
+        super::counts::apply(conn, backend, &delta).await?;
     }
     Ok(tickets)
 }

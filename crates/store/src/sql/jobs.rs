@@ -33,6 +33,41 @@ pub async fn insert(conn: &mut AnyConnection, case_id: Option<i64>, jobs: &[NewJ
     Ok(())
 }
 
+/// [`insert`] for the jobs of several cases at once, one statement per hundred jobs.
+pub async fn insert_many(conn: &mut AnyConnection, jobs: &[(i64, &NewJob)]) -> Result<()> {
+    for chunk in jobs.chunks(100) {
+        let mut sql = super::query::Sql::new(
+            "INSERT INTO jobs (kind, case_id, dedup_key, payload, secret, state, attempts, max_attempts, \
+             run_at, created_at, updated_at) VALUES ",
+        );
+        for (i, (case_id, job)) in chunk.iter().enumerate() {
+            use super::query::Arg;
+            let at = to_micros(job.run_at);
+            sql.push(
+                if i == 0 {
+                    "(?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)"
+                } else {
+                    ", (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)"
+                },
+                vec![
+                    Arg::Text(job.kind.clone()),
+                    Arg::OptInt(job.case_id.or(Some(*case_id))),
+                    Arg::OptText(job.dedup_key.clone()),
+                    Arg::Text(job.payload.clone()),
+                    Arg::OptText(job.secret.clone()),
+                    Arg::Int(job.max_attempts),
+                    Arg::Int(at),
+                    Arg::Int(at),
+                    Arg::Int(at),
+                ],
+            );
+        }
+        sql.push(" ON CONFLICT (dedup_key) DO NOTHING", vec![]);
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn claim(
     conn: &mut AnyConnection,
     backend: Backend,

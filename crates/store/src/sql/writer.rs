@@ -4,7 +4,8 @@
 //! the others. Nobody is answered before the commit is durable. On PostgreSQL, which does its own
 //! group commit across connections, each write is a plain transaction from the pool.
 
-use crate::{Result, StoreError};
+use super::cases::{OwnedNewCase, create, create_many};
+use crate::{CaseRecord, Result, StoreError};
 use futures_util::future::BoxFuture;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
@@ -18,14 +19,40 @@ pub type WriteFn<T> =
 
 #[derive(Clone)]
 pub enum Writer {
-    Batched(mpsc::Sender<Box<dyn Job>>),
+    Batched(mpsc::Sender<Queued>),
     Pool(AnyPool),
+}
+
+/// What waits in the SQLite writer's queue. New cases are kept apart from other writes so
+/// that the submissions of one batch can be written with one statement per table.
+pub enum Queued {
+    Work(Box<dyn Job>),
+    Create(Box<CreateJob>),
+}
+
+pub struct CreateJob {
+    new: OwnedNewCase,
+    outcome: Option<Result<CaseRecord>>,
+    reply: oneshot::Sender<Result<CaseRecord>>,
+}
+
+impl CreateJob {
+    fn finish(self: Box<Self>, committed: &std::result::Result<(), String>) {
+        let CreateJob { outcome, reply, .. } = *self;
+        let answer = match (committed, outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Err(e), Some(Ok(_))) => Err(StoreError::CommitFailed(e.clone())),
+            (_, Some(Err(e))) => Err(e),
+            (_, None) => Err(StoreError::WriterGone),
+        };
+        let _ = reply.send(answer);
+    }
 }
 
 impl Writer {
     /// Starts the batching task on `conn`, which must be the only connection that writes.
     pub fn batched(conn: AnyConnection) -> Self {
-        let (tx, rx) = mpsc::channel::<Box<dyn Job>>(4096);
+        let (tx, rx) = mpsc::channel::<Queued>(4096);
         tokio::spawn(run_batches(conn, rx));
         Writer::Batched(tx)
     }
@@ -46,7 +73,36 @@ impl Writer {
                     outcome: None,
                     reply: Some(reply),
                 });
-                queue.send(job).await.map_err(|_| StoreError::WriterGone)?;
+                queue
+                    .send(Queued::Work(job))
+                    .await
+                    .map_err(|_| StoreError::WriterGone)?;
+                answer.await.map_err(|_| StoreError::WriterGone)?
+            }
+        }
+    }
+
+    /// Creates a case; on SQLite it may share its statements with other submissions waiting
+    /// at the same time.
+    pub async fn create(&self, new: OwnedNewCase) -> Result<CaseRecord> {
+        match self {
+            Writer::Pool(pool) => {
+                let mut tx = pool.begin().await?;
+                let record = create(&mut tx, new).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+            Writer::Batched(queue) => {
+                let (reply, answer) = oneshot::channel();
+                let job = Box::new(CreateJob {
+                    new,
+                    outcome: None,
+                    reply,
+                });
+                queue
+                    .send(Queued::Create(job))
+                    .await
+                    .map_err(|_| StoreError::WriterGone)?;
                 answer.await.map_err(|_| StoreError::WriterGone)?
             }
         }
@@ -101,8 +157,8 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
-async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
-    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Queued>) {
+    let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -116,7 +172,10 @@ async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn 
             tracing::error!(error = %e, writes = batch.len(), "a batch of writes failed to commit");
         }
         for job in batch.drain(..) {
-            job.finish(committed.clone());
+            match job {
+                Queued::Work(job) => job.finish(committed.clone()),
+                Queued::Create(job) => job.finish(&committed),
+            }
         }
     }
     let _ = conn.close().await;
@@ -124,29 +183,76 @@ async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn 
 
 async fn run_one_batch(
     conn: &mut AnyConnection,
-    batch: &mut [Box<dyn Job>],
+    batch: &mut [Queued],
 ) -> std::result::Result<(), String> {
     conn.execute("BEGIN IMMEDIATE")
         .await
         .map_err(|e| e.to_string())?;
-    for job in batch.iter_mut() {
-        let step = async {
+    let step = async {
+        let mut creates: Vec<&mut CreateJob> = Vec::new();
+        let mut work: Vec<&mut Box<dyn Job>> = Vec::new();
+        for queued in batch.iter_mut() {
+            match queued {
+                Queued::Create(job) => creates.push(job),
+                Queued::Work(job) => work.push(job),
+            }
+        }
+        // The new cases first: none of the other writes can depend on a case whose ticket has
+        // not been answered yet.
+        run_creates(conn, creates).await?;
+        for job in work {
             conn.execute("SAVEPOINT job").await?;
             let ok = job.run(conn).await;
             if !ok {
                 conn.execute("ROLLBACK TO job").await?;
             }
             conn.execute("RELEASE job").await?;
-            Ok::<(), sqlx::Error>(())
-        };
-        if let Err(e) = step.await {
-            let _ = conn.execute("ROLLBACK").await;
-            return Err(e.to_string());
         }
+        Ok::<(), sqlx::Error>(())
+    };
+    if let Err(e) = step.await {
+        let _ = conn.execute("ROLLBACK").await;
+        return Err(e.to_string());
     }
     if let Err(e) = conn.execute("COMMIT").await {
         let _ = conn.execute("ROLLBACK").await;
         return Err(e.to_string());
+    }
+    Ok(())
+}
+
+/// All new cases of the batch together; if that fails, each alone, so that one bad submission
+/// fails alone.
+async fn run_creates(
+    conn: &mut AnyConnection,
+    mut creates: Vec<&mut CreateJob>,
+) -> std::result::Result<(), sqlx::Error> {
+    if creates.len() > 1 {
+        conn.execute("SAVEPOINT creates").await?;
+        let news: Vec<OwnedNewCase> = creates.iter().map(|c| c.new.clone()).collect();
+        match create_many(conn, &news).await {
+            Ok(records) => {
+                conn.execute("RELEASE creates").await?;
+                for (job, record) in creates.iter_mut().zip(records) {
+                    job.outcome = Some(Ok(record));
+                }
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, cases = creates.len(), "new cases written one by one");
+                conn.execute("ROLLBACK TO creates").await?;
+                conn.execute("RELEASE creates").await?;
+            }
+        }
+    }
+    for job in creates {
+        conn.execute("SAVEPOINT job").await?;
+        let outcome = create(conn, job.new.clone()).await;
+        if outcome.is_err() {
+            conn.execute("ROLLBACK TO job").await?;
+        }
+        conn.execute("RELEASE job").await?;
+        job.outcome = Some(outcome);
     }
     Ok(())
 }
