@@ -613,6 +613,7 @@ pub async fn list(
     // On SQLite a text search starts from the FTS5 table, which walks its matches newest first
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
+    let ids_first = !fts_first && filter.overdue_at.is_some();
     let mut sql = if fts_first {
         let query = filter
             .text
@@ -627,6 +628,14 @@ pub async fn list(
         ));
         sql.push("?", vec![Arg::Text(query)]);
         sql
+    } else if ids_first {
+        // Overdue cases are found among the open ones only, from their covering index, and
+        // only the page's rows are then read from the table (see below).
+        let index = match backend {
+            Backend::Sqlite => " INDEXED BY cases_open_backlog",
+            Backend::Postgres => "",
+        };
+        Sql::new(&format!("SELECT c.id FROM cases c{index} WHERE 1 = 1"))
     } else {
         Sql::new(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"
@@ -694,11 +703,20 @@ pub async fn list(
         sql.push(&format!(" AND {id} < ?"), vec![Arg::Int(before)]);
     }
     let order = if filter.oldest_due_first {
-        format!(" ORDER BY c.due_at, {id} DESC LIMIT ?")
+        format!(" ORDER BY c.due_at, {id} DESC")
     } else {
-        format!(" ORDER BY {id} DESC LIMIT ?")
+        format!(" ORDER BY {id} DESC")
     };
-    sql.push(&order, vec![Arg::Int(i64::from(filter.limit))]);
+    sql.push(
+        &format!("{order} LIMIT ?"),
+        vec![Arg::Int(i64::from(filter.limit))],
+    );
+    if ids_first {
+        sql.wrap(
+            &format!("SELECT {SUMMARY_COLUMNS} FROM cases c WHERE c.id IN ("),
+            &format!("){order}"),
+        );
+    }
     let rows = sql.query().fetch_all(reader).await?;
     rows.iter().map(summary_from_row).collect()
 }

@@ -79,6 +79,16 @@ impl SqlStore {
                 .max_connections(16)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx prepares every statement; after five runs PostgreSQL may switch to a
+                // generic plan that ignores the values, and a time range like `due_at < $1`
+                // then looks unselective and reads the whole table. Plan each run instead.
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await
+                            .map(|_| ())
+                    })
+                })
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;

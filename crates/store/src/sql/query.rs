@@ -46,6 +46,13 @@ impl Sql {
         self
     }
 
+    /// Puts `prefix` before and `suffix` after the text (a subquery into its query); neither
+    /// may hold placeholders, so the numbering stays right.
+    pub fn wrap(&mut self, prefix: &str, suffix: &str) -> &mut Self {
+        self.text = format!("{prefix}{}{suffix}", self.text);
+        self
+    }
+
     pub fn placeholders(&mut self, values: &[String]) -> &mut Self {
         let marks = vec!["?"; values.len()].join(", ");
         self.push(&marks, values.iter().cloned().map(Arg::Text).collect())
