@@ -146,7 +146,7 @@ pub async fn create_many(
     conn: &mut AnyConnection,
     news: &[OwnedNewCase],
 ) -> Result<Vec<CaseRecord>> {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
     let Some(backend) = news.first().map(|n| n.backend) else {
         return Ok(Vec::new());
     };
@@ -190,57 +190,12 @@ pub async fn create_many(
             last_seq: 1,
         });
     }
-    let (search, search_value) = match backend {
-        Backend::Sqlite => ("", ""),
-        Backend::Postgres => (", search", ", to_tsvector('simple', ?)"),
-    };
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(news.len());
-    for (chunk, chunk_records) in news.chunks(CREATE_ROWS).zip(records.chunks(CREATE_ROWS)) {
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
-             lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, \
-             next_check_at{search}) VALUES "
-        ));
-        for (i, (new, record)) in chunk.iter().zip(chunk_records).enumerate() {
-            if i > 0 {
-                sql.push(", ", vec![]);
-            }
-            let mut args = vec![
-                Arg::Text(record.ticket.as_str().to_string()),
-                Arg::Text(record.access_hash.clone()),
-                Arg::Text(record.kind.code().into()),
-                Arg::Text(new.workflow.category.clone()),
-                Arg::Text(new.workflow.state.code().into()),
-                Arg::Text(record.privacy.code().into()),
-                Arg::Text(record.channel.code().into()),
-                Arg::Text(record.language.code().into()),
-                Arg::OptText(new.workflow.lead_unit.clone()),
-                Arg::Text(record.title.clone()),
-                Arg::OptText(new.registered_by.clone()),
-                Arg::Int(to_micros(record.created_at)),
-                Arg::Int(to_micros(record.created_at)),
-                Arg::OptInt(new.workflow.due_at.map(to_micros)),
-                Arg::Int(1),
-                Arg::Text(json(&record.details)?),
-                Arg::Text(json(&new.workflow)?),
-                Arg::OptInt(new.next_check_at.map(to_micros)),
-            ];
-            if backend == Backend::Postgres {
-                args.push(Arg::Text(aduan_domain::search::index_text(
-                    &record.title,
-                    &record.details.description,
-                )));
-            }
-            sql.push(
-                &format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{search_value})"),
-                args,
-            );
-        }
-        sql.push(" RETURNING id, ticket", vec![]);
-        for row in sql.query().fetch_all(&mut *conn).await? {
-            ids.insert(row.try_get("ticket")?, row.try_get("id")?);
-        }
-    }
+    let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
+        .iter()
+        .zip(news)
+        .map(|(record, new)| (record, new.next_check_at))
+        .collect();
+    let ids = insert_case_rows(conn, backend, &rows).await?;
     for record in &mut records {
         record.id = ids
             .get(record.ticket.as_str())
@@ -312,9 +267,75 @@ pub async fn create_many(
     Ok(records)
 }
 
-/// Rows per multi-row insert in [`create_many`]: 19 values each, well under both databases'
-/// limits on bound parameters.
-const CREATE_ROWS: usize = 100;
+/// Rows per multi-row insert of cases: 21 values each, well under both databases' limits on
+/// bound parameters.
+const CASE_ROWS: usize = 100;
+
+/// Inserts case rows (each with its next check time) in multi-row statements, for the
+/// submissions of a batch and for bulk imports; answers each ticket's new id.
+pub async fn insert_case_rows(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[(&CaseRecord, Option<OffsetDateTime>)],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let (search, search_value) = match backend {
+        Backend::Sqlite => ("", ""),
+        Backend::Postgres => (", search", ", to_tsvector('simple', ?)"),
+    };
+    let mut ids = std::collections::HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(CASE_ROWS) {
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
+             lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, \
+             next_check_at, closed_at, breached_at{search}) VALUES "
+        ));
+        for (i, (record, next_check_at)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ", vec![]);
+            }
+            let workflow = &record.workflow;
+            let mut args = vec![
+                Arg::Text(record.ticket.as_str().to_string()),
+                Arg::Text(record.access_hash.clone()),
+                Arg::Text(record.kind.code().into()),
+                Arg::Text(workflow.category.clone()),
+                Arg::Text(workflow.state.code().into()),
+                Arg::Text(record.privacy.code().into()),
+                Arg::Text(record.channel.code().into()),
+                Arg::Text(record.language.code().into()),
+                Arg::OptText(workflow.lead_unit.clone()),
+                Arg::Text(record.title.clone()),
+                Arg::OptText(record.registered_by.clone()),
+                Arg::Int(to_micros(record.created_at)),
+                Arg::Int(to_micros(record.updated_at)),
+                Arg::OptInt(workflow.due_at.map(to_micros)),
+                Arg::Int(record.last_seq),
+                Arg::Text(json(&record.details)?),
+                Arg::Text(json(workflow)?),
+                Arg::OptInt(next_check_at.map(to_micros)),
+                Arg::OptInt(workflow.closed_at.map(to_micros)),
+                Arg::OptInt(workflow.breached_at.map(to_micros)),
+            ];
+            if backend == Backend::Postgres {
+                args.push(Arg::Text(aduan_domain::search::index_text(
+                    &record.title,
+                    &record.details.description,
+                )));
+            }
+            sql.push(
+                &format!(
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?{search_value})"
+                ),
+                args,
+            );
+        }
+        sql.push(" RETURNING id, ticket", vec![]);
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            ids.insert(row.try_get("ticket")?, row.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
 
 async fn insert_attachments(
     conn: &mut AnyConnection,

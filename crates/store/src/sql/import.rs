@@ -4,8 +4,8 @@ use super::query::{Arg, Sql};
 use super::rows::json;
 use crate::time_codec::to_micros;
 use crate::*;
-use sqlx::{AnyConnection, Row};
-use std::collections::{BTreeMap, HashMap};
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
 
 /// Rows per statement: well under both databases' limits on bound parameters.
 const ROWS: usize = 60;
@@ -18,74 +18,42 @@ pub async fn import(
     counting: Option<time::UtcOffset>,
 ) -> Result<Vec<Ticket>> {
     let tickets = reserve_tickets(conn, backend, &cases).await?;
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(cases.len());
-    for (chunk, chunk_tickets) in cases.chunks(ROWS).zip(tickets.chunks(ROWS)) {
-        let search = match backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => ", search",
-        };
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, lead_unit, \
-             title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, next_check_at, closed_at, \
-             breached_at{search}) VALUES "
-        ));
-        for (i, (item, ticket)) in chunk.iter().zip(chunk_tickets).enumerate() {
-            let case = &item.case;
-            let first = item
-                .events
-                .first()
-                .map(|e| e.at)
-                .unwrap_or(item.workflow.received_at);
-            let last = item.events.last().map(|e| e.at).unwrap_or(first);
-            let details = CaseDetails {
+    let mut records = Vec::with_capacity(cases.len());
+    for (item, ticket) in cases.iter().zip(&tickets) {
+        let case = &item.case;
+        let first = item
+            .events
+            .first()
+            .map(|e| e.at)
+            .unwrap_or(item.workflow.received_at);
+        records.push(CaseRecord {
+            id: 0,
+            access_hash: access_code(ticket).hash_for(ticket),
+            ticket: ticket.clone(),
+            kind: case.kind,
+            title: case.title.clone(),
+            privacy: case.privacy,
+            channel: case.channel,
+            language: case.language,
+            registered_by: item.registered_by.clone(),
+            created_at: first,
+            updated_at: item.events.last().map(|e| e.at).unwrap_or(first),
+            details: CaseDetails {
                 description: case.description.clone(),
                 event_date: case.event_date,
                 location: case.location.clone(),
                 channel_account: case.channel_account.clone(),
-            };
-            let values = if backend == Backend::Postgres {
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, to_tsvector('simple', ?))"
-            } else {
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            };
-            if i > 0 {
-                sql.push(", ", vec![]);
-            }
-            let mut args = vec![
-                Arg::Text(ticket.as_str().to_string()),
-                Arg::Text(access_code(ticket).hash_for(ticket)),
-                Arg::Text(case.kind.code().into()),
-                Arg::Text(item.workflow.category.clone()),
-                Arg::Text(item.workflow.state.code().into()),
-                Arg::Text(case.privacy.code().into()),
-                Arg::Text(case.channel.code().into()),
-                Arg::Text(case.language.code().into()),
-                Arg::OptText(item.workflow.lead_unit.clone()),
-                Arg::Text(case.title.clone()),
-                Arg::OptText(item.registered_by.clone()),
-                Arg::Int(to_micros(first)),
-                Arg::Int(to_micros(last)),
-                Arg::OptInt(item.workflow.due_at.map(to_micros)),
-                Arg::Int(i64::try_from(item.events.len()).unwrap_or(0)),
-                Arg::Text(json(&details)?),
-                Arg::Text(json(&item.workflow)?),
-                Arg::OptInt(item.next_check_at.map(to_micros)),
-                Arg::OptInt(item.workflow.closed_at.map(to_micros)),
-                Arg::OptInt(item.workflow.breached_at.map(to_micros)),
-            ];
-            if backend == Backend::Postgres {
-                args.push(Arg::Text(aduan_domain::search::index_text(
-                    &case.title,
-                    &case.description,
-                )));
-            }
-            sql.push(values, args);
-        }
-        sql.push(" RETURNING id, ticket", vec![]);
-        for row in sql.query().fetch_all(&mut *conn).await? {
-            ids.insert(row.try_get("ticket")?, row.try_get("id")?);
-        }
+            },
+            workflow: item.workflow.clone(),
+            last_seq: i64::try_from(item.events.len()).unwrap_or(0),
+        });
     }
+    let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
+        .iter()
+        .zip(&cases)
+        .map(|(record, item)| (record, item.next_check_at))
+        .collect();
+    let ids = super::cases::insert_case_rows(conn, backend, &rows).await?;
     let id_of = |ticket: &Ticket| {
         ids.get(ticket.as_str())
             .copied()
