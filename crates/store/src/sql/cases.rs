@@ -45,97 +45,12 @@ impl OwnedNewCase {
     }
 }
 
+/// Creates one case: [`create_many`] with a batch of one, so that both paths write the same rows.
 pub async fn create(conn: &mut AnyConnection, new: OwnedNewCase) -> Result<CaseRecord> {
-    let case = &new.case;
-    let now = new.first_event.at;
-    let details = CaseDetails {
-        description: case.description.clone(),
-        event_date: case.event_date,
-        location: case.location.clone(),
-        channel_account: case.channel_account.clone(),
-    };
-    let sequence = super::tickets::next_numbers(conn, new.backend, new.year, 1)
+    create_many(conn, std::slice::from_ref(&new))
         .await?
-        .first()
-        .copied()
-        .unwrap_or(0);
-    let ticket = Ticket::new(case.kind, new.year, u64::try_from(sequence).unwrap_or(0));
-    let access_hash = new.access_code.hash_for(&ticket);
-    // PostgreSQL indexes the text in the same row; SQLite's FTS table is written below.
-    let text = aduan_domain::search::index_text(&case.title, &case.description);
-    let (search, search_value) = match new.backend {
-        Backend::Sqlite => ("", ""),
-        Backend::Postgres => (", search", ", to_tsvector('simple', $17)"),
-    };
-    let insert = format!(
-        "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
-         lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, \
-         next_check_at{search}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, 1, $14, $15, $16{search_value}) RETURNING id"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(insert))
-        .bind(ticket.as_str().to_string())
-        .bind(access_hash.clone())
-        .bind(case.kind.code())
-        .bind(new.workflow.category.clone())
-        .bind(new.workflow.state.code())
-        .bind(case.privacy.code())
-        .bind(case.channel.code())
-        .bind(case.language.code())
-        .bind(new.workflow.lead_unit.clone())
-        .bind(case.title.clone())
-        .bind(new.registered_by.clone())
-        .bind(to_micros(now))
-        .bind(new.workflow.due_at.map(to_micros))
-        .bind(json(&details)?)
-        .bind(json(&new.workflow)?)
-        .bind(new.next_check_at.map(to_micros));
-    if new.backend == Backend::Postgres {
-        query = query.bind(text.clone());
-    }
-    let id: i64 = query.fetch_one(&mut *conn).await?.try_get("id")?;
-    if !case.reporter.is_empty() {
-        sqlx::query("INSERT INTO case_reporters (case_id, data) VALUES ($1, $2)")
-            .bind(id)
-            .bind(json(&case.reporter)?)
-            .execute(&mut *conn)
-            .await?;
-    }
-    insert_event(conn, id, 1, &new.first_event).await?;
-    if new.backend == Backend::Sqlite {
-        sqlx::query("INSERT INTO cases_fts (rowid, body) VALUES ($1, $2)")
-            .bind(id)
-            .bind(text)
-            .execute(&mut *conn)
-            .await?;
-    }
-    super::jobs::insert(conn, Some(id), &new.jobs).await?;
-    insert_attachments(conn, id, now, &new.attachments).await?;
-    if let Some(offset) = new.counting {
-        let facts = super::counts::Facts::new(case.kind, case.channel, &new.workflow, now);
-        super::counts::apply(
-            conn,
-            new.backend,
-            &super::counts::delta(None, &facts, offset),
-        )
-        .await?;
-    }
-    Ok(CaseRecord {
-        id,
-        ticket,
-        access_hash,
-        kind: case.kind,
-        title: case.title.clone(),
-        privacy: case.privacy,
-        channel: case.channel,
-        language: case.language,
-        registered_by: new.registered_by.clone(),
-        created_at: now,
-        updated_at: now,
-        details,
-        workflow: new.workflow.clone(),
-        last_seq: 1,
-    })
+        .pop()
+        .ok_or(StoreError::NotFound("created case"))
 }
 
 /// Creates several cases with one statement per table instead of one per case and table: the
@@ -150,23 +65,12 @@ pub async fn create_many(
     let Some(backend) = news.first().map(|n| n.backend) else {
         return Ok(Vec::new());
     };
-    let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
-    for new in news {
-        *per_year.entry(new.year).or_default() += 1;
-    }
-    let mut numbers = BTreeMap::new();
-    for (year, count) in per_year {
-        let taken = super::tickets::next_numbers(conn, backend, year, count).await?;
-        numbers.insert(year, taken.into_iter());
-    }
+    let tickets =
+        super::import::reserve_tickets(conn, backend, news.iter().map(|n| (n.case.kind, n.year)))
+            .await?;
     let mut records = Vec::with_capacity(news.len());
-    for new in news {
-        let number = numbers
-            .get_mut(&new.year)
-            .and_then(Iterator::next)
-            .ok_or(StoreError::NotFound("ticket number"))?;
+    for (new, ticket) in news.iter().zip(tickets) {
         let case = &new.case;
-        let ticket = Ticket::new(case.kind, new.year, u64::try_from(number).unwrap_or(0));
         let now = new.first_event.at;
         records.push(CaseRecord {
             id: 0,

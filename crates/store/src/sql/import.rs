@@ -17,7 +17,8 @@ pub async fn import(
     access_code: AccessCodeFn,
     counting: Option<time::UtcOffset>,
 ) -> Result<Vec<Ticket>> {
-    let tickets = reserve_tickets(conn, backend, &cases).await?;
+    let tickets =
+        reserve_tickets(conn, backend, cases.iter().map(|c| (c.case.kind, c.year))).await?;
     let mut records = Vec::with_capacity(cases.len());
     for (item, ticket) in cases.iter().zip(&tickets) {
         let case = &item.case;
@@ -172,15 +173,17 @@ pub async fn import(
     Ok(tickets)
 }
 
-/// Takes the next ticket numbers of each year for the whole batch at once.
-async fn reserve_tickets(
+/// Takes the next ticket numbers of each year for a whole batch of (kind, year) at once, in
+/// the batch's order.
+pub async fn reserve_tickets(
     conn: &mut AnyConnection,
     backend: Backend,
-    cases: &[ImportedCase],
+    cases: impl Iterator<Item = (aduan_domain::Kind, i32)>,
 ) -> Result<Vec<Ticket>> {
+    let cases: Vec<_> = cases.collect();
     let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
-    for case in cases {
-        *per_year.entry(case.year).or_default() += 1;
+    for (_, year) in &cases {
+        *per_year.entry(*year).or_default() += 1;
     }
     let mut numbers: BTreeMap<i32, std::vec::IntoIter<i64>> = BTreeMap::new();
     for (year, count) in per_year {
@@ -192,16 +195,12 @@ async fn reserve_tickets(
         );
     }
     let mut tickets = Vec::with_capacity(cases.len());
-    for case in cases {
+    for (kind, year) in cases {
         let number = numbers
-            .get_mut(&case.year)
+            .get_mut(&year)
             .and_then(Iterator::next)
             .ok_or(StoreError::NotFound("ticket number"))?;
-        tickets.push(Ticket::new(
-            case.case.kind,
-            case.year,
-            u64::try_from(number).unwrap_or(0),
-        ));
+        tickets.push(Ticket::new(kind, year, u64::try_from(number).unwrap_or(0)));
     }
     Ok(tickets)
 }
