@@ -465,6 +465,7 @@ impl Maker {
             text: "Terima kasih atas laporan Anda. Unit kami telah berkoordinasi dengan pihak terkait dan menjadwalkan penanganan dalam dua minggu. Perkembangan akan kami sampaikan melalui kanal ini.".into(),
             decision,
             exemption: None,
+            attachments: Vec::new(),
         };
         let mut plan: Vec<(Actor, Action)> = Vec::new();
         match goal {
@@ -549,6 +550,7 @@ impl Maker {
                                 text: "Perbaikan lift telah selesai dan diuji bersama pengelola pada minggu ini.".into(),
                                 decision,
                                 exemption: None,
+                                attachments: Vec::new(),
                             },
                         ));
                         plan.push((head.clone(), Action::Approve {}));

@@ -4,11 +4,13 @@
 pub mod admin;
 pub mod auth;
 pub mod calendar;
+pub mod case_files;
 pub mod clock;
 pub mod config;
 mod deadlines;
 mod error;
 pub mod faq;
+mod links;
 pub mod mail;
 pub mod notices;
 pub mod responses;

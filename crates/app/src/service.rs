@@ -218,6 +218,9 @@ impl Aduan {
                 sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&file.bytes)),
                 data: file.bytes.clone(),
                 uploaded_by: uploader.clone(),
+                purpose: aduan_domain::attachment::Purpose::Evidence
+                    .code()
+                    .to_string(),
             })
             .collect();
         new.channel_account = channel_account;
@@ -279,7 +282,11 @@ impl Aduan {
 
     /// Finds a case by ticket and access code. A wrong code answers exactly like an unknown
     /// ticket, and repeated failures for one ticket are throttled.
-    async fn reporter_case(&self, ticket: &str, code: &str) -> Result<CaseRecord, AppError> {
+    pub(crate) async fn reporter_case(
+        &self,
+        ticket: &str,
+        code: &str,
+    ) -> Result<CaseRecord, AppError> {
         let now = self.clock.now();
         let Ok(ticket) = Ticket::parse(ticket) else {
             return Err(AppError::NotFound);
@@ -322,10 +329,13 @@ impl Aduan {
             let events = self.store.events(target.id, true).await?;
             let mut view = TrackView::build(&target, &events);
             view.merged_from = Some(case.ticket.to_string());
+            self.fill_answer_files(&target, &mut view).await?;
             return Ok(view);
         }
         let events = self.store.events(case.id, true).await?;
-        Ok(TrackView::build(&case, &events))
+        let mut view = TrackView::build(&case, &events);
+        self.fill_answer_files(&case, &mut view).await?;
+        Ok(view)
     }
 
     /// Adds information, accepts or objects, as the reporter.
@@ -469,7 +479,11 @@ impl Aduan {
         })
     }
 
-    async fn scoped_case(&self, user: &StaffUser, ticket: &str) -> Result<CaseRecord, AppError> {
+    pub(crate) async fn scoped_case(
+        &self,
+        user: &StaffUser,
+        ticket: &str,
+    ) -> Result<CaseRecord, AppError> {
         let ticket = Ticket::parse(ticket).map_err(|_| AppError::NotFound)?;
         let scope = user.scope();
         if matches!(scope, Scope::Nothing) {
@@ -526,6 +540,12 @@ impl Aduan {
                 answered_at: answer.published_at,
                 answer: public_text(&answer.text),
                 decision: answer.decision.map(|d| d.code().to_string()),
+                files: if answer.attachments.is_empty() {
+                    Vec::new()
+                } else {
+                    let files = self.store.attachments(case.id).await?;
+                    crate::views::FileView::pick(&answer.attachments, &files)
+                },
             });
         }
         Ok(PublishedPage { items, next_cursor })
@@ -561,6 +581,10 @@ impl Aduan {
         action: Action,
     ) -> Result<StaffCaseView, AppError> {
         let case = self.scoped_case(user, ticket).await?;
+        if let Action::Link { ticket: other } | Action::Unlink { ticket: other } = &action {
+            let case = self.link_both(user, case, other, &action).await?;
+            return self.staff_view(user, &case).await;
+        }
         self.check_references(&case, &action).await?;
         let case = self
             .apply_action(case, &action, &user.actor(), Some(Channel::Api))
@@ -608,6 +632,22 @@ impl Aduan {
                     Err(AppError::Validation(vec![FieldError::new(
                         "officer",
                         "not_in_unit",
+                    )]))
+                }
+            }
+            Action::SubmitDraft { attachments, .. } if !attachments.is_empty() => {
+                let files = self.store.attachments(case.id).await?;
+                let answer_file = |id: &i64| {
+                    files.iter().any(|f| {
+                        f.id == *id && f.purpose == aduan_domain::attachment::Purpose::Answer.code()
+                    })
+                };
+                if attachments.iter().all(answer_file) {
+                    Ok(())
+                } else {
+                    Err(AppError::Validation(vec![FieldError::new(
+                        "attachments",
+                        "unknown_file",
                     )]))
                 }
             }
@@ -660,13 +700,7 @@ impl Aduan {
         events: &[Event],
         calendar: &Calendar,
     ) -> Result<CaseRecord, aduan_store::StoreError> {
-        let mut after = case.workflow.clone();
-        let mut jobs = Vec::new();
-        for (offset, event) in events.iter().enumerate() {
-            let seq = case.last_seq + 1 + i64::try_from(offset).unwrap_or(0);
-            jobs.extend(crate::notices::jobs_for_event(case.id, seq, &after, event));
-            apply(&mut after, event);
-        }
+        let (after, jobs, next_check_at) = self.fold_events(case, events, calendar);
         self.store
             .commit(
                 case,
@@ -674,10 +708,32 @@ impl Aduan {
                     after: &after,
                     events,
                     jobs: &jobs,
-                    next_check_at: next_check(&after, &self.org, calendar),
+                    next_check_at,
                 },
             )
             .await
+    }
+
+    /// The case after `events`, the jobs they call for and the watch's next look.
+    pub(crate) fn fold_events(
+        &self,
+        case: &CaseRecord,
+        events: &[Event],
+        calendar: &Calendar,
+    ) -> (
+        Workflow,
+        Vec<aduan_store::NewJob>,
+        Option<time::OffsetDateTime>,
+    ) {
+        let mut after = case.workflow.clone();
+        let mut jobs = Vec::new();
+        for (offset, event) in events.iter().enumerate() {
+            let seq = case.last_seq + 1 + i64::try_from(offset).unwrap_or(0);
+            jobs.extend(crate::notices::jobs_for_event(case.id, seq, &after, event));
+            apply(&mut after, event);
+        }
+        let next = next_check(&after, &self.org, calendar);
+        (after, jobs, next)
     }
 
     async fn staff_view(
@@ -694,6 +750,7 @@ impl Aduan {
             None
         };
         let events = self.store.events(case.id, false).await?;
+        let files = self.store.attachments(case.id).await?;
         let wf = &case.workflow;
         let now = self.clock.now();
         Ok(StaffCaseView {
@@ -714,12 +771,14 @@ impl Aduan {
             supporting_units: wf.supporting_units.clone(),
             instruction: wf.instruction.clone(),
             assignee: wf.assignee.clone(),
+            related: wf.related.iter().map(ToString::to_string).collect(),
             draft: wf.draft.as_ref().and_then(|d| serde_json::to_value(d).ok()),
             answer: wf.answer.as_ref().map(|a| AnswerView {
                 text: a.text.clone(),
                 decision: a.decision.map(|d| d.code().into()),
                 exemption: a.exemption.clone(),
                 published_at: a.published_at,
+                files: crate::views::FileView::pick(&a.attachments, &files),
             }),
             rating: wf.rating,
             objections: wf.objections,
@@ -730,20 +789,7 @@ impl Aduan {
             final_due_at: wf.final_due_at,
             timeliness: timeliness_code(timeliness(wf, now, &self.calendar())),
             allowed_actions: self.allowed_actions(user, case),
-            attachments: self
-                .store
-                .attachments(case.id)
-                .await?
-                .into_iter()
-                .map(|a| AttachmentView {
-                    id: a.id,
-                    name: a.name,
-                    content_type: a.content_type,
-                    size: a.size,
-                    uploaded_by: a.uploaded_by,
-                    uploaded_at: a.uploaded_at,
-                })
-                .collect(),
+            attachments: files.into_iter().map(AttachmentView::from).collect(),
             events: events
                 .iter()
                 .map(|e| StaffEvent {

@@ -59,6 +59,34 @@ pub struct AnswerView {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub published_at: OffsetDateTime,
+    /// Files published with the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileView>,
+}
+
+/// A published file as the reporter and the public see it: no uploader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FileView {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+impl FileView {
+    /// The files of `ids` among a case's files, in the answer's order.
+    pub fn pick(ids: &[i64], files: &[aduan_store::AttachmentMeta]) -> Vec<FileView> {
+        ids.iter()
+            .filter_map(|id| files.iter().find(|f| f.id == *id))
+            .map(|f| FileView {
+                id: f.id,
+                name: f.name.clone(),
+                content_type: f.content_type.clone(),
+                size: f.size,
+            })
+            .collect()
+    }
 }
 
 /// What a reporter sees when tracking: no internal notes, no units, no names.
@@ -130,6 +158,8 @@ impl TrackView {
                 decision: a.decision.map(|d| d.code().into()),
                 exemption: a.exemption.clone(),
                 published_at: a.published_at,
+                // Filled by the service, which reads the files.
+                files: Vec::new(),
             }),
             rating: wf.rating,
             outcome: wf.outcome.as_ref().map(outcome_code),
@@ -225,6 +255,8 @@ pub struct StaffCaseView {
     pub supporting_units: Vec<String>,
     pub instruction: Option<String>,
     pub assignee: Option<String>,
+    /// Cases marked as related to this one (tickets).
+    pub related: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub draft: Option<serde_json::Value>,
     pub answer: Option<AnswerView>,
@@ -383,6 +415,22 @@ pub struct AttachmentView {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub uploaded_at: OffsetDateTime,
+    /// `evidence` (came with the report, never published) or `answer` (for the answer).
+    pub purpose: String,
+}
+
+impl From<aduan_store::AttachmentMeta> for AttachmentView {
+    fn from(a: aduan_store::AttachmentMeta) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            content_type: a.content_type,
+            size: a.size,
+            uploaded_by: a.uploaded_by,
+            uploaded_at: a.uploaded_at,
+            purpose: a.purpose,
+        }
+    }
 }
 
 /// An answered public case as the portal publishes it: no reporter, no description, personal
@@ -397,6 +445,7 @@ pub struct PublishedCase {
     pub answered_at: OffsetDateTime,
     pub answer: String,
     pub decision: Option<String>,
+    pub files: Vec<FileView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,7 +1,17 @@
 //! Files a reporter or an officer attaches to a case: photos and PDF documents, checked by their
 //! content (magic bytes), never by the name or the type the browser claims.
 
+use crate::code_enum;
 use crate::intake::FieldError;
+
+code_enum! {
+    /// Why a file is on a case. Evidence came with the report and may show personal data: it is
+    /// never published. Answer files are uploaded by staff and go out with the answer.
+    pub enum Purpose {
+        Evidence = "evidence",
+        Answer = "answer",
+    }
+}
 
 /// The largest file accepted.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;

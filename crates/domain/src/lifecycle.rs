@@ -106,6 +106,9 @@ pub struct Draft {
     pub author: String,
     /// The unit head who approved the draft, when one did.
     pub unit_approved_by: Option<String>,
+    /// Files of the case (by id) that go out with the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +118,10 @@ pub struct Answer {
     pub exemption: Option<String>,
     pub published_at: OffsetDateTime,
     pub published_by: String,
+    /// Files of the case (by id) published with the answer: the reporter and, for public
+    /// cases, everyone may download them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<i64>,
 }
 
 /// The workflow part of a case: everything the lifecycle needs to decide.
@@ -131,6 +138,9 @@ pub struct Workflow {
     pub assignee: Option<String>,
     pub draft: Option<Draft>,
     pub answer: Option<Answer>,
+    /// Other cases an officer marked as related (both ways), without merging them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Ticket>,
     pub rating: Option<u8>,
     pub objections: u32,
     pub extended: bool,
@@ -209,6 +219,7 @@ impl Workflow {
             assignee: None,
             draft: None,
             answer: None,
+            related: Vec::new(),
             rating: None,
             objections: 0,
             extended: false,
@@ -256,6 +267,13 @@ pub enum Action {
     Merge {
         into: String,
     },
+    /// Marks another case as related, on both cases, without merging them.
+    Link {
+        ticket: String,
+    },
+    Unlink {
+        ticket: String,
+    },
     Dispose {
         lead_unit: String,
         #[serde(default)]
@@ -287,6 +305,9 @@ pub enum Action {
         decision: Option<Decision>,
         #[serde(default)]
         exemption: Option<String>,
+        /// Ids of files already on the case (uploaded by staff) to send with the answer.
+        #[serde(default)]
+        attachments: Vec<i64>,
     },
     SendBack {
         reason: String,
@@ -317,6 +338,8 @@ code_enum! {
         Reject = "reject",
         Forward = "forward",
         Merge = "merge",
+        Link = "link",
+        Unlink = "unlink",
         Dispose = "dispose",
         Accept = "accept",
         Return = "return",
@@ -342,6 +365,8 @@ impl Action {
             Action::Reject { .. } => ActionCode::Reject,
             Action::Forward { .. } => ActionCode::Forward,
             Action::Merge { .. } => ActionCode::Merge,
+            Action::Link { .. } => ActionCode::Link,
+            Action::Unlink { .. } => ActionCode::Unlink,
             Action::Dispose { .. } => ActionCode::Dispose,
             Action::Accept {} => ActionCode::Accept,
             Action::Return { .. } => ActionCode::Return,
@@ -382,6 +407,12 @@ pub enum Change {
     Merged {
         into: Ticket,
     },
+    Linked {
+        ticket: Ticket,
+    },
+    Unlinked {
+        ticket: Ticket,
+    },
     Dispositioned {
         lead_unit: String,
         supporting_units: Vec<String>,
@@ -407,6 +438,8 @@ pub enum Change {
         text: String,
         decision: Option<Decision>,
         exemption: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<i64>,
     },
     SentBack {
         reason: String,
@@ -416,6 +449,8 @@ pub enum Change {
         text: String,
         decision: Option<Decision>,
         exemption: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<i64>,
     },
     Extended {
         reason: String,
@@ -449,6 +484,8 @@ impl Change {
         !matches!(
             self,
             Change::NoteAdded { .. }
+                | Change::Linked { .. }
+                | Change::Unlinked { .. }
                 | Change::DraftSubmitted { .. }
                 | Change::SentBack { .. }
                 | Change::ApprovedByUnitHead
@@ -466,6 +503,8 @@ impl Change {
             Change::Rejected { .. } => "rejected",
             Change::Forwarded { .. } => "forwarded",
             Change::Merged { .. } => "merged",
+            Change::Linked { .. } => "linked",
+            Change::Unlinked { .. } => "unlinked",
             Change::Dispositioned { .. } => "dispositioned",
             Change::AcceptedByUnit => "accepted_by_unit",
             Change::Returned { .. } => "returned",
@@ -545,6 +584,12 @@ pub enum Refusal {
     WindowOpen,
     #[error("a case cannot be merged into itself")]
     MergeIntoSelf,
+    #[error("a case cannot be linked to itself")]
+    LinkToSelf,
+    #[error("the cases are already linked")]
+    AlreadyLinked,
+    #[error("the cases are not linked")]
+    NotLinked,
 }
 
 /// Everything besides the case that a decision depends on.
@@ -559,6 +604,10 @@ pub struct Context<'a> {
 pub const MAX_SHORT_TEXT: usize = 2_000;
 pub const MAX_LONG_TEXT: usize = 20_000;
 const MAX_AGENCY: usize = 300;
+/// Most files one answer carries.
+pub const MAX_ANSWER_FILES: usize = 10;
+/// Most cases one case is linked to.
+pub const MAX_RELATED: usize = 50;
 /// The furthest a coordinator may set a unit's due date, in calendar days.
 pub const MAX_DUE_DAYS: i64 = 366;
 
@@ -631,6 +680,26 @@ pub fn decide(
                 return Err(Refusal::MergeIntoSelf);
             }
             vec![make(Change::Merged { into }, None)]
+        }
+        Action::Link { ticket } => {
+            let ticket = other_ticket(ticket, ctx)?;
+            if case.related.contains(&ticket) {
+                return Err(Refusal::AlreadyLinked);
+            }
+            if case.related.len() >= MAX_RELATED {
+                return Err(Refusal::Invalid {
+                    field: "ticket",
+                    problem: "too_many_links",
+                });
+            }
+            vec![make(Change::Linked { ticket }, None)]
+        }
+        Action::Unlink { ticket } => {
+            let ticket = other_ticket(ticket, ctx)?;
+            if !case.related.contains(&ticket) {
+                return Err(Refusal::NotLinked);
+            }
+            vec![make(Change::Unlinked { ticket }, None)]
         }
         Action::Dispose {
             lead_unit,
@@ -729,8 +798,10 @@ pub fn decide(
             text,
             decision,
             exemption,
+            attachments,
         } => {
             let text = required_text(text, "text", MAX_LONG_TEXT)?;
+            let attachments = answer_files(attachments)?;
             let exemption = optional_text(exemption.as_deref(), "exemption", MAX_SHORT_TEXT)?;
             match (case.kind, decision) {
                 (Kind::InfoRequest, None) => return Err(Refusal::DecisionRequired),
@@ -750,6 +821,7 @@ pub fn decide(
                     text,
                     decision: *decision,
                     exemption,
+                    attachments,
                 },
                 Some(cal.add_working_days(now, days(Stage::Approval))),
             )]
@@ -862,9 +934,45 @@ fn approve(
             text: draft.text.clone(),
             decision: draft.decision,
             exemption: draft.exemption.clone(),
+            attachments: draft.attachments.clone(),
         },
         Some(due),
     )])
+}
+
+/// The other case of a link: a valid ticket that is not this case's own.
+fn other_ticket(text: &str, ctx: &Context<'_>) -> Result<Ticket, Refusal> {
+    let ticket = Ticket::parse(text.trim()).map_err(|_| Refusal::Invalid {
+        field: "ticket",
+        problem: "invalid",
+    })?;
+    if &ticket == ctx.ticket {
+        return Err(Refusal::LinkToSelf);
+    }
+    Ok(ticket)
+}
+
+/// The files of an answer: positive ids, each once, at most [`MAX_ANSWER_FILES`].
+fn answer_files(ids: &[i64]) -> Result<Vec<i64>, Refusal> {
+    let mut files: Vec<i64> = Vec::new();
+    for id in ids {
+        if *id <= 0 {
+            return Err(Refusal::Invalid {
+                field: "attachments",
+                problem: "invalid",
+            });
+        }
+        if !files.contains(id) {
+            files.push(*id);
+        }
+    }
+    if files.len() > MAX_ANSWER_FILES {
+        return Err(Refusal::Invalid {
+            field: "attachments",
+            problem: "too_many_answer_files",
+        });
+    }
+    Ok(files)
 }
 
 fn rating_event(
@@ -960,6 +1068,8 @@ fn authorise(
                     | A::Reject
                     | A::Forward
                     | A::Merge
+                    | A::Link
+                    | A::Unlink
                     | A::Dispose
                     | A::AskInfo
                     | A::Note
@@ -979,7 +1089,7 @@ fn authorise(
                 },
                 Role::UnitOfficer => match action {
                     A::Accept | A::Return | A::SubmitDraft | A::AskInfo => unit_work(true),
-                    A::Note => {
+                    A::Note | A::Link | A::Unlink => {
                         if involved {
                             Ok(())
                         } else {
@@ -996,7 +1106,7 @@ fn authorise(
                     | A::Approve
                     | A::SendBack
                     | A::Assign => unit_work(true),
-                    A::Note => {
+                    A::Note | A::Link | A::Unlink => {
                         if involved {
                             Ok(())
                         } else {
@@ -1033,7 +1143,7 @@ fn check_state(case: &Workflow, action: ActionCode) -> Result<(), Refusal> {
             S::Received | S::Verified | S::Dispositioned | S::InProgress
         ),
         A::AddInfo | A::CloseInfoLapsed => state == S::WaitingReporter,
-        A::Note => true,
+        A::Note | A::Link | A::Unlink => true,
         A::SubmitDraft => state == S::InProgress,
         A::SendBack | A::Approve => state == S::AwaitingApproval,
         A::Extend => state.agency_owes(),
@@ -1113,6 +1223,12 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             case.paused_at = None;
             case.paused_due_at = None;
         }
+        Change::Linked { ticket } => {
+            if !case.related.contains(ticket) {
+                case.related.push(ticket.clone());
+            }
+        }
+        Change::Unlinked { ticket } => case.related.retain(|t| t != ticket),
         Change::NoteAdded { .. }
         | Change::Rated { .. }
         | Change::AnswerAccepted
@@ -1121,6 +1237,7 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             text,
             decision,
             exemption,
+            attachments,
         } => {
             let approved = matches!(event.actor_role.as_str(), "unit_head" | "coordinator");
             case.draft = Some(Draft {
@@ -1129,6 +1246,7 @@ pub fn apply(case: &mut Workflow, event: &Event) {
                 exemption: exemption.clone(),
                 author: event.actor.clone(),
                 unit_approved_by: approved.then(|| event.actor.clone()),
+                attachments: attachments.clone(),
             });
             case.state = S::AwaitingApproval;
         }
@@ -1147,6 +1265,7 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             text,
             decision,
             exemption,
+            attachments,
         } => {
             case.answer = Some(Answer {
                 text: text.clone(),
@@ -1154,6 +1273,7 @@ pub fn apply(case: &mut Workflow, event: &Event) {
                 exemption: exemption.clone(),
                 published_at: event.at,
                 published_by: event.actor.clone(),
+                attachments: attachments.clone(),
             });
             case.draft = None;
             case.state = S::Answered;

@@ -161,6 +161,7 @@ fn the_unit_that_owes_the_step_is_the_one_reminded() {
             text: "jawaban".into(),
             decision: None,
             exemption: None,
+            attachments: Vec::new(),
         },
         &officer,
     );

@@ -115,7 +115,7 @@ fn roles_for(action: A) -> &'static [Who] {
         A::Accept | A::Return | A::SubmitDraft => &[Coordinator, Officer, Head],
         A::Assign => &[Head],
         A::AskInfo => &[Coordinator, Officer, Head],
-        A::Note => &[Coordinator, Officer, Head],
+        A::Note | A::Link | A::Unlink => &[Coordinator, Officer, Head],
         A::SendBack | A::Approve => &[Coordinator, Head],
         A::AddInfo | A::AcceptAnswer | A::Object => &[Reporter],
         A::CloseInfoLapsed | A::CloseNoReaction => &[System],
@@ -132,7 +132,7 @@ fn states_for(action: A) -> &'static [S] {
         A::Assign => &[S::Dispositioned, S::InProgress, S::AwaitingApproval],
         A::AskInfo => &[S::Received, S::Verified, S::Dispositioned, S::InProgress],
         A::AddInfo | A::CloseInfoLapsed => &[S::WaitingReporter],
-        A::Note => S::ALL,
+        A::Note | A::Link | A::Unlink => S::ALL,
         A::SubmitDraft => &[S::InProgress],
         A::SendBack | A::Approve => &[S::AwaitingApproval],
         A::Extend => &[
@@ -162,7 +162,7 @@ fn target(action: A, who: Who, from: S) -> S {
         A::Approve if who == Who::Head => S::AwaitingApproval,
         A::Approve => S::Answered,
         A::AcceptAnswer | A::CloseInfoLapsed | A::CloseNoReaction => S::Closed,
-        A::Assign | A::Note | A::Extend => from,
+        A::Assign | A::Note | A::Extend | A::Link | A::Unlink => from,
     }
 }
 
@@ -171,7 +171,7 @@ fn unit_may(action: A, who: Who, case: &Workflow) -> bool {
     match who {
         Who::Officer | Who::Head => {
             case.lead_unit.as_deref() == Some("rusun")
-                || (action == A::Note && case.lead_unit.is_some())
+                || (matches!(action, A::Note | A::Link | A::Unlink) && case.lead_unit.is_some())
         }
         Who::OtherOfficer => false,
         Who::Coordinator if matches!(action, A::Accept | A::Return | A::SubmitDraft) => {
@@ -222,6 +222,11 @@ fn every_state_action_and_actor() {
                     }
                     if code == A::Extend && kind != Kind::InfoRequest {
                         assert_eq!(got.err(), Some(Refusal::NotInfoRequest), "{label}");
+                        continue;
+                    }
+                    if code == A::Unlink {
+                        // Nothing was linked to these cases.
+                        assert_eq!(got.err(), Some(Refusal::NotLinked), "{label}");
                         continue;
                     }
                     if code == A::Approve && who == Who::Coordinator {

@@ -100,7 +100,10 @@ proptest! {
                 Ok(new_events) => {
                     prop_assert!(!new_events.is_empty());
                     if before.state.is_terminal() {
-                        prop_assert_eq!(code, ActionCode::Note, "only notes after the end");
+                        prop_assert!(
+                            matches!(code, ActionCode::Note | ActionCode::Link | ActionCode::Unlink),
+                            "only notes and links after the end, not {}", code
+                        );
                     }
                     for event in &new_events {
                         apply(&mut case, event);

@@ -37,6 +37,19 @@ pub trait Store: Send + Sync {
     /// Writes the events of one action, the case they lead to and the jobs they call for, in
     /// one transaction. Fails with `Conflict` when the case changed since it was read.
     async fn commit(&self, before: &CaseRecord, update: CaseUpdate<'_>) -> Result<CaseRecord>;
+    /// Commits changes to two cases in one transaction: both or neither (a link between them).
+    async fn commit_pair(
+        &self,
+        first: (&CaseRecord, CaseUpdate<'_>),
+        second: (&CaseRecord, CaseUpdate<'_>),
+    ) -> Result<(CaseRecord, CaseRecord)>;
+    /// Adds files to an existing case (staff documents, files for an answer).
+    async fn add_attachments(
+        &self,
+        case_id: i64,
+        at: OffsetDateTime,
+        files: Vec<NewAttachment>,
+    ) -> Result<Vec<AttachmentMeta>>;
     /// Moves the watch's next look at a case, when it has nothing to do before then.
     async fn set_next_check(
         &self,

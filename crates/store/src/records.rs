@@ -252,6 +252,8 @@ pub struct NewAttachment {
     pub data: Vec<u8>,
     /// `reporter`, or the staff member's username.
     pub uploaded_by: String,
+    /// `evidence` (came with the report) or `answer` (to go out with the answer).
+    pub purpose: String,
 }
 
 /// What is known of a stored file without reading it.
@@ -264,4 +266,5 @@ pub struct AttachmentMeta {
     pub sha256: String,
     pub uploaded_by: String,
     pub uploaded_at: OffsetDateTime,
+    pub purpose: String,
 }

@@ -119,6 +119,9 @@ impl From<Refusal> for ApiError {
             Refusal::AlreadyApproved => Self::new(S::CONFLICT, "already_approved"),
             Refusal::WindowOpen => Self::new(S::CONFLICT, "window_open"),
             Refusal::MergeIntoSelf => unprocessable("into", "invalid"),
+            Refusal::LinkToSelf => unprocessable("ticket", "same_case"),
+            Refusal::AlreadyLinked => Self::new(S::CONFLICT, "already_linked"),
+            Refusal::NotLinked => Self::new(S::CONFLICT, "not_linked"),
         }
     }
 }

@@ -44,7 +44,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses JSON, naming the field that failed. Strict: one value only (no trailing data),
 /// no duplicate keys, and objects must be objects (serde would otherwise read an array by
-/// position). The only array in our request bodies is `supporting_units`.
+/// position). The only arrays in our request bodies are `supporting_units` and an answer's
+/// `attachments`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(serde_error)?;
@@ -60,12 +61,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// The path of the first array that is not a `supporting_units` list.
+/// The top-level lists a request body may hold.
+const LIST_FIELDS: &[&str] = &["supporting_units", "attachments"];
+
+/// The path of the first array that is not one of [`LIST_FIELDS`].
 fn misplaced_array(value: &serde_json::Value, path: &str) -> Option<String> {
     match value {
-        serde_json::Value::Array(_) if !path.ends_with("supporting_units") => {
-            Some(path.to_string())
-        }
+        serde_json::Value::Array(_) if !LIST_FIELDS.contains(&path) => Some(path.to_string()),
         serde_json::Value::Object(map) => map.iter().find_map(|(key, v)| {
             let child = if path.is_empty() {
                 key.clone()

@@ -37,6 +37,19 @@ pub fn router(aduan: Aduan) -> Router {
         )
         .route("/cases/{ticket}", get(routes::staff::get_case))
         .route("/cases/{ticket}/actions", post(routes::staff::act))
+        .route(
+            "/cases/{ticket}/files",
+            post(routes::files::upload)
+                .layer(DefaultBodyLimit::max(routes::files::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/cases/{ticket}/files/{id}",
+            get(routes::files::staff_download),
+        )
+        .route(
+            "/track/{ticket}/files/{id}",
+            get(routes::files::reporter_download),
+        )
         .route("/intake", post(routes::staff::intake))
         .route("/backlog", get(routes::staff::backlog))
         .route("/stats/monthly", get(routes::staff::monthly_stats))

@@ -8,6 +8,7 @@
     clippy::zombie_processes
 )]
 
+mod answers_and_links;
 mod bad_input;
 mod deadlines;
 mod durability;

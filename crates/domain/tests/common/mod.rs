@@ -136,6 +136,12 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
         A::Merge => Action::Merge {
             into: "ADU-2026-000002".into(),
         },
+        A::Link => Action::Link {
+            ticket: "ADU-2026-000003".into(),
+        },
+        A::Unlink => Action::Unlink {
+            ticket: "ADU-2026-000003".into(),
+        },
         A::Dispose => Action::Dispose {
             lead_unit: "rusun".into(),
             supporting_units: vec!["swadaya".into()],
@@ -162,6 +168,7 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
             text: "Jawaban".into(),
             decision: (kind == Kind::InfoRequest).then_some(Decision::Granted),
             exemption: None,
+            attachments: vec![7],
         },
         A::SendBack => Action::SendBack {
             reason: "lengkapi".into(),

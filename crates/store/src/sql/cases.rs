@@ -241,17 +241,19 @@ pub async fn insert_case_rows(
     Ok(ids)
 }
 
-async fn insert_attachments(
+/// Stores files of a case and returns what is known of them, in the order given.
+pub async fn insert_attachments(
     conn: &mut AnyConnection,
     case_id: i64,
     now: OffsetDateTime,
     files: &[NewAttachment],
-) -> Result<()> {
+) -> Result<Vec<AttachmentMeta>> {
+    let mut stored = Vec::with_capacity(files.len());
     for file in files {
-        sqlx::query(
-            "INSERT INTO case_attachments (case_id, name, content_type, size, sha256, data, uploaded_by, uploaded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO case_attachments (case_id, name, content_type, size, sha256, data, uploaded_by, uploaded_at, purpose) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {ATTACHMENT_COLUMNS}"
+        )))
         .bind(case_id)
         .bind(file.name.clone())
         .bind(file.content_type.clone())
@@ -260,10 +262,12 @@ async fn insert_attachments(
         .bind(file.data.clone())
         .bind(file.uploaded_by.clone())
         .bind(to_micros(now))
-        .execute(&mut *conn)
+        .bind(file.purpose.clone())
+        .fetch_one(&mut *conn)
         .await?;
+        stored.push(attachment_from_row(&row)?);
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// `CaseUpdate` with owned data, so that the write can wait in the writer's queue.
@@ -461,7 +465,8 @@ pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>
         .transpose()
 }
 
-const ATTACHMENT_COLUMNS: &str = "id, name, content_type, size, sha256, uploaded_by, uploaded_at";
+const ATTACHMENT_COLUMNS: &str =
+    "id, name, content_type, size, sha256, uploaded_by, uploaded_at, purpose";
 
 fn attachment_from_row(row: &sqlx::any::AnyRow) -> Result<AttachmentMeta> {
     Ok(AttachmentMeta {
@@ -472,6 +477,7 @@ fn attachment_from_row(row: &sqlx::any::AnyRow) -> Result<AttachmentMeta> {
         sha256: row.try_get("sha256")?,
         uploaded_by: row.try_get("uploaded_by")?,
         uploaded_at: from_micros(row.try_get("uploaded_at")?)?,
+        purpose: row.try_get("purpose")?,
     })
 }
 

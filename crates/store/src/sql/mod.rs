@@ -174,6 +174,38 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn commit_pair(
+        &self,
+        first: (&CaseRecord, CaseUpdate<'_>),
+        second: (&CaseRecord, CaseUpdate<'_>),
+    ) -> Result<(CaseRecord, CaseRecord)> {
+        let first = (first.0.clone(), cases::OwnedUpdate::from(first.1));
+        let second = (second.0.clone(), cases::OwnedUpdate::from(second.1));
+        let counting = self.counting().map(|offset| (offset, self.backend));
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(async move {
+                    let a = cases::commit(c, first.0, first.1, counting).await?;
+                    let b = cases::commit(c, second.0, second.1, counting).await?;
+                    Ok((a, b))
+                })
+            }))
+            .await
+    }
+
+    async fn add_attachments(
+        &self,
+        case_id: i64,
+        at: OffsetDateTime,
+        files: Vec<NewAttachment>,
+    ) -> Result<Vec<AttachmentMeta>> {
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(async move { cases::insert_attachments(c, case_id, at, &files).await })
+            }))
+            .await
+    }
+
     async fn set_next_check(
         &self,
         case_id: i64,

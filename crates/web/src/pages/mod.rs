@@ -283,6 +283,28 @@ pub fn due_mark(page: &Page, item: &aduan_app::views::CaseListItem) -> String {
     }
 }
 
+/// A stored file as a download: always an attachment with its checked type, never rendered as
+/// a page of ours, and not kept by shared caches.
+pub(crate) fn file_response(meta: &aduan_store::AttachmentMeta, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"file\"; filename*=UTF-8''{}",
+        percent_encode(&meta.name)
+    );
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&meta.content_type) {
+        headers.insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// The portal's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -331,6 +353,16 @@ pub fn router() -> Router<AppState> {
         .route(
             "/staff/cases/{ticket}/attachments/{id}",
             get(staff::attachment),
+        )
+        .route(
+            "/staff/cases/{ticket}/draft",
+            post(staff::draft_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(REPORT_BODY_LIMIT)),
+        )
+        .route("/track/file", post(portal::track_file))
+        .route(
+            "/published/{ticket}/files/{id}",
+            get(portal::published_file),
         )
         .layer(axum::middleware::from_fn(remember_lang))
         .layer(axum::middleware::from_fn(page_headers))

@@ -511,6 +511,39 @@ pub async fn track_info(
     show_tracking(&state, page, ticket, code, result, notice).await
 }
 
+/// Downloads a file of the answer, with the ticket and access code posted (never in a link, so
+/// that the code does not end up in histories and logs).
+pub async fn track_file(
+    State(state): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ticket = first(&pairs, "ticket").trim().to_uppercase();
+    let code = first(&pairs, "code");
+    let Ok(id) = first(&pairs, "id").trim().parse::<i64>() else {
+        return super::error_page(page, AppError::NotFound);
+    };
+    match state.aduan.reporter_file(&ticket, &code, id).await {
+        Ok((meta, bytes)) => super::file_response(&meta, bytes),
+        Err(e) => super::error_page(page, e),
+    }
+}
+
+/// Downloads a file published with the answer of a public case.
+pub async fn published_file(
+    State(state): State<AppState>,
+    page: Page,
+    Path((ticket, id)): Path<(String, String)>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return super::error_page(page, AppError::NotFound);
+    };
+    match state.aduan.published_file(&ticket, id).await {
+        Ok((meta, bytes)) => super::file_response(&meta, bytes),
+        Err(e) => super::error_page(page, e),
+    }
+}
+
 pub async fn track_feedback(
     State(state): State<AppState>,
     page: Page,

@@ -339,6 +339,7 @@ fn action_fields(code: &str) -> Vec<(&'static str, &'static str, bool)> {
         "reject" => vec![("reason", "reject_reason", true), ("note", "area", false)],
         "forward" => vec![("agency", "text", true), ("reason", "area", true)],
         "merge" => vec![("into", "text", true)],
+        "link" | "unlink" => vec![("ticket", "text", true)],
         "dispose" => vec![
             ("lead_unit", "unit", true),
             ("supporting_units", "units", false),
@@ -386,8 +387,35 @@ struct CasePage {
     /// The draft text to start from (a chosen template), and the action form to open.
     draft_text: String,
     open_action: String,
+    /// The draft waiting for approval, with the names of its files.
+    draft: Option<DraftShown>,
+    /// Files uploaded for the answer so far, offered again in the answer form.
+    answer_files: Vec<(i64, String)>,
     notice: Option<String>,
     error: Option<String>,
+}
+
+pub struct DraftShown {
+    pub text: String,
+    pub files: Vec<(i64, String)>,
+}
+
+impl DraftShown {
+    fn of(view: &StaffCaseView) -> Option<Self> {
+        let draft = view.draft.as_ref()?;
+        let text = draft.get("text")?.as_str()?.to_string();
+        let ids: Vec<i64> = draft
+            .get("attachments")
+            .and_then(|a| a.as_array())
+            .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+            .unwrap_or_default();
+        let files = ids
+            .iter()
+            .filter_map(|id| view.attachments.iter().find(|f| f.id == *id))
+            .map(|f| (f.id, f.name.clone()))
+            .collect();
+        Some(Self { text, files })
+    }
 }
 
 impl CasePage {
@@ -505,7 +533,16 @@ async fn render_case_with(
     } else {
         String::new()
     };
+    let draft = DraftShown::of(&case);
+    let answer_files = case
+        .attachments
+        .iter()
+        .filter(|f| f.purpose == "answer")
+        .map(|f| (f.id, f.name.clone()))
+        .collect();
     no_store(html(CasePage {
+        draft,
+        answer_files,
         responses,
         draft_text,
         open_action,
@@ -608,18 +645,91 @@ pub async fn case_act(
             super::percent_encode(&ticket)
         )),
         Err(AppError::NotFound) => super::error_page(page, AppError::NotFound),
-        Err(error) => {
-            let status = match &error {
-                AppError::Forbidden => StatusCode::FORBIDDEN,
-                AppError::Conflict => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            let message = super::refusal_message(&page, &error);
-            let mut response =
-                render_case(&state, page, &session, &ticket, None, Some(message)).await;
-            *response.status_mut() = status;
-            response
+        Err(error) => refused(&state, page, &session, &ticket, error).await,
+    }
+}
+
+/// The case page again with why an action was refused, under the matching status.
+async fn refused(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    ticket: &str,
+    error: AppError,
+) -> Response {
+    let status = match &error {
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Conflict => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let message = super::refusal_message(&page, &error);
+    let mut response = render_case(state, page, session, ticket, None, Some(message)).await;
+    *response.status_mut() = status;
+    response
+}
+
+/// The answer form: files uploaded with it are stored first (for the answer), then the draft is
+/// submitted with them and the files ticked from earlier uploads. When the draft is refused the
+/// new files stay on the case and are offered again, so nothing uploaded is lost.
+pub async fn draft_submit(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Path(ticket): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Response {
+    let Ok((pairs, files)) = super::portal::read_form(multipart).await else {
+        return super::error_page(page, AppError::Validation(Vec::new()));
+    };
+    if let Err(status) = check_form(&session, &headers, &super::portal::first(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    let mut ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "file_ids")
+        .filter_map(|(_, v)| v.trim().parse::<i64>().ok())
+        .collect();
+    if !files.is_empty() {
+        match state
+            .aduan
+            .add_answer_files(&session.user, &ticket, files)
+            .await
+        {
+            Ok(stored) => ids.extend(stored.iter().map(|f| f.id)),
+            Err(AppError::NotFound) => return super::error_page(page, AppError::NotFound),
+            Err(error) => return refused(&state, page, &session, &ticket, error).await,
         }
+    }
+    let text_pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(k, _)| k != "file_ids")
+        .chain([("action".to_string(), "submit_draft".to_string())])
+        .collect();
+    let mut json = action_json(&text_pairs);
+    if let Some(object) = json.as_object_mut() {
+        object.insert("attachments".into(), serde_json::json!(ids));
+    }
+    let action = match serde_json::from_value::<aduan_domain::Action>(json) {
+        Ok(action @ aduan_domain::Action::SubmitDraft { .. }) => action,
+        _ => {
+            return refused(
+                &state,
+                page,
+                &session,
+                &ticket,
+                AppError::Validation(Vec::new()),
+            )
+            .await;
+        }
+    };
+    match state.aduan.act(&session.user, &ticket, action).await {
+        Ok(_) => see_other(&format!(
+            "/staff/cases/{}?done=1",
+            super::percent_encode(&ticket)
+        )),
+        Err(AppError::NotFound) => super::error_page(page, AppError::NotFound),
+        Err(error) => refused(&state, page, &session, &ticket, error).await,
     }
 }
 
@@ -639,21 +749,7 @@ pub async fn attachment(
         .staff_attachment(&session.user, &ticket, id)
         .await
     {
-        Ok((meta, bytes)) => {
-            let disposition = format!(
-                "attachment; filename=\"file\"; filename*=UTF-8''{}",
-                super::percent_encode(&meta.name)
-            );
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            if let Ok(v) = axum::http::HeaderValue::from_str(&meta.content_type) {
-                headers.insert(axum::http::header::CONTENT_TYPE, v);
-            }
-            if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
-                headers.insert(axum::http::header::CONTENT_DISPOSITION, v);
-            }
-            no_store(response)
-        }
+        Ok((meta, bytes)) => super::file_response(&meta, bytes),
         Err(e) => super::error_page(page, e),
     }
 }

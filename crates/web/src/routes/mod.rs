@@ -1,4 +1,5 @@
 pub mod admin;
 pub mod auth;
+pub mod files;
 pub mod public;
 pub mod staff;
