@@ -139,7 +139,7 @@ impl Aduan {
                 &scope,
                 &CaseFilter {
                     overdue_at: Some(now),
-                    oldest_due_first: true,
+                    sort: aduan_store::CaseSort::DueSoonest,
                     limit: OVERDUE_LIST,
                     ..CaseFilter::default()
                 },

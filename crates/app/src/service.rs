@@ -16,6 +16,17 @@ use aduan_store::{CaseFilter, CaseRecord, CaseUpdate, NewCaseRecord, NewUser, St
 use std::sync::{Arc, RwLock};
 use time::{Duration, OffsetDateTime};
 
+/// Where the next page of a list starts: the last row's id, and for the due-time order its
+/// due time (microseconds) too, as `due_id`.
+fn list_cursor(sort: aduan_store::CaseSort, row: &aduan_store::CaseSummary) -> String {
+    match (sort, row.due_at) {
+        (aduan_store::CaseSort::DueSoonest, Some(due)) => {
+            format!("{}_{}", due.unix_timestamp_nanos() / 1000, row.id)
+        }
+        _ => row.id.to_string(),
+    }
+}
+
 /// Settings key under which the organisation in force is kept.
 const ORGANISATION_KEY: &str = "organisation";
 const TOKEN_LIFETIME: Duration = Duration::hours(12);
@@ -466,7 +477,7 @@ impl Aduan {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if more {
-            rows.last().map(|r| r.id.to_string())
+            rows.last().map(|r| list_cursor(filter.sort, r))
         } else {
             None
         };
@@ -477,6 +488,27 @@ impl Aduan {
                 .collect(),
             next_cursor,
         })
+    }
+
+    /// Reads a list cursor made by [`list_cursor`] for `sort` into the filter; `false` when it
+    /// is not one.
+    pub fn apply_cursor(filter: &mut CaseFilter, cursor: &str) -> bool {
+        let parsed = match filter.sort {
+            aduan_store::CaseSort::DueSoonest => cursor.split_once('_').and_then(|(due, id)| {
+                let due = due.parse::<i128>().ok()?;
+                let due = OffsetDateTime::from_unix_timestamp_nanos(due.checked_mul(1000)?).ok()?;
+                Some((id.parse::<i64>().ok()?, Some(due)))
+            }),
+            _ => cursor.parse::<i64>().ok().map(|id| (id, None)),
+        };
+        match parsed {
+            Some((id, due)) if id > 0 => {
+                filter.cursor_id = Some(id);
+                filter.cursor_due = due;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub(crate) async fn scoped_case(
@@ -510,7 +542,7 @@ impl Aduan {
             privacy: Some(aduan_domain::Privacy::Public),
             category,
             text,
-            before_id,
+            cursor_id: before_id,
             limit: limit + 1,
             ..CaseFilter::default()
         };

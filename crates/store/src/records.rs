@@ -65,6 +65,19 @@ impl StoredEvent {
     }
 }
 
+/// The order of a case list. Every order is total (ties broken by id), so that keyset
+/// pagination neither skips nor repeats a case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseSort {
+    /// Newest received first.
+    #[default]
+    Newest,
+    /// Oldest received first.
+    Oldest,
+    /// Soonest due time first; only cases that have a due time (someone owes a step).
+    DueSoonest,
+}
+
 /// Filters of the staff case list. Every field narrows; `None` means any.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseFilter {
@@ -79,11 +92,12 @@ pub struct CaseFilter {
     pub overdue_at: Option<OffsetDateTime>,
     /// Full-text search terms (stems, see `aduan_domain::search::query_terms`); all must match.
     pub text: Vec<String>,
-    /// Keyset cursor: only cases with a smaller id.
-    pub before_id: Option<i64>,
+    /// Keyset cursor: only cases after the case with this id in the order of `sort`.
+    pub cursor_id: Option<i64>,
+    /// With [`CaseSort::DueSoonest`]: the due time of the cursor's case.
+    pub cursor_due: Option<OffsetDateTime>,
     pub limit: u32,
-    /// Oldest due time first (for overdue lists) instead of newest case first.
-    pub oldest_due_first: bool,
+    pub sort: CaseSort,
     /// Only cases with this privacy choice (the public list of answered cases).
     pub privacy: Option<aduan_domain::Privacy>,
 }

@@ -10,8 +10,8 @@ use aduan_domain::{
     Organisation, Privacy, Reporter, Role, Scope, State, Ticket, Workflow,
 };
 use aduan_store::{
-    CaseFilter, CaseRecord, CaseUpdate, JobOutcome, JobState, NewCaseRecord, NewJob, NewUser,
-    SqlStore, Store, StoreError,
+    CaseFilter, CaseRecord, CaseSort, CaseUpdate, JobOutcome, JobState, NewCaseRecord, NewJob,
+    NewUser, SqlStore, Store, StoreError,
 };
 use sqlx::Connection;
 use time::macros::{datetime, offset};
@@ -405,6 +405,84 @@ async fn scopes_are_applied_inside_the_store() {
 }
 
 #[tokio::test]
+async fn every_sort_pages_without_gaps_or_repeats() {
+    let db = fresh().await;
+    // Two cases a day, received out of order: equal due times, told apart by id.
+    for day in [2, 0, 1] {
+        for _ in 0..2 {
+            create(
+                &db,
+                Kind::Complaint,
+                "rusun",
+                T0 + Duration::days(day),
+                None,
+            )
+            .await;
+        }
+    }
+    for sort in [CaseSort::Newest, CaseSort::Oldest, CaseSort::DueSoonest] {
+        let mut seen: Vec<aduan_store::CaseSummary> = Vec::new();
+        let mut cursor: Option<(i64, Option<time::OffsetDateTime>)> = None;
+        for _ in 0..5 {
+            let filter = CaseFilter {
+                sort,
+                limit: 4,
+                cursor_id: cursor.map(|c| c.0),
+                cursor_due: cursor.and_then(|c| c.1),
+                ..Default::default()
+            };
+            let rows = db.store.list_cases(&Scope::All, &filter).await.unwrap();
+            if rows.is_empty() {
+                break;
+            }
+            cursor = rows.last().map(|r| (r.id, r.due_at));
+            seen.extend(rows);
+        }
+        assert_eq!(seen.len(), 6, "{sort:?}");
+        for pair in seen.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let ordered = match sort {
+                CaseSort::Newest => a.id > b.id,
+                CaseSort::Oldest => a.id < b.id,
+                CaseSort::DueSoonest => (a.due_at, a.id) < (b.due_at, b.id),
+            };
+            assert!(ordered, "{sort:?}: {} then {}", a.ticket, b.ticket);
+        }
+    }
+    // Sorting by due time leaves out cases that owe nothing.
+    let first = db
+        .store
+        .list_cases(
+            &Scope::All,
+            &CaseFilter {
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let case = db
+        .store
+        .case(&first[0].ticket, &Scope::All)
+        .await
+        .unwrap()
+        .unwrap();
+    let rejected = Action::Reject {
+        reason: aduan_domain::lifecycle::RejectReason::Spam,
+        note: None,
+    };
+    act(&db, &case, rejected, &coordinator(), T0 + Duration::days(3)).await;
+    let due = CaseFilter {
+        sort: CaseSort::DueSoonest,
+        limit: 50,
+        ..Default::default()
+    };
+    let rows = db.store.list_cases(&Scope::All, &due).await.unwrap();
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r.ticket != case.ticket));
+}
+
+#[tokio::test]
 async fn list_filters_overdue_and_keyset_pages() {
     let db = fresh().await;
     let mut tickets = Vec::new();
@@ -422,7 +500,7 @@ async fn list_filters_overdue_and_keyset_pages() {
         );
     }
     let page = |before_id: Option<i64>| CaseFilter {
-        before_id,
+        cursor_id: before_id,
         limit: 2,
         ..Default::default()
     };

@@ -300,3 +300,40 @@ pub async fn error_code(response: Response) -> (StatusCode, String, Vec<String>)
         .collect();
     (status, body["code"].as_str().unwrap().to_string(), fields)
 }
+
+/// Logs in through the staff page; returns the session cookie.
+pub async fn staff_session(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/staff"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    (client, cookie.split(';').next().unwrap().to_string())
+}
+
+/// The CSRF token of a staff page's first form.
+pub fn csrf_of(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    page[start..start + 64].to_string()
+}

@@ -115,42 +115,6 @@ async fn files_are_checked_by_content_count_and_size_and_nothing_is_stored_on_re
     app.finish().await;
 }
 
-/// Logs in through the staff page; returns the session cookie.
-async fn staff_session(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(app.url("/staff/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/staff"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
-    (client, cookie.split(';').next().unwrap().to_string())
-}
-
-fn csrf_of(page: &str) -> String {
-    let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    page[start..start + 64].to_string()
-}
-
 #[tokio::test]
 async fn the_desk_registers_a_walk_in_case_with_a_scanned_letter() {
     let app = TestApp::spawn().await;

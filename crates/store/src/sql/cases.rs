@@ -630,13 +630,30 @@ pub async fn list(
         );
     }
     let id = if fts_first { "cases_fts.rowid" } else { "c.id" };
-    if let Some(before) = filter.before_id {
-        sql.push(&format!(" AND {id} < ?"), vec![Arg::Int(before)]);
-    }
-    let order = if filter.oldest_due_first {
-        format!(" ORDER BY c.due_at, {id} DESC")
-    } else {
-        format!(" ORDER BY {id} DESC")
+    let order = match filter.sort {
+        CaseSort::Newest => {
+            if let Some(cursor) = filter.cursor_id {
+                sql.push(&format!(" AND {id} < ?"), vec![Arg::Int(cursor)]);
+            }
+            format!(" ORDER BY {id} DESC")
+        }
+        CaseSort::Oldest => {
+            if let Some(cursor) = filter.cursor_id {
+                sql.push(&format!(" AND {id} > ?"), vec![Arg::Int(cursor)]);
+            }
+            format!(" ORDER BY {id}")
+        }
+        CaseSort::DueSoonest => {
+            sql.push(" AND c.due_at IS NOT NULL", vec![]);
+            if let (Some(cursor), Some(due)) = (filter.cursor_id, filter.cursor_due) {
+                let due = to_micros(due);
+                sql.push(
+                    &format!(" AND (c.due_at > ? OR (c.due_at = ? AND {id} > ?))"),
+                    vec![Arg::Int(due), Arg::Int(due), Arg::Int(cursor)],
+                );
+            }
+            format!(" ORDER BY c.due_at, {id}")
+        }
     };
     sql.push(
         &format!("{order} LIMIT ?"),

@@ -230,12 +230,49 @@ struct CaseList {
     page: Page,
     staff: StaffChrome,
     items: Vec<CaseListItem>,
-    q: String,
-    state_filter: String,
-    overdue: bool,
+    /// The filters as given, to show them again in the form.
+    f: ListFilters,
     next: Option<String>,
     error: Option<String>,
     states: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    units: Vec<(String, String)>,
+    channels: Vec<(String, String)>,
+    sorts: Vec<(String, String)>,
+}
+
+/// The list form's fields, as typed.
+#[derive(Default)]
+struct ListFilters {
+    q: String,
+    state: String,
+    kind: String,
+    category: String,
+    unit: String,
+    channel: String,
+    from: String,
+    to: String,
+    sort: String,
+    overdue: bool,
+}
+
+impl ListFilters {
+    fn of(query: &crate::routes::staff::CaseQuery) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            q: text(&query.q),
+            state: text(&query.state),
+            kind: text(&query.kind),
+            category: text(&query.category),
+            unit: text(&query.unit),
+            channel: text(&query.channel),
+            from: text(&query.from),
+            to: text(&query.to),
+            sort: text(&query.sort),
+            overdue: query.overdue.unwrap_or(false),
+        }
+    }
 }
 
 impl CaseList {
@@ -244,6 +281,18 @@ impl CaseList {
     }
 }
 
+/// The list's channels: every way a case can arrive.
+const LIST_CHANNELS: &[(&str, &str)] = &[
+    ("web", "channel_web"),
+    ("api", "channel_api"),
+    ("email", "channel_email"),
+    ("walk_in", "channel_walk_in"),
+    ("phone", "channel_phone"),
+    ("letter", "channel_letter"),
+    ("lapor", "channel_lapor"),
+    ("social", "channel_social_media"),
+];
+
 pub async fn case_list(
     State(state): State<AppState>,
     page: Page,
@@ -251,69 +300,88 @@ pub async fn case_list(
     RawQuery(raw): RawQuery,
 ) -> Response {
     // Empty fields from the filter form mean "any".
-    let raw: String = raw
+    let kept: Vec<&str> = raw
+        .as_deref()
         .unwrap_or_default()
         .split('&')
         .filter(|p| !p.is_empty() && !p.ends_with('=') && !p.starts_with("lang="))
-        .collect::<Vec<_>>()
-        .join("&");
+        .collect();
+    let raw = kept.join("&");
     let parsed = if raw.is_empty() {
         Ok(crate::routes::staff::CaseQuery::default())
     } else {
         crate::routes::staff::parse_case_query(&raw)
     };
-    let states = CaseState::ALL
-        .iter()
-        .map(|s| {
-            (
-                s.code().to_string(),
-                page.tr.t(&format!("state_{}", s.code())),
-            )
-        })
-        .collect();
-    let (q, state_filter, overdue) = match &parsed {
-        Ok(query) => (
-            query.q.clone().unwrap_or_default(),
-            query.state.clone().unwrap_or_default(),
-            query.overdue.unwrap_or(false),
-        ),
-        Err(_) => Default::default(),
-    };
+    let tr = page.tr;
+    let f = parsed.as_ref().map(ListFilters::of).unwrap_or_default();
     let result = match parsed.and_then(|query| crate::routes::staff::to_filter(&state, query)) {
         Ok(filter) => state
             .aduan
             .list_cases(&session.user, filter)
             .await
-            .map_err(|e| page.tr.section("error", super::error_key(&e))),
-        Err(_) => Err(page.tr.section("error", "invalid_query")),
+            .map_err(|e| tr.section("error", super::error_key(&e))),
+        Err(e) => Err(format!(
+            "{} {}",
+            tr.section("error", "invalid_query"),
+            e.fields
+                .iter()
+                .map(|(field, code)| format!("{field}: {}.", tr.field_error(code)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
     };
     let (items, next, error) = match result {
         Ok(list) => (list.items, list.next_cursor, None),
         Err(message) => (Vec::new(), None, Some(message)),
     };
+    // The next page keeps every filter and the order; only the cursor changes.
     let next = next.map(|cursor| {
-        let mut query = format!("cursor={cursor}");
-        if !q.is_empty() {
-            query.push_str(&format!("&q={}", super::percent_encode(&q)));
-        }
-        if !state_filter.is_empty() {
-            query.push_str(&format!("&state={}", super::percent_encode(&state_filter)));
-        }
-        if overdue {
-            query.push_str("&overdue=true");
-        }
-        query
+        kept.iter()
+            .filter(|p| !p.starts_with("cursor="))
+            .map(|p| p.to_string())
+            .chain([format!("cursor={}", super::percent_encode(&cursor))])
+            .collect::<Vec<_>>()
+            .join("&")
     });
+    let org = state.aduan.organisation();
+    let labelled = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(code, key)| (code.to_string(), tr.t(key)))
+            .collect()
+    };
     no_store(html(CaseList {
         staff: StaffChrome::of(&session),
-        page,
         items,
-        q,
-        state_filter,
-        overdue,
+        f,
         next,
         error,
-        states,
+        states: CaseState::ALL
+            .iter()
+            .map(|s| (s.code().to_string(), tr.t(&format!("state_{}", s.code()))))
+            .collect(),
+        kinds: labelled(&[
+            ("complaint", "kind_complaint"),
+            ("info_request", "kind_info_request"),
+            ("aspiration", "kind_aspiration"),
+        ]),
+        categories: org
+            .categories
+            .iter()
+            .map(|c| (c.code.clone(), c.name_id.clone()))
+            .collect(),
+        units: org
+            .units
+            .iter()
+            .map(|u| (u.code.clone(), u.name.clone()))
+            .collect(),
+        channels: labelled(LIST_CHANNELS),
+        sorts: labelled(&[
+            ("newest", "list_sort_newest"),
+            ("oldest", "list_sort_oldest"),
+            ("due", "list_sort_due"),
+        ]),
+        page,
     }))
 }
 

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use aduan_app::views::{BacklogView, CasePage, MonthlyStats, StaffCaseView};
 use aduan_domain::intake::CaseInput;
 use aduan_domain::{Action, Channel, Kind, State as CaseState};
-use aduan_store::CaseFilter;
+use aduan_store::{CaseFilter, CaseSort};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -35,7 +35,10 @@ pub struct CaseQuery {
     pub overdue: Option<bool>,
     /// Full-text search in title and description; Indonesian word forms match their stem.
     pub q: Option<String>,
-    /// The `next_cursor` of the previous page.
+    /// Order: `newest` received first (default), `oldest` first, or `due`: soonest due time
+    /// first, only cases in which someone still owes a step.
+    pub sort: Option<String>,
+    /// The `next_cursor` of the previous page (of the same order).
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -144,15 +147,14 @@ pub(crate) fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, Ap
     };
     let created_from = instant("from", &q.from);
     let created_to = instant("to", &q.to);
-    let before_id = match q.cursor.as_deref() {
-        None | Some("") => None,
-        Some(c) => match c.parse::<i64>() {
-            Ok(id) if id > 0 => Some(id),
-            _ => {
-                errors = errors.field("cursor", "invalid");
-                None
-            }
-        },
+    let sort = match q.sort.as_deref() {
+        None | Some("") | Some("newest") => CaseSort::Newest,
+        Some("oldest") => CaseSort::Oldest,
+        Some("due") => CaseSort::DueSoonest,
+        Some(_) => {
+            errors = errors.field("sort", "unknown");
+            CaseSort::Newest
+        }
     };
     let text = match q.q.as_deref().map(str::trim) {
         None | Some("") => Vec::new(),
@@ -185,10 +187,17 @@ pub(crate) fn to_filter(state: &AppState, q: CaseQuery) -> Result<CaseFilter, Ap
         created_to,
         overdue_at: q.overdue.unwrap_or(false).then(|| state.aduan.now()),
         text,
-        before_id,
         limit,
-        oldest_due_first: false,
+        sort,
         privacy: None,
+        ..CaseFilter::default()
+    })
+    .and_then(|mut filter| match q.cursor.as_deref() {
+        None | Some("") => Ok(filter),
+        Some(cursor) if aduan_app::Aduan::apply_cursor(&mut filter, cursor) => Ok(filter),
+        Some(_) => {
+            Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("cursor", "invalid"))
+        }
     })
 }
 
