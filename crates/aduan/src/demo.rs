@@ -279,7 +279,7 @@ pub async fn generate(
     seed: u64,
 ) -> anyhow::Result<String> {
     let aduan = crate::server::open(database, organisation, Arc::new(SystemClock)).await?;
-    let org = aduan.organisation().clone();
+    let org = (*aduan.organisation()).clone();
     let calendar = Calendar::clone(&aduan.calendar());
     let now = OffsetDateTime::now_utc();
     let started = std::time::Instant::now();

@@ -254,7 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let from = from.as_deref().map(cli::parse_date).transpose()?;
             let to = to.as_deref().map(cli::parse_date).transpose()?;
             let view = aduan.backlog_all(from, to).await.map_err(cli::explain)?;
-            print!("{}", cli::backlog_table(&view, aduan.organisation()));
+            print!("{}", cli::backlog_table(&view, &aduan.organisation()));
             Ok(())
         }
         Command::Calendar { command } => {
@@ -348,7 +348,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Arc::new(SystemClock),
             )
             .await?;
-            print!("{}", toml::to_string(aduan.organisation())?);
+            print!("{}", toml::to_string(&*aduan.organisation())?);
             Ok(())
         }
     }

@@ -85,7 +85,7 @@ pub struct JobCounts {
     pub failed: i64,
 }
 
-fn require_admin(user: &StaffUser) -> Result<(), AppError> {
+pub(crate) fn require_admin(user: &StaffUser) -> Result<(), AppError> {
     if user.role == Role::Admin {
         Ok(())
     } else {

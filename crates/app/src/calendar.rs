@@ -100,7 +100,7 @@ impl Aduan {
         Self::require_admin(user)?;
         let calendar = self.calendar();
         Ok(CalendarView {
-            utc_offset_hours: self.org.agency.utc_offset_hours,
+            utc_offset_hours: self.org().agency.utc_offset_hours,
             covered_years: calendar.covered_years().collect(),
             missing_years: missing_years(&calendar, self.clock.now()),
             extra_days: extra_days(self.store.as_ref()).await?,
@@ -130,7 +130,7 @@ impl Aduan {
         let mut days = extra_days(self.store.as_ref()).await?;
         days.retain(|d| d.date != day.date);
         // Judge against the calendar without this date's earlier entry.
-        let base = build(&self.org, &days)?;
+        let base = build(&self.org(), &days)?;
         let working = base.is_working_day(day.date);
         match day.kind {
             ExtraDayKind::DayOff if !working => {
@@ -172,7 +172,7 @@ impl Aduan {
         user: &StaffUser,
         days: Vec<ExtraDay>,
     ) -> Result<CalendarView, AppError> {
-        let calendar = build(&self.org, &days)?;
+        let calendar = build(&self.org(), &days)?;
         let text = serde_json::to_string(&days).map_err(|e| AppError::Internal(e.to_string()))?;
         self.store
             .put_setting(CALENDAR_KEY, &text, self.clock.now())
@@ -191,7 +191,7 @@ impl Aduan {
 
     /// Picks up days another instance added.
     pub(crate) async fn reload_calendar(&self) -> Result<(), AppError> {
-        let calendar = load(self.store.as_ref(), &self.org).await?;
+        let calendar = load(self.store.as_ref(), &self.org()).await?;
         if *self.calendar() != calendar {
             self.replace_calendar(calendar);
         }

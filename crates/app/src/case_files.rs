@@ -27,7 +27,7 @@ impl Aduan {
         let calendar = self.calendar();
         let ctx = Context {
             now: self.clock.now(),
-            org: &self.org,
+            org: &self.org(),
             calendar: &calendar,
             ticket: &case.ticket,
             channel: None,

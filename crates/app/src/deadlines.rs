@@ -46,7 +46,7 @@ impl Aduan {
             let calendar = self.calendar();
             let ctx = Context {
                 now,
-                org: &self.org,
+                org: &self.org(),
                 calendar: &calendar,
                 ticket: &case.ticket,
                 channel: None,
@@ -60,7 +60,7 @@ impl Aduan {
                 }
             };
             if events.is_empty() {
-                let next = next_check(&case.workflow, &self.org, &calendar).filter(|t| *t > now);
+                let next = next_check(&case.workflow, &self.org(), &calendar).filter(|t| *t > now);
                 self.store
                     .set_next_check(case.id, case.last_seq, next)
                     .await?;

@@ -13,6 +13,7 @@ pub mod faq;
 mod links;
 pub mod mail;
 pub mod notices;
+pub mod org_admin;
 pub mod responses;
 mod service;
 pub mod templates;

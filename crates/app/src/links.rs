@@ -21,9 +21,10 @@ impl Aduan {
         for attempt in 0..2 {
             let calendar = self.calendar();
             let now = self.clock.now();
+            let org = self.org();
             let context = |ticket| Context {
                 now,
-                org: &self.org,
+                org: &org,
                 calendar: &calendar,
                 ticket,
                 channel: Some(Channel::Api),

@@ -28,7 +28,7 @@ fn list_cursor(sort: aduan_store::CaseSort, row: &aduan_store::CaseSummary) -> S
 }
 
 /// Settings key under which the organisation in force is kept.
-const ORGANISATION_KEY: &str = "organisation";
+pub(crate) const ORGANISATION_KEY: &str = "organisation";
 const TOKEN_LIFETIME: Duration = Duration::hours(12);
 const LOGIN_ATTEMPTS: i64 = 5;
 const LOCKOUT: Duration = Duration::minutes(15);
@@ -40,7 +40,10 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 #[derive(Clone)]
 pub struct Aduan {
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) org: Arc<Organisation>,
+    /// The organisation in force; an admin's edit swaps it whole.
+    pub(crate) organisation: Arc<RwLock<Arc<Organisation>>>,
+    /// Held while an admin edits the organisation, so that two edits do not overwrite each other.
+    pub(crate) org_edit: Arc<tokio::sync::Mutex<()>>,
     /// Replaced when an admin adds a day off or a working Saturday.
     pub(crate) calendar: Arc<RwLock<Arc<Calendar>>>,
     /// Replaced when an admin edits a message template.
@@ -103,6 +106,14 @@ impl Aduan {
             Some(org) => {
                 org.validate()
                     .map_err(|e| AppError::Config(e.to_string()))?;
+                let stored = store.setting(ORGANISATION_KEY).await?;
+                if stored
+                    .is_some_and(|text| config::parse_organisation(&text).ok() != Some(org.clone()))
+                {
+                    tracing::warn!(
+                        "the organisation file replaces the stored organisation, including edits made on the admin page"
+                    );
+                }
                 store
                     .put_setting(ORGANISATION_KEY, &to_toml(&org)?, now)
                     .await?;
@@ -126,7 +137,8 @@ impl Aduan {
         let templates = crate::templates::load(store.as_ref()).await?;
         Ok(Self {
             store,
-            org: Arc::new(org),
+            organisation: Arc::new(RwLock::new(Arc::new(org))),
+            org_edit: Arc::default(),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
             templates: Arc::new(RwLock::new(Arc::new(templates))),
             clock,
@@ -141,8 +153,17 @@ impl Aduan {
         self
     }
 
-    pub fn organisation(&self) -> &Organisation {
-        &self.org
+    /// The organisation in force (units, categories, deadlines): a snapshot, so that one
+    /// request sees one organisation even while an admin edits it.
+    pub fn organisation(&self) -> Arc<Organisation> {
+        match self.organisation.read() {
+            Ok(org) => Arc::clone(&org),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub(crate) fn org(&self) -> Arc<Organisation> {
+        self.organisation()
     }
 
     /// The working-day calendar in force (shipped holidays plus an admin's extra days).
@@ -209,7 +230,7 @@ impl Aduan {
             })
             .collect();
         let checked = aduan_domain::attachment::check(&uploads);
-        let (mut new, accepted) = match (validate(input, channel, &self.org, today), checked) {
+        let (mut new, accepted) = match (validate(input, channel, &self.org(), today), checked) {
             (Ok(new), Ok(accepted)) => (new, accepted),
             (Err(mut errors), Err(more)) => {
                 errors.extend(more);
@@ -236,7 +257,7 @@ impl Aduan {
             .collect();
         new.channel_account = channel_account;
         let workflow =
-            Workflow::received(new.kind, new.category.clone(), now, &self.org, &calendar);
+            Workflow::received(new.kind, new.category.clone(), now, &self.org(), &calendar);
         let (actor, role) = match registered_by {
             Some(user) => (user.username.clone(), user.role.code().to_string()),
             None => ("reporter".to_string(), "reporter".to_string()),
@@ -264,7 +285,7 @@ impl Aduan {
                 year: today.year(),
                 jobs: &jobs,
                 attachments: &attachments,
-                next_check_at: next_check(&workflow, &self.org, &calendar),
+                next_check_at: next_check(&workflow, &self.org(), &calendar),
             })
             .await?;
         tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
@@ -442,7 +463,7 @@ impl Aduan {
         let units = user
             .unit
             .as_deref()
-            .map(|u| self.org.subtree(u))
+            .map(|u| self.org().subtree(u))
             .unwrap_or_default();
         let staff = StaffUser {
             username: user.username,
@@ -655,7 +676,7 @@ impl Aduan {
                             case.workflow
                                 .lead_unit
                                 .as_ref()
-                                .is_some_and(|lead| self.org.subtree(lead).contains(unit))
+                                .is_some_and(|lead| self.org().subtree(lead).contains(unit))
                         })
                 });
                 if in_unit {
@@ -699,7 +720,7 @@ impl Aduan {
             let calendar = self.calendar();
             let ctx = Context {
                 now: self.clock.now(),
-                org: &self.org,
+                org: &self.org(),
                 calendar: &calendar,
                 ticket: &case.ticket,
                 channel,
@@ -764,7 +785,7 @@ impl Aduan {
             jobs.extend(crate::notices::jobs_for_event(case.id, seq, &after, event));
             apply(&mut after, event);
         }
-        let next = next_check(&after, &self.org, calendar);
+        let next = next_check(&after, &self.org(), calendar);
         (after, jobs, next)
     }
 
@@ -844,7 +865,7 @@ impl Aduan {
         let calendar = self.calendar();
         let ctx = Context {
             now: self.clock.now(),
-            org: &self.org,
+            org: &self.org(),
             calendar: &calendar,
             ticket: &case.ticket,
             channel: None,
@@ -967,7 +988,7 @@ impl Aduan {
             )]));
         }
         if let Some(unit) = unit
-            && self.org.unit(unit).is_none()
+            && self.org().unit(unit).is_none()
         {
             return Err(AppError::Validation(vec![FieldError::new(
                 "unit", "unknown",
@@ -1019,6 +1040,6 @@ impl Aduan {
 /// A valid argon2id hash of a random string, verified against on unknown usernames.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5Hj+8Ai0w5vtzjKhkXx5QGXnsGSbXZEJxYBd/0ew6m8";
 
-fn to_toml(org: &Organisation) -> Result<String, AppError> {
+pub(crate) fn to_toml(org: &Organisation) -> Result<String, AppError> {
     toml::to_string(org).map_err(|e| AppError::Internal(format!("organisation: {e}")))
 }

@@ -15,6 +15,7 @@ mod durability;
 mod helpers;
 mod lifecycle;
 mod listing;
+mod organisation_admin;
 mod portal;
 mod privacy;
 mod smtp;

@@ -1,5 +1,5 @@
 //! The admin pages: staff accounts, the working-day calendar, failed background jobs, e-mail
-//! templates, and the organisation in force (read-only: it is configuration).
+//! templates, and the organisation in force (units, categories, deadlines).
 
 use super::session::{Session, check_form, see_other};
 use super::staff::StaffChrome;
@@ -8,6 +8,7 @@ use crate::state::AppState;
 use aduan_app::AppError;
 use aduan_app::admin::{JobCounts, JobView, TemplateView, UserView};
 use aduan_app::calendar::{CalendarView, ExtraDay, ExtraDayKind};
+use aduan_app::org_admin::{CategoryInput, UnitInput};
 use aduan_app::templates::TemplateText;
 use aduan_domain::org::Deadlines;
 use aduan_domain::{Language, Role};
@@ -31,12 +32,30 @@ struct AdminPage {
     counts: JobCounts,
     failed: Vec<JobView>,
     templates: Vec<TemplateView>,
-    deadlines: Deadlines,
+    org: std::sync::Arc<aduan_domain::Organisation>,
     notice: Option<String>,
     error: Option<String>,
 }
 
+/// The general deadlines by field name, in the order of the form.
+fn deadline_values(d: &Deadlines) -> [(&'static str, u32); 8] {
+    [
+        ("verify", d.verify),
+        ("answer", d.answer),
+        ("approval", d.approval),
+        ("info_decision", d.info_decision),
+        ("info_extension", d.info_extension),
+        ("reporter_reaction", d.reporter_reaction),
+        ("reporter_info", d.reporter_info),
+        ("settlement_calendar_days", d.settlement_calendar_days),
+    ]
+}
+
 impl AdminPage {
+    fn deadline_fields(&self) -> [(&'static str, u32); 8] {
+        deadline_values(&self.org.deadlines)
+    }
+
     fn day_kind(&self, day: &ExtraDay) -> String {
         match day.kind {
             ExtraDayKind::DayOff => self.page.tr.t("admin_day_off"),
@@ -75,7 +94,7 @@ async fn render(
         counts: aduan.job_counts(user).await?,
         failed: aduan.jobs(user, JobState::Failed, 100).await?,
         templates: aduan.email_templates(user).await?,
-        deadlines: org.deadlines,
+        org: org.clone(),
         page,
         notice,
         error,
@@ -159,6 +178,78 @@ pub async fn add_user(
             .await
     };
     change(&state, page, &session, &headers, &pairs, "users", work).await
+}
+
+pub async fn save_unit(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let input = UnitInput {
+        code: value(&pairs, "code"),
+        name: value(&pairs, "name"),
+        parent: value(&pairs, "parent"),
+        email: value(&pairs, "email"),
+    };
+    let work = state.aduan.save_unit(&session.user, input);
+    change(&state, page, &session, &headers, &pairs, "units", work).await
+}
+
+pub async fn save_category(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let input = CategoryInput {
+        code: value(&pairs, "code"),
+        name_id: value(&pairs, "name_id"),
+        name_en: value(&pairs, "name_en"),
+        lead_unit: value(&pairs, "lead_unit"),
+        restricted: value(&pairs, "restricted") == "yes",
+        help_id: value(&pairs, "help_id"),
+        help_en: value(&pairs, "help_en"),
+    };
+    let work = state.aduan.save_category(&session.user, input);
+    change(&state, page, &session, &headers, &pairs, "categories", work).await
+}
+
+pub async fn save_deadlines(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let mut deadlines = state.aduan.organisation().deadlines;
+        let mut errors = Vec::new();
+        for (name, _) in deadline_values(&Deadlines::default()) {
+            let parsed = value(&pairs, name).trim().parse::<u32>();
+            let target = match name {
+                "verify" => &mut deadlines.verify,
+                "answer" => &mut deadlines.answer,
+                "approval" => &mut deadlines.approval,
+                "info_decision" => &mut deadlines.info_decision,
+                "info_extension" => &mut deadlines.info_extension,
+                "reporter_reaction" => &mut deadlines.reporter_reaction,
+                "reporter_info" => &mut deadlines.reporter_info,
+                _ => &mut deadlines.settlement_calendar_days,
+            };
+            match parsed {
+                Ok(days) => *target = days,
+                Err(_) => errors.push(aduan_domain::intake::FieldError::new(name, "invalid")),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        state.aduan.save_deadlines(&session.user, deadlines).await
+    };
+    change(&state, page, &session, &headers, &pairs, "deadlines", work).await
 }
 
 fn parse_date(text: &str) -> Result<time::Date, AppError> {

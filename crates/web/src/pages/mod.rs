@@ -340,6 +340,9 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/calendar/remove", post(admin::remove_day))
         .route("/staff/admin/jobs/retry", post(admin::retry_job))
         .route("/staff/admin/templates", post(admin::edit_template))
+        .route("/staff/admin/units", post(admin::save_unit))
+        .route("/staff/admin/categories", post(admin::save_category))
+        .route("/staff/admin/deadlines", post(admin::save_deadlines))
         .route(
             "/staff/intake",
             get(staff::intake_form)

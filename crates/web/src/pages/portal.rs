@@ -327,7 +327,7 @@ pub async fn report_submit(
         // Check the rest too, so that every wrong field shows at once.
         let today = state.aduan.calendar().local_date(state.aduan.now());
         if let Err(more) =
-            aduan_domain::intake::validate(&input, Channel::Web, state.aduan.organisation(), today)
+            aduan_domain::intake::validate(&input, Channel::Web, &state.aduan.organisation(), today)
         {
             errors.extend(more);
         }
