@@ -10,6 +10,7 @@
     clippy::zombie_processes
 )]
 
+mod accessibility;
 mod driver;
 mod portal;
 mod staff;

@@ -13,6 +13,8 @@ const PHOTO: &[u8] = &[
     0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
     0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
+/// A minimal PDF, recognised by its content.
+const REPORT_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 use aduan_domain::Role;
 
 async fn log_in(b: &Browser, username: &str) {
@@ -141,15 +143,25 @@ async fn a_complaint_from_the_portal_to_an_accepted_answer() {
     b.click_and_load(&format!("a[href='/staff/cases/{ticket}']"))
         .await;
     act(&b, "accept", &[]).await;
-    act(
-        &b,
-        "submit_draft",
-        &[(
-            "text",
-            "Lift blok B telah diperbaiki teknisi pada 20 November 2026.",
-        )],
+    // The answer goes out with the repair report as a PDF.
+    b.click("#action-submit_draft summary").await;
+    b.fill(
+        "#submit_draft-text",
+        "Lift blok B telah diperbaiki teknisi pada 20 November 2026; berita acara terlampir.",
     )
     .await;
+    let report = b.temp_file("berita-acara.pdf", REPORT_PDF);
+    b.client
+        .find(fantoccini::Locator::Css("#submit_draft-files"))
+        .await
+        .unwrap()
+        .send_keys(&report)
+        .await
+        .unwrap();
+    b.click_and_load("#action-submit_draft button[type=submit]")
+        .await;
+    assert!(b.exists(".notice").await, "{}", b.text("main").await);
+    assert!(b.text("#draft").await.contains("berita-acara.pdf"));
     log_out(&b).await;
     log_in(&b, "kepala_rusun").await;
     b.click_and_load(&format!("a[href='/staff/cases/{ticket}']"))
@@ -170,6 +182,8 @@ async fn a_complaint_from_the_portal_to_an_accepted_answer() {
     b.click_and_load("button[type=submit]").await;
     assert_eq!(b.text("#state").await, "Dijawab");
     assert!(b.text("#answer").await.contains("telah diperbaiki"));
+    assert!(b.text("#answer-files").await.contains("berita-acara.pdf"));
+    b.screenshot("portal-tracking-answer").await;
     b.click("input[name=rating][value='5']").await;
     b.click("input[name=decision][value=accept]").await;
     b.click_and_load("form[action='/track/feedback'] button[type=submit]")
@@ -186,6 +200,10 @@ async fn a_complaint_from_the_portal_to_an_accepted_answer() {
     let published = b.text("main").await;
     assert!(published.contains(&ticket) && published.contains("telah diperbaiki"));
     assert!(!published.contains("Siti Aminah"));
+    assert!(
+        published.contains("berita-acara.pdf"),
+        "the answer's file is published with it"
+    );
     b.screenshot("portal-published").await;
     b.close().await;
 }
