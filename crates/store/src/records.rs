@@ -90,6 +90,8 @@ pub struct CaseFilter {
     pub created_to: Option<OffsetDateTime>,
     /// Only open cases past their due time at this instant.
     pub overdue_at: Option<OffsetDateTime>,
+    /// Only cases due at or after this instant (not yet overdue).
+    pub due_from: Option<OffsetDateTime>,
     /// Full-text search terms (stems, see `aduan_domain::search::query_terms`); all must match.
     pub text: Vec<String>,
     /// Keyset cursor: only cases after the case with this id in the order of `sort`.

@@ -405,3 +405,54 @@ async fn the_list_sorts_by_received_or_due_time_and_pages_each_order() {
     let second_row = page.find(&all[1]).unwrap();
     assert!(first_row < second_row);
 }
+
+/// The part of a page from the element with `id` to the end of its section.
+fn section<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+#[tokio::test]
+async fn the_unit_dashboard_shows_overdue_and_soonest_due_cases_apart() {
+    // Monday 2 November 2026, 09:00 WIB.
+    let app = TestApp::spawn_at(datetime!(2026-11-02 09:00 +7)).await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("petugas_rusun", Role::UnitOfficer, Some("rusun"))
+        .await;
+    let mut cases = Vec::new();
+    for due in ["2026-11-03", "2026-11-20", "2026-11-10"] {
+        let (ticket, _) = app.submit(&complaint()).await;
+        app.act_ok(&coordinator, &ticket, json!({"action": "verify"}))
+            .await;
+        app.act_ok(&coordinator, &ticket, json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Cek", "due_date": due}))
+            .await;
+        cases.push(ticket);
+    }
+    // Thursday: the first is overdue, the others are still ahead.
+    app.clock().advance(time::Duration::days(3));
+    let (client, cookie) = staff_session(&app, "petugas_rusun").await;
+    let page = client
+        .get(app.url("/staff"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let overdue = section(&page, "queue-overdue");
+    assert!(overdue.contains(&cases[0]));
+    assert!(!overdue.contains(&cases[1]) && !overdue.contains(&cases[2]));
+    let soon = section(&page, "queue-due-soon");
+    assert!(
+        !soon.contains(&cases[0]),
+        "an overdue case is not 'due soon'"
+    );
+    let (tenth, twentieth) = (soon.find(&cases[2]).unwrap(), soon.find(&cases[1]).unwrap());
+    assert!(tenth < twentieth, "the soonest due comes first");
+}

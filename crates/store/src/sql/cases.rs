@@ -623,6 +623,9 @@ pub async fn list(
         sql.placeholders(&owed);
         sql.push(")", vec![]);
     }
+    if let Some(from) = filter.due_from {
+        sql.push(" AND c.due_at >= ?", vec![Arg::Int(to_micros(from))]);
+    }
     if !filter.text.is_empty() && backend == Backend::Postgres {
         sql.push(
             " AND c.search @@ to_tsquery('simple', ?)",

@@ -128,6 +128,8 @@ pub async fn logout(
 
 /// One list on the dashboard.
 pub struct Queue {
+    /// The shelf's anchor on the page.
+    pub id: &'static str,
     pub title: String,
     pub items: Vec<CaseListItem>,
 }
@@ -147,21 +149,59 @@ impl Dashboard {
     }
 }
 
+/// What a dashboard shelf holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Shelf {
+    /// Cases in the given states, newest first.
+    InStates,
+    /// Open cases past their due time, the longest overdue first.
+    Overdue,
+    /// Cases the agency owes whose due time is still ahead, the soonest first.
+    DueSoon,
+}
+
 async fn queue(
     state: &AppState,
     session: &Session,
     title: String,
     states: &[CaseState],
-    overdue: bool,
+    shelf: Shelf,
 ) -> Result<Queue, AppError> {
-    let filter = CaseFilter {
-        states: states.to_vec(),
-        overdue_at: overdue.then(|| state.aduan.now()),
-        limit: 20,
-        ..CaseFilter::default()
+    let now = state.aduan.now();
+    let filter = match shelf {
+        Shelf::InStates => CaseFilter {
+            states: states.to_vec(),
+            limit: 20,
+            ..CaseFilter::default()
+        },
+        Shelf::Overdue => CaseFilter {
+            overdue_at: Some(now),
+            sort: aduan_store::CaseSort::DueSoonest,
+            limit: 20,
+            ..CaseFilter::default()
+        },
+        Shelf::DueSoon => CaseFilter {
+            states: CaseState::ALL
+                .iter()
+                .copied()
+                .filter(|s| s.agency_owes())
+                .collect(),
+            due_from: Some(now),
+            sort: aduan_store::CaseSort::DueSoonest,
+            limit: 10,
+            ..CaseFilter::default()
+        },
     };
     let page = state.aduan.list_cases(&session.user, filter).await?;
     Ok(Queue {
+        id: match shelf {
+            Shelf::InStates if states.is_empty() => "queue-all",
+            Shelf::InStates if states.contains(&CaseState::AwaitingApproval) => "queue-approval",
+            Shelf::InStates if states.contains(&CaseState::Received) => "queue-triage",
+            Shelf::InStates => "queue-unit",
+            Shelf::Overdue => "queue-overdue",
+            Shelf::DueSoon => "queue-due-soon",
+        },
         title,
         items: page.items,
     })
@@ -172,35 +212,50 @@ pub async fn dashboard(State(state): State<AppState>, page: Page, session: Sessi
     let tr = page.tr;
     let role = session.user.role;
     let mut queues = Vec::new();
-    let plan: Vec<(String, Vec<CaseState>, bool)> = match role {
+    let plan: Vec<(String, Vec<CaseState>, Shelf)> = match role {
         Role::Coordinator => vec![
-            (tr.t("dash_triage"), vec![S::Received, S::Verified], false),
-            (tr.t("dash_approval"), vec![S::AwaitingApproval], false),
-            (tr.t("dash_overdue"), vec![], true),
+            (
+                tr.t("dash_triage"),
+                vec![S::Received, S::Verified],
+                Shelf::InStates,
+            ),
+            (
+                tr.t("dash_approval"),
+                vec![S::AwaitingApproval],
+                Shelf::InStates,
+            ),
+            (tr.t("dash_overdue"), vec![], Shelf::Overdue),
+            (tr.t("dash_due_soon"), vec![], Shelf::DueSoon),
         ],
         Role::UnitOfficer => vec![
             (
                 tr.t("dash_unit_queue"),
                 vec![S::Dispositioned, S::InProgress],
-                false,
+                Shelf::InStates,
             ),
-            (tr.t("dash_overdue"), vec![], true),
+            (tr.t("dash_overdue"), vec![], Shelf::Overdue),
+            (tr.t("dash_due_soon"), vec![], Shelf::DueSoon),
         ],
         Role::UnitHead => vec![
-            (tr.t("dash_approval"), vec![S::AwaitingApproval], false),
+            (
+                tr.t("dash_approval"),
+                vec![S::AwaitingApproval],
+                Shelf::InStates,
+            ),
             (
                 tr.t("dash_unit_queue"),
                 vec![S::Dispositioned, S::InProgress],
-                false,
+                Shelf::InStates,
             ),
-            (tr.t("dash_overdue"), vec![], true),
+            (tr.t("dash_overdue"), vec![], Shelf::Overdue),
+            (tr.t("dash_due_soon"), vec![], Shelf::DueSoon),
         ],
-        Role::Intake => vec![(tr.t("nav_cases"), vec![], false)],
-        Role::Leadership | Role::Auditor => vec![(tr.t("dash_overdue"), vec![], true)],
+        Role::Intake => vec![(tr.t("nav_cases"), vec![], Shelf::InStates)],
+        Role::Leadership | Role::Auditor => vec![(tr.t("dash_overdue"), vec![], Shelf::Overdue)],
         Role::Monitor | Role::Admin => vec![],
     };
-    for (title, states, overdue) in plan {
-        match queue(&state, &session, title, &states, overdue).await {
+    for (title, states, shelf) in plan {
+        match queue(&state, &session, title, &states, shelf).await {
             Ok(q) => queues.push(q),
             Err(e) => return super::error_page(page, e),
         }
