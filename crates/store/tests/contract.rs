@@ -483,6 +483,91 @@ async fn every_sort_pages_without_gaps_or_repeats() {
 }
 
 #[tokio::test]
+async fn a_units_list_pages_in_both_orders_within_scope() {
+    let db = fresh().await;
+    // Six cases: lead rusun (two with swadaya supporting), lead swadaya, and one left alone.
+    let plan: [Option<(&str, &[&str])>; 6] = [
+        Some(("rusun", &[])),
+        Some(("swadaya", &[])),
+        Some(("rusun", &["swadaya"])),
+        None,
+        Some(("rusun", &[])),
+        Some(("rusun", &["swadaya"])),
+    ];
+    let mut rusun = Vec::new();
+    let mut shared = Vec::new();
+    for (day, units) in plan.iter().enumerate() {
+        let at = T0 + Duration::days(i64::try_from(day).unwrap());
+        let case = create(&db, Kind::Complaint, "rusun", at, None).await;
+        if let Some((lead, supporting)) = units {
+            let case = act(
+                &db,
+                &case,
+                Action::Verify { category: None },
+                &coordinator(),
+                at,
+            )
+            .await;
+            let dispose = Action::Dispose {
+                lead_unit: (*lead).into(),
+                supporting_units: supporting.iter().map(|u| u.to_string()).collect(),
+                instruction: "cek".into(),
+                due_date: None,
+            };
+            act(&db, &case, dispose, &coordinator(), at).await;
+            if *lead == "rusun" {
+                rusun.push(case.id);
+                if !supporting.is_empty() {
+                    shared.push(case.id);
+                }
+            }
+        }
+    }
+    let walk = |scope: Scope, sort: CaseSort| {
+        let db = &db;
+        async move {
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let filter = CaseFilter {
+                    unit: Some("rusun".into()),
+                    sort,
+                    cursor_id: cursor,
+                    limit: 2,
+                    ..Default::default()
+                };
+                let rows = db.store.list_cases(&scope, &filter).await.unwrap();
+                if rows.is_empty() {
+                    return seen;
+                }
+                cursor = rows.last().map(|r| r.id);
+                seen.extend(rows.iter().map(|r| r.id));
+            }
+        }
+    };
+    let mut newest = rusun.clone();
+    newest.reverse();
+    assert_eq!(walk(Scope::All, CaseSort::Newest).await, newest);
+    assert_eq!(walk(Scope::All, CaseSort::Oldest).await, rusun);
+    // Staff of swadaya asking for rusun's cases see only those swadaya supports.
+    let swadaya = Scope::Units(vec!["swadaya".into()]);
+    assert_eq!(walk(swadaya, CaseSort::Oldest).await, shared);
+    // With another filter on top.
+    let filter = CaseFilter {
+        unit: Some("rusun".into()),
+        states: vec![State::Dispositioned],
+        created_from: Some(T0 + Duration::days(3)),
+        limit: 50,
+        ..Default::default()
+    };
+    let rows = db.store.list_cases(&Scope::All, &filter).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![rusun[3], rusun[2]]
+    );
+}
+
+#[tokio::test]
 async fn list_filters_overdue_and_keyset_pages() {
     let db = fresh().await;
     let mut tickets = Vec::new();

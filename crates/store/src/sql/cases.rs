@@ -545,6 +545,10 @@ pub async fn list(
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
     let ids_first = !fts_first && filter.overdue_at.is_some();
+    // A unit's cases are walked from `case_units (unit, case_id)` in id order, so that a unit
+    // with few recent cases does not make the list read every newer case of other units.
+    let unit_first =
+        !fts_first && !ids_first && filter.unit.is_some() && filter.sort != CaseSort::DueSoonest;
     let mut sql = if fts_first {
         let query = filter
             .text
@@ -567,6 +571,14 @@ pub async fn list(
             Backend::Postgres => "",
         };
         Sql::new(&format!("SELECT c.id FROM cases c{index} WHERE 1 = 1"))
+    } else if let Some(unit) = filter.unit.as_ref().filter(|_| unit_first) {
+        // CROSS JOIN keeps SQLite's loop on case_units (PostgreSQL plans it as a plain join).
+        let mut sql = Sql::new(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM case_units fu CROSS JOIN cases c \
+             WHERE c.id = fu.case_id AND fu.unit = "
+        ));
+        sql.push("?", vec![Arg::Text(unit.clone())]);
+        sql
     } else {
         Sql::new(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM cases c WHERE 1 = 1"
@@ -585,7 +597,7 @@ pub async fn list(
     if let Some(category) = &filter.category {
         sql.push(" AND c.category = ?", vec![Arg::Text(category.clone())]);
     }
-    if let Some(unit) = &filter.unit {
+    if let Some(unit) = filter.unit.as_ref().filter(|_| !unit_first) {
         sql.push(
             " AND EXISTS (SELECT 1 FROM case_units fu WHERE fu.case_id = c.id AND fu.unit = ?)",
             vec![Arg::Text(unit.clone())],
@@ -632,7 +644,13 @@ pub async fn list(
             vec![Arg::Text(filter.text.join(" & "))],
         );
     }
-    let id = if fts_first { "cases_fts.rowid" } else { "c.id" };
+    let id = if fts_first {
+        "cases_fts.rowid"
+    } else if unit_first {
+        "fu.case_id"
+    } else {
+        "c.id"
+    };
     let order = match filter.sort {
         CaseSort::Newest => {
             if let Some(cursor) = filter.cursor_id {
