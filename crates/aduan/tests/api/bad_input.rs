@@ -536,3 +536,117 @@ async fn strict_json_and_bounded_fields() {
     assert!(status.is_client_error());
     app.finish().await;
 }
+
+/// Hostile uploads and link requests: each a clear 4xx in both languages, never a 5xx, and
+/// nothing is stored.
+#[tokio::test]
+async fn hostile_uploads_and_links_are_refused_cleanly() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let officer = app
+        .staff("petugas_rusun", Role::UnitOfficer, Some("rusun"))
+        .await;
+    let (ticket, _) = app.submit(&complaint()).await;
+    app.act_ok(&coordinator, &ticket, json!({"action": "verify"}))
+        .await;
+    app.act_ok(
+        &coordinator,
+        &ticket,
+        json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Cek"}),
+    )
+    .await;
+    app.act_ok(&officer, &ticket, json!({"action": "accept"}))
+        .await;
+    let url = app.url(&format!("/api/v1/cases/{ticket}/files"));
+
+    // Not multipart at all; a multipart body without its boundary; a truncated one.
+    let attempts = [
+        ("application/json", b"{\"files\": []}".to_vec()),
+        ("multipart/form-data", b"--x\r\n".to_vec()),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4 cut".to_vec(),
+        ),
+    ];
+    for (content_type, body) in attempts {
+        let response = app
+            .client
+            .post(&url)
+            .bearer_auth(&officer)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, _, _) = error_code(response).await;
+        assert!(status.is_client_error(), "{content_type}: {status}");
+    }
+    // A file name with control characters breaks the part's header: refused as unreadable.
+    let part = reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+        .file_name("surat\u{7}\u{1b}.pdf");
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&officer)
+        .multipart(reqwest::multipart::Form::new().part("files", part))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, _) = error_code(response).await;
+    assert!(status.is_client_error(), "{status}");
+    // A file name that tries to climb folders keeps only its last part.
+    let part = reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+        .file_name("../../etc/passwd.pdf");
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&officer)
+        .multipart(reqwest::multipart::Form::new().part("files", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let stored: Value = response.json().await.unwrap();
+    assert_eq!(stored[0]["name"], "passwd.pdf");
+
+    // Links to hostile tickets; a cursor that would overflow a time.
+    for ticket_text in [
+        "x".repeat(10_000),
+        "ADU-2026-000001\u{0}".into(),
+        "' OR 1=1 --".into(),
+    ] {
+        let response = app
+            .act(
+                &coordinator,
+                &ticket,
+                json!({"action": "link", "ticket": ticket_text}),
+            )
+            .await;
+        let (status, _, fields) = error_code(response).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields, vec!["ticket"]);
+    }
+    for query in [
+        "sort=due&cursor=99999999999999999999999999999_1",
+        "sort=due&cursor=-5_-5",
+        "sort=%00",
+    ] {
+        let (status, _, _) = error_code(app.list(&coordinator, query).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+    }
+    let case: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["related"], json!([]));
+    assert_eq!(
+        case["attachments"].as_array().unwrap().len(),
+        1,
+        "refused uploads stored nothing: {}",
+        case["attachments"]
+    );
+}
