@@ -92,7 +92,7 @@ impl SqlStore {
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            SqlStore::new(Backend::Postgres, Writer::Pool(pool.clone()), pool).await
+            SqlStore::new(Backend::Postgres, Writer::pooled(pool.clone()), pool).await
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
         }

@@ -2,7 +2,9 @@
 //! batches concurrent writes into one transaction (group commit): one fsync acknowledges many
 //! submissions, and each write runs inside its own savepoint so that one failure does not undo
 //! the others. Nobody is answered before the commit is durable. On PostgreSQL, which does its own
-//! group commit across connections, each write is a plain transaction from the pool.
+//! group commit across connections, each write is a plain transaction from the pool, except new
+//! cases: those waiting at the same time are written together by one task, with one statement
+//! per table, on a connection it takes from the pool for each batch.
 
 use super::cases::{OwnedNewCase, create, create_many};
 use crate::{CaseRecord, Result, StoreError};
@@ -19,7 +21,21 @@ pub type WriteFn<T> =
 
 #[derive(Clone)]
 pub enum Writer {
+    /// SQLite: every write through the one batching task.
     Batched(mpsc::Sender<Queued>),
+    /// PostgreSQL: new cases through the batching task, everything else from the pool.
+    Pool {
+        pool: AnyPool,
+        creates: mpsc::Sender<Queued>,
+    },
+}
+
+/// Where the batching task writes.
+enum BatchConnection {
+    /// The only connection that writes (SQLite).
+    Own(AnyConnection),
+    /// A connection taken from the pool for each batch (PostgreSQL), so that a broken one is
+    /// replaced by the pool.
     Pool(AnyPool),
 }
 
@@ -53,14 +69,21 @@ impl Writer {
     /// Starts the batching task on `conn`, which must be the only connection that writes.
     pub fn batched(conn: AnyConnection) -> Self {
         let (tx, rx) = mpsc::channel::<Queued>(4096);
-        tokio::spawn(run_batches(conn, rx));
+        tokio::spawn(run_batches(BatchConnection::Own(conn), rx, "BEGIN IMMEDIATE"));
         Writer::Batched(tx)
+    }
+
+    /// Writes from `pool`, with new cases batched by a task of their own.
+    pub fn pooled(pool: AnyPool) -> Self {
+        let (tx, rx) = mpsc::channel::<Queued>(4096);
+        tokio::spawn(run_batches(BatchConnection::Pool(pool.clone()), rx, "BEGIN"));
+        Writer::Pool { pool, creates: tx }
     }
 
     /// Runs `work` in a transaction and returns its result once the transaction is durable.
     pub async fn write<T: Send + 'static>(&self, work: WriteFn<T>) -> Result<T> {
         match self {
-            Writer::Pool(pool) => {
+            Writer::Pool { pool, .. } => {
                 let mut tx = pool.begin().await?;
                 let value = work(&mut tx).await?;
                 tx.commit().await?;
@@ -82,17 +105,11 @@ impl Writer {
         }
     }
 
-    /// Creates a case; on SQLite it may share its statements with other submissions waiting
-    /// at the same time.
+    /// Creates a case; it may share its statements with other submissions waiting at the same
+    /// time.
     pub async fn create(&self, new: OwnedNewCase) -> Result<CaseRecord> {
         match self {
-            Writer::Pool(pool) => {
-                let mut tx = pool.begin().await?;
-                let record = create(&mut tx, new).await?;
-                tx.commit().await?;
-                Ok(record)
-            }
-            Writer::Batched(queue) => {
+            Writer::Batched(queue) | Writer::Pool { creates: queue, .. } => {
                 let (reply, answer) = oneshot::channel();
                 let job = Box::new(CreateJob {
                     new,
@@ -110,7 +127,7 @@ impl Writer {
 
     /// Waits until the batching task has drained and closed its connection.
     pub async fn close(&self) {
-        if let Writer::Pool(pool) = self {
+        if let Writer::Pool { pool, .. } = self {
             pool.close().await;
         }
     }
@@ -157,7 +174,11 @@ impl<T: Send + 'static> Job for TypedJob<T> {
     }
 }
 
-async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Queued>) {
+async fn run_batches(
+    mut target: BatchConnection,
+    mut queue: mpsc::Receiver<Queued>,
+    begin: &'static str,
+) {
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
         batch.push(first);
@@ -167,7 +188,13 @@ async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Queued>)
                 Err(_) => break,
             }
         }
-        let committed = run_one_batch(&mut conn, &mut batch).await;
+        let committed = match &mut target {
+            BatchConnection::Own(conn) => run_one_batch(conn, &mut batch, begin).await,
+            BatchConnection::Pool(pool) => match pool.acquire().await {
+                Ok(mut conn) => run_one_batch(&mut conn, &mut batch, begin).await,
+                Err(e) => Err(e.to_string()),
+            },
+        };
         if let Err(e) = &committed {
             tracing::error!(error = %e, writes = batch.len(), "a batch of writes failed to commit");
         }
@@ -178,16 +205,17 @@ async fn run_batches(mut conn: AnyConnection, mut queue: mpsc::Receiver<Queued>)
             }
         }
     }
-    let _ = conn.close().await;
+    if let BatchConnection::Own(conn) = target {
+        let _ = conn.close().await;
+    }
 }
 
 async fn run_one_batch(
     conn: &mut AnyConnection,
     batch: &mut [Queued],
+    begin: &'static str,
 ) -> std::result::Result<(), String> {
-    conn.execute("BEGIN IMMEDIATE")
-        .await
-        .map_err(|e| e.to_string())?;
+    conn.execute(begin).await.map_err(|e| e.to_string())?;
     let step = async {
         let mut creates: Vec<&mut CreateJob> = Vec::new();
         let mut work: Vec<&mut Box<dyn Job>> = Vec::new();
