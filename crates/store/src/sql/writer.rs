@@ -69,14 +69,22 @@ impl Writer {
     /// Starts the batching task on `conn`, which must be the only connection that writes.
     pub fn batched(conn: AnyConnection) -> Self {
         let (tx, rx) = mpsc::channel::<Queued>(4096);
-        tokio::spawn(run_batches(BatchConnection::Own(conn), rx, "BEGIN IMMEDIATE"));
+        tokio::spawn(run_batches(
+            BatchConnection::Own(conn),
+            rx,
+            "BEGIN IMMEDIATE",
+        ));
         Writer::Batched(tx)
     }
 
     /// Writes from `pool`, with new cases batched by a task of their own.
     pub fn pooled(pool: AnyPool) -> Self {
         let (tx, rx) = mpsc::channel::<Queued>(4096);
-        tokio::spawn(run_batches(BatchConnection::Pool(pool.clone()), rx, "BEGIN"));
+        tokio::spawn(run_batches(
+            BatchConnection::Pool(pool.clone()),
+            rx,
+            "BEGIN",
+        ));
         Writer::Pool { pool, creates: tx }
     }
 
