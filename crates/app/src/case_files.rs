@@ -7,7 +7,6 @@ use crate::service::{Aduan, StaffUser, UploadedFile};
 use crate::views::AttachmentView;
 use aduan_domain::attachment::{Purpose, Upload, check};
 use aduan_domain::intake::FieldError;
-use aduan_domain::lifecycle::{Context, allowed};
 use aduan_domain::{ActionCode, Privacy, Scope, Ticket};
 use aduan_store::{AttachmentMeta, CaseRecord, NewAttachment};
 
@@ -24,15 +23,7 @@ impl Aduan {
         files: Vec<UploadedFile>,
     ) -> Result<Vec<AttachmentView>, AppError> {
         let case = self.scoped_case(user, ticket).await?;
-        let calendar = self.calendar();
-        let ctx = Context {
-            now: self.clock.now(),
-            org: &self.org(),
-            calendar: &calendar,
-            ticket: &case.ticket,
-            channel: None,
-        };
-        if !allowed(&case.workflow, ActionCode::SubmitDraft, &user.actor(), &ctx) {
+        if !self.may(user, &case, ActionCode::SubmitDraft) {
             return Err(AppError::Forbidden);
         }
         if files.is_empty() {

@@ -9,8 +9,8 @@ use aduan_domain::intake::{CaseInput, validate};
 use aduan_domain::lifecycle::{Context, apply, decide, timeliness};
 use aduan_domain::watch::next_check;
 use aduan_domain::{
-    AccessCode, Action, Actor, Calendar, Change, Channel, Event, Organisation, Role, Scope, Ticket,
-    Workflow,
+    AccessCode, Action, ActionCode, Actor, Calendar, Change, Channel, Event, Organisation, Role,
+    Scope, Ticket, Workflow,
 };
 use aduan_store::{CaseFilter, CaseRecord, CaseUpdate, NewCaseRecord, NewUser, Store};
 use std::sync::{Arc, RwLock};
@@ -859,9 +859,8 @@ impl Aduan {
         })
     }
 
-    /// Staff actions the user may take on the case now.
-    fn allowed_actions(&self, user: &StaffUser, case: &CaseRecord) -> Vec<String> {
-        use aduan_domain::ActionCode as A;
+    /// Whether `user` may take `action` on the case now (role, unit and state).
+    pub(crate) fn may(&self, user: &StaffUser, case: &CaseRecord, action: ActionCode) -> bool {
         let calendar = self.calendar();
         let ctx = Context {
             now: self.clock.now(),
@@ -870,7 +869,12 @@ impl Aduan {
             ticket: &case.ticket,
             channel: None,
         };
-        let actor = user.actor();
+        aduan_domain::lifecycle::allowed(&case.workflow, action, &user.actor(), &ctx)
+    }
+
+    /// Staff actions the user may take on the case now.
+    fn allowed_actions(&self, user: &StaffUser, case: &CaseRecord) -> Vec<String> {
+        use aduan_domain::ActionCode as A;
         A::ALL
             .iter()
             .filter(|code| {
@@ -883,7 +887,7 @@ impl Aduan {
                         | A::CloseNoReaction
                 )
             })
-            .filter(|code| aduan_domain::lifecycle::allowed(&case.workflow, **code, &actor, &ctx))
+            .filter(|code| self.may(user, case, **code))
             // The one extension exists only for information requests, once.
             .filter(|code| {
                 **code != A::Extend

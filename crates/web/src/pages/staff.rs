@@ -762,13 +762,25 @@ pub async fn case_act(
             return response;
         }
     };
-    match state.aduan.act(&session.user, &ticket, action).await {
+    take_action(&state, page, &session, &ticket, action).await
+}
+
+/// Takes an action from a case page's form: back to the case when done, else the page again
+/// with the reason.
+async fn take_action(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    ticket: &str,
+    action: aduan_domain::Action,
+) -> Response {
+    match state.aduan.act(&session.user, ticket, action).await {
         Ok(_) => see_other(&format!(
             "/staff/cases/{}?done=1",
-            super::percent_encode(&ticket)
+            super::percent_encode(ticket)
         )),
         Err(AppError::NotFound) => super::error_page(page, AppError::NotFound),
-        Err(error) => refused(&state, page, &session, &ticket, error).await,
+        Err(error) => refused(state, page, session, ticket, error).await,
     }
 }
 
@@ -846,14 +858,7 @@ pub async fn draft_submit(
             .await;
         }
     };
-    match state.aduan.act(&session.user, &ticket, action).await {
-        Ok(_) => see_other(&format!(
-            "/staff/cases/{}?done=1",
-            super::percent_encode(&ticket)
-        )),
-        Err(AppError::NotFound) => super::error_page(page, AppError::NotFound),
-        Err(error) => refused(&state, page, &session, &ticket, error).await,
-    }
+    take_action(&state, page, &session, &ticket, action).await
 }
 
 /// Downloads a file of a case the user may see. Always as an attachment with its checked type,
