@@ -188,12 +188,13 @@ impl Aduan {
                 _ => wf.lead_unit.clone(),
             },
         };
-        let category = self.org().category(&wf.category).map(|c| match language {
+        let org = self.org();
+        let category = org.category(&wf.category).map(|c| match language {
             Language::Id => c.name_id.clone(),
             Language::En => c.name_en.clone(),
         });
         let mut context = MailContext {
-            agency: self.org().agency.name.clone(),
+            agency: org.agency.name.clone(),
             ticket: case.ticket.to_string(),
             title: case.title.clone(),
             kind: case.kind.code().into(),
@@ -206,7 +207,7 @@ impl Aduan {
             access_code: job.secret.clone().unwrap_or_default(),
             unit: unit_code
                 .as_deref()
-                .map(|u| self.org().unit(u).map_or(u.to_string(), |x| x.name.clone()))
+                .map(|u| org.unit(u).map_or(u.to_string(), |x| x.name.clone()))
                 .unwrap_or_default(),
             ..MailContext::default()
         };

@@ -230,7 +230,9 @@ impl Aduan {
             })
             .collect();
         let checked = aduan_domain::attachment::check(&uploads);
-        let (mut new, accepted) = match (validate(input, channel, &self.org(), today), checked) {
+        // One organisation for the whole submission, even if an admin edits it meanwhile.
+        let org = self.org();
+        let (mut new, accepted) = match (validate(input, channel, &org, today), checked) {
             (Ok(new), Ok(accepted)) => (new, accepted),
             (Err(mut errors), Err(more)) => {
                 errors.extend(more);
@@ -256,8 +258,7 @@ impl Aduan {
             })
             .collect();
         new.channel_account = channel_account;
-        let workflow =
-            Workflow::received(new.kind, new.category.clone(), now, &self.org(), &calendar);
+        let workflow = Workflow::received(new.kind, new.category.clone(), now, &org, &calendar);
         let (actor, role) = match registered_by {
             Some(user) => (user.username.clone(), user.role.code().to_string()),
             None => ("reporter".to_string(), "reporter".to_string()),
@@ -285,7 +286,7 @@ impl Aduan {
                 year: today.year(),
                 jobs: &jobs,
                 attachments: &attachments,
-                next_check_at: next_check(&workflow, &self.org(), &calendar),
+                next_check_at: next_check(&workflow, &org, &calendar),
             })
             .await?;
         tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
@@ -669,6 +670,7 @@ impl Aduan {
                 } else {
                     self.store.user(officer).await?
                 };
+                let org = self.org();
                 let in_unit = user.as_ref().is_some_and(|u| {
                     u.active
                         && matches!(u.role, Role::UnitOfficer | Role::UnitHead)
@@ -676,7 +678,7 @@ impl Aduan {
                             case.workflow
                                 .lead_unit
                                 .as_ref()
-                                .is_some_and(|lead| self.org().subtree(lead).contains(unit))
+                                .is_some_and(|lead| org.subtree(lead).contains(unit))
                         })
                 });
                 if in_unit {
