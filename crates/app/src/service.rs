@@ -883,6 +883,7 @@ impl Aduan {
                 !matches!(
                     code,
                     A::AddInfo
+                        | A::Message
                         | A::AcceptAnswer
                         | A::Object
                         | A::CloseInfoLapsed

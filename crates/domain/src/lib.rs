@@ -6,7 +6,9 @@ pub mod calendar;
 pub mod case;
 mod codes;
 mod email;
+pub mod external;
 pub mod intake;
+pub mod lapor;
 pub mod lifecycle;
 mod nik;
 pub mod notify;
@@ -15,6 +17,7 @@ mod phone;
 pub mod redact;
 pub mod role;
 pub mod search;
+pub mod social;
 pub mod ticket;
 pub mod watch;
 

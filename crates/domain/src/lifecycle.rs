@@ -296,6 +296,12 @@ pub enum Action {
     AddInfo {
         text: String,
     },
+    /// A message from the reporter that came through a channel (a mail reply, a social media
+    /// message naming the ticket), recorded by the system or by intake staff. While the case
+    /// waits for the reporter it is their information; otherwise it is kept for staff to read.
+    Message {
+        text: String,
+    },
     Note {
         text: String,
     },
@@ -346,6 +352,7 @@ code_enum! {
         Assign = "assign",
         AskInfo = "ask_info",
         AddInfo = "add_info",
+        Message = "message",
         Note = "note",
         SubmitDraft = "submit_draft",
         SendBack = "send_back",
@@ -373,6 +380,7 @@ impl Action {
             Action::Assign { .. } => ActionCode::Assign,
             Action::AskInfo { .. } => ActionCode::AskInfo,
             Action::AddInfo { .. } => ActionCode::AddInfo,
+            Action::Message { .. } => ActionCode::Message,
             Action::Note { .. } => ActionCode::Note,
             Action::SubmitDraft { .. } => ActionCode::SubmitDraft,
             Action::SendBack { .. } => ActionCode::SendBack,
@@ -431,6 +439,10 @@ pub enum Change {
     InfoAdded {
         text: String,
     },
+    /// A message from the reporter through a channel, on a case that was not waiting for one.
+    MessageReceived {
+        text: String,
+    },
     NoteAdded {
         text: String,
     },
@@ -484,6 +496,7 @@ impl Change {
         !matches!(
             self,
             Change::NoteAdded { .. }
+                | Change::MessageReceived { .. }
                 | Change::Linked { .. }
                 | Change::Unlinked { .. }
                 | Change::DraftSubmitted { .. }
@@ -511,6 +524,7 @@ impl Change {
             Change::Assigned { .. } => "assigned",
             Change::InfoRequested { .. } => "info_requested",
             Change::InfoAdded { .. } => "info_added",
+            Change::MessageReceived { .. } => "message_received",
             Change::NoteAdded { .. } => "note_added",
             Change::DraftSubmitted { .. } => "draft_submitted",
             Change::SentBack { .. } => "sent_back",
@@ -777,7 +791,11 @@ pub fn decide(
                 Some(cal.add_working_days(now, days(Stage::ReporterInfo))),
             )]
         }
-        Action::AddInfo { text } => {
+        Action::Message { text } if case.state != State::WaitingReporter => {
+            let text = required_text(text, "text", MAX_LONG_TEXT)?;
+            vec![make(Change::MessageReceived { text }, None)]
+        }
+        Action::AddInfo { text } | Action::Message { text } => {
             let text = required_text(text, "text", MAX_LONG_TEXT)?;
             // The clock stood still while waiting: push the agency's due times by the pause.
             let paused = case
@@ -1047,7 +1065,7 @@ fn authorise(
             _ => Err(refuse()),
         },
         Actor::System { .. } => match action {
-            A::CloseInfoLapsed | A::CloseNoReaction => Ok(()),
+            A::CloseInfoLapsed | A::CloseNoReaction | A::Message => Ok(()),
             _ => Err(refuse()),
         },
         Actor::Staff { role, units, .. } => {
@@ -1075,6 +1093,7 @@ fn authorise(
                     | A::Note
                     | A::SendBack
                     | A::Approve
+                    | A::Message
                     | A::Extend => Ok(()),
                     // The coordinating unit also answers the cases it leads itself.
                     A::Accept | A::Return | A::SubmitDraft => {
@@ -1115,9 +1134,11 @@ fn authorise(
                     }
                     _ => Err(refuse()),
                 },
-                Role::Intake | Role::Leadership | Role::Auditor | Role::Monitor | Role::Admin => {
-                    Err(refuse())
-                }
+                Role::Intake => match action {
+                    A::Message => Ok(()),
+                    _ => Err(refuse()),
+                },
+                Role::Leadership | Role::Auditor | Role::Monitor | Role::Admin => Err(refuse()),
             }
         }
     }
@@ -1143,7 +1164,7 @@ fn check_state(case: &Workflow, action: ActionCode) -> Result<(), Refusal> {
             S::Received | S::Verified | S::Dispositioned | S::InProgress
         ),
         A::AddInfo | A::CloseInfoLapsed => state == S::WaitingReporter,
-        A::Note | A::Link | A::Unlink => true,
+        A::Note | A::Link | A::Unlink | A::Message => true,
         A::SubmitDraft => state == S::InProgress,
         A::SendBack | A::Approve => state == S::AwaitingApproval,
         A::Extend => state.agency_owes(),
@@ -1230,6 +1251,7 @@ pub fn apply(case: &mut Workflow, event: &Event) {
         }
         Change::Unlinked { ticket } => case.related.retain(|t| t != ticket),
         Change::NoteAdded { .. }
+        | Change::MessageReceived { .. }
         | Change::Rated { .. }
         | Change::AnswerAccepted
         | Change::Extended { .. } => {}

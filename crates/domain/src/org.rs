@@ -23,6 +23,9 @@ pub struct Organisation {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub deadline_overrides: Vec<DeadlineOverride>,
+    /// How imports from SP4N-LAPOR! and social media find their category.
+    #[serde(default)]
+    pub imports: crate::external::ImportSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +190,8 @@ pub enum OrganisationError {
     UnknownCoordinator(String),
     #[error("code `{0}` must be 1–40 lower-case letters, digits or underscores")]
     BadCode(String),
+    #[error("the import settings name an unknown category `{0}`")]
+    UnknownImportCategory(String),
     #[error("there must be at least one unit and one category")]
     Empty,
     #[error("deadline `{stage}` of `{kind}` is {days} working days; it must be 1–{MAX_STAGE_DAYS}")]
@@ -257,6 +262,13 @@ impl Organisation {
                     unit: category.lead_unit.clone(),
                 });
             }
+        }
+        if let Some(code) = self
+            .imports
+            .named_categories()
+            .find(|code| !categories.contains(code))
+        {
+            return Err(OrganisationError::UnknownImportCategory(code.to_string()));
         }
         let mut overridden = BTreeSet::new();
         for o in &self.deadline_overrides {
@@ -389,6 +401,7 @@ pub(crate) mod tests {
                 category("lainnya", "hukmas", false),
             ],
             deadline_overrides: Vec::new(),
+            imports: Default::default(),
         }
     }
 

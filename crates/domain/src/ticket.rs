@@ -57,6 +57,15 @@ impl Ticket {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The first ticket number written in a text (`… tiket ADU-2026-000123 …`), for replies
+    /// that mention their case. Only the dashed form counts, so that other numbers in the
+    /// text are not mistaken for one.
+    pub fn find_in(text: &str) -> Option<Self> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|word| word.matches('-').count() >= 2)
+            .find_map(|word| Self::parse(word.trim_matches('-')).ok())
+    }
 }
 
 impl TryFrom<String> for Ticket {
@@ -155,6 +164,18 @@ impl fmt::Debug for AccessCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ticket_is_found_in_a_text() {
+        let found = Ticket::find_in("Re: [ADU-2026-000123] Lift rusak, mohon tindak lanjut");
+        assert_eq!(found.map(String::from), Some("ADU-2026-000123".to_string()));
+        assert_eq!(
+            Ticket::find_in("tiket saya adu-2026-77.").map(String::from),
+            Some("ADU-2026-000077".to_string())
+        );
+        assert_eq!(Ticket::find_in("telepon 0812-3456-7890, NIK 3174"), None);
+        assert_eq!(Ticket::find_in(""), None);
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -119,6 +119,7 @@ fn roles_for(action: A) -> &'static [Who] {
         A::SendBack | A::Approve => &[Coordinator, Head],
         A::AddInfo | A::AcceptAnswer | A::Object => &[Reporter],
         A::CloseInfoLapsed | A::CloseNoReaction => &[System],
+        A::Message => &[Coordinator, Intake, System],
     }
 }
 
@@ -132,7 +133,7 @@ fn states_for(action: A) -> &'static [S] {
         A::Assign => &[S::Dispositioned, S::InProgress, S::AwaitingApproval],
         A::AskInfo => &[S::Received, S::Verified, S::Dispositioned, S::InProgress],
         A::AddInfo | A::CloseInfoLapsed => &[S::WaitingReporter],
-        A::Note | A::Link | A::Unlink => S::ALL,
+        A::Note | A::Link | A::Unlink | A::Message => S::ALL,
         A::SubmitDraft => &[S::InProgress],
         A::SendBack | A::Approve => &[S::AwaitingApproval],
         A::Extend => &[
@@ -157,6 +158,8 @@ fn target(action: A, who: Who, from: S) -> S {
         A::Return => S::Verified,
         A::AskInfo => S::WaitingReporter,
         A::AddInfo => S::InProgress, // the waiting case was built from in_progress
+        A::Message if from == S::WaitingReporter => S::InProgress,
+        A::Message => from,
         A::SubmitDraft => S::AwaitingApproval,
         A::SendBack | A::Object => S::InProgress,
         A::Approve if who == Who::Head => S::AwaitingApproval,

@@ -50,6 +50,7 @@ pub fn org() -> Organisation {
             category("integritas", "kepatuhan", true),
         ],
         deadline_overrides: Vec::new(),
+        imports: Default::default(),
     }
 }
 
@@ -160,6 +161,9 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
         },
         A::AddInfo => Action::AddInfo {
             text: "Blok B".into(),
+        },
+        A::Message => Action::Message {
+            text: "balasan lewat surel".into(),
         },
         A::Note => Action::Note {
             text: "catatan".into(),
