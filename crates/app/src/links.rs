@@ -64,6 +64,7 @@ impl Aduan {
                             events: &events,
                             jobs: &jobs,
                             next_check_at: next,
+                            source: None,
                         },
                     ),
                     (
@@ -73,6 +74,7 @@ impl Aduan {
                             events: &other_events,
                             jobs: &other_jobs,
                             next_check_at: other_next,
+                            source: None,
                         },
                     ),
                 )

@@ -287,6 +287,7 @@ impl Aduan {
                 jobs: &jobs,
                 attachments: &attachments,
                 next_check_at: next_check(&workflow, &org, &calendar),
+                source: None,
             })
             .await?;
         tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
@@ -764,6 +765,7 @@ impl Aduan {
                     events,
                     jobs: &jobs,
                     next_check_at,
+                    source: None,
                 },
             )
             .await

@@ -155,6 +155,33 @@ pub trait Store: Send + Sync {
     async fn access_failures_since(&self, ticket: &str, since: OffsetDateTime) -> Result<i64>;
     /// The failed access attempts on `ticket` since `since` and the case itself, in one query:
     /// every tracking lookup needs both.
+    /// The case an item of another system made or joined, if it was imported before.
+    async fn sourced_case(&self, system: &str, external_id: &str) -> Result<Option<Ticket>>;
+    /// Public events of the given types from `since` on cases that came from `system`, oldest
+    /// first, with the other system's id: what to report back to it. At most `limit`.
+    async fn source_updates(
+        &self,
+        system: &str,
+        since: OffsetDateTime,
+        types: &[&str],
+        limit: u32,
+    ) -> Result<Vec<SourceUpdate>>;
+
+    /// Stores a new API key (its hash) for a client system; answers its id.
+    async fn create_api_key(
+        &self,
+        key_hash: &str,
+        name: &str,
+        created_by: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64>;
+    /// The key with this hash, revoked or not.
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Every key, newest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
+    /// Revokes a key; false if there is no such active key.
+    async fn revoke_api_key(&self, id: i64, now: OffsetDateTime) -> Result<bool>;
+
     async fn case_for_reporter(
         &self,
         ticket: &Ticket,
@@ -177,6 +204,9 @@ pub struct NewCaseRecord<'a> {
     /// Files that came with the submission.
     pub attachments: &'a [NewAttachment],
     pub next_check_at: Option<OffsetDateTime>,
+    /// The other system's item the case comes from; a second case from the same item fails
+    /// with `Duplicate("source")`.
+    pub source: Option<&'a aduan_domain::external::ExternalSource>,
 }
 
 /// What `commit` writes: the case after the events, the events, and the jobs they call for.
@@ -185,4 +215,7 @@ pub struct CaseUpdate<'a> {
     pub events: &'a [Event],
     pub jobs: &'a [NewJob],
     pub next_check_at: Option<OffsetDateTime>,
+    /// The other system's item these events record (a message joining the case); the same
+    /// item a second time fails with `Duplicate("source")` and writes nothing.
+    pub source: Option<&'a aduan_domain::external::ExternalSource>,
 }

@@ -13,6 +13,9 @@ pub struct CaseDetails {
     pub event_date: Option<Date>,
     pub location: Location,
     pub channel_account: Option<String>,
+    /// The other system's item the case came from (a LAPOR! report, a social media message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<aduan_domain::external::ExternalSource>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -283,4 +286,22 @@ pub struct AttachmentMeta {
     pub uploaded_by: String,
     pub uploaded_at: OffsetDateTime,
     pub purpose: String,
+}
+
+/// A public event on a case that came from another system, with that system's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceUpdate {
+    pub external_id: String,
+    pub ticket: Ticket,
+    pub event: StoredEvent,
+}
+
+/// A key issued to a client system (an Open311 client); the key itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: i64,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
 }

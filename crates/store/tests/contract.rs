@@ -13,6 +13,7 @@ use aduan_store::{
     CaseFilter, CaseRecord, CaseSort, CaseUpdate, JobOutcome, JobState, NewCaseRecord, NewJob,
     NewUser, SqlStore, Store, StoreError,
 };
+use aduan_domain::external::ExternalSource;
 use sqlx::Connection;
 use time::macros::{datetime, offset};
 use time::{Duration, OffsetDateTime};
@@ -86,6 +87,19 @@ async fn create(
     at: OffsetDateTime,
     registered_by: Option<&str>,
 ) -> CaseRecord {
+    create_from(db, kind, category, at, registered_by, None)
+        .await
+        .unwrap()
+}
+
+async fn create_from(
+    db: &Db,
+    kind: Kind,
+    category: &str,
+    at: OffsetDateTime,
+    registered_by: Option<&str>,
+    source: Option<&ExternalSource>,
+) -> Result<CaseRecord, StoreError> {
     let org = org();
     let cal = calendar();
     let case = new_case(
@@ -120,9 +134,9 @@ async fn create(
             jobs: &[],
             attachments: &[],
             next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
+            source,
         })
         .await
-        .unwrap()
 }
 
 async fn act(
@@ -154,6 +168,7 @@ async fn act(
                 events: &events,
                 jobs: &[],
                 next_check_at: aduan_domain::watch::next_check(&after, &org, &cal),
+                source: None,
             },
         )
         .await
@@ -250,6 +265,7 @@ async fn commits_append_events_and_detect_conflicts() {
                 events: &events,
                 jobs: &[],
                 next_check_at: None,
+                source: None,
             },
         )
         .await;
@@ -1189,4 +1205,144 @@ async fn counters_follow_every_change_and_match_a_recount() {
         3,
         "two April cases and the one the other handle created"
     );
+}
+
+fn lapor_source(id: &str) -> ExternalSource {
+    ExternalSource {
+        system: "lapor".into(),
+        id: id.into(),
+        link: None,
+        sent_at: None,
+        attachments: vec!["foto.jpg".into()],
+    }
+}
+
+#[tokio::test]
+async fn an_item_of_another_system_makes_or_joins_one_case_only() {
+    let db = fresh().await;
+    let source = lapor_source("4512337");
+    let first = create_from(&db, Kind::Complaint, "rusun", T0, None, Some(&source))
+        .await
+        .unwrap();
+    assert_eq!(first.details.source.as_ref(), Some(&source));
+    let again = create_from(&db, Kind::Complaint, "rusun", T0, None, Some(&source)).await;
+    assert!(
+        matches!(again, Err(StoreError::Duplicate("source"))),
+        "{again:?}"
+    );
+    assert_eq!(
+        db.store.sourced_case("lapor", "4512337").await.unwrap(),
+        Some(first.ticket.clone())
+    );
+    assert_eq!(db.store.sourced_case("lapor", "999").await.unwrap(), None);
+    assert_eq!(db.store.sourced_case("x", "4512337").await.unwrap(), None);
+    // The failed duplicate left no case behind.
+    let all = db
+        .store
+        .list_cases(
+            &Scope::All,
+            &CaseFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+
+    // A message joins the case once; the same message again writes nothing.
+    let message = ExternalSource {
+        system: "whatsapp".into(),
+        id: "wamid.1".into(),
+        ..lapor_source("")
+    };
+    let org = org();
+    let cal = calendar();
+    let at = T0 + Duration::hours(2);
+    let events = decide(
+        &first.workflow,
+        &Action::Message {
+            text: "Ada kabar?".into(),
+        },
+        &coordinator(),
+        &Context {
+            now: at,
+            org: &org,
+            calendar: &cal,
+            ticket: &first.ticket,
+            channel: Some(Channel::Social),
+        },
+    )
+    .unwrap();
+    let update = || CaseUpdate {
+        after: &first.workflow,
+        events: &events,
+        jobs: &[],
+        next_check_at: None,
+        source: Some(&message),
+    };
+    let joined = db.store.commit(&first, update()).await.unwrap();
+    assert_eq!(joined.last_seq, 2);
+    let twice = db.store.commit(&joined, update()).await;
+    assert!(matches!(twice, Err(StoreError::Duplicate("source"))), "{twice:?}");
+    let stored = db.store.events(first.id, false).await.unwrap();
+    assert_eq!(stored.len(), 2, "the duplicate added no event");
+    assert_eq!(
+        db.store.sourced_case("whatsapp", "wamid.1").await.unwrap(),
+        Some(first.ticket.clone())
+    );
+
+    // What goes back to LAPOR!: public events of the chosen types since a time, with its id.
+    let verified = act(
+        &db,
+        &joined,
+        Action::Verify { category: None },
+        &coordinator(),
+        at + Duration::hours(1),
+    )
+    .await;
+    let other = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    act(
+        &db,
+        &other,
+        Action::Verify { category: None },
+        &coordinator(),
+        at + Duration::hours(1),
+    )
+    .await;
+    let updates = db
+        .store
+        .source_updates("lapor", T0, &["verified", "message_received"], 100)
+        .await
+        .unwrap();
+    assert_eq!(updates.len(), 1, "internal messages and other cases stay out");
+    assert_eq!(updates[0].external_id, "4512337");
+    assert_eq!(updates[0].ticket, verified.ticket);
+    assert_eq!(updates[0].event.event.change.code(), "verified");
+    let later = db
+        .store
+        .source_updates("lapor", at + Duration::hours(2), &["verified"], 100)
+        .await
+        .unwrap();
+    assert!(later.is_empty());
+}
+
+#[tokio::test]
+async fn api_keys_are_issued_found_by_hash_and_revoked() {
+    let db = fresh().await;
+    let id = db
+        .store
+        .create_api_key("hash-1", "Aplikasi kota", "admin", T0)
+        .await
+        .unwrap();
+    let dup = db.store.create_api_key("hash-1", "lagi", "admin", T0).await;
+    assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
+    let key = db.store.api_key("hash-1").await.unwrap().unwrap();
+    assert_eq!((key.id, key.name.as_str(), key.revoked_at), (id, "Aplikasi kota", None));
+    assert!(db.store.api_key("hash-2").await.unwrap().is_none());
+    assert!(db.store.revoke_api_key(id, T0 + Duration::hours(1)).await.unwrap());
+    assert!(!db.store.revoke_api_key(id, T0 + Duration::hours(2)).await.unwrap());
+    let key = db.store.api_key("hash-1").await.unwrap().unwrap();
+    assert_eq!(key.revoked_at, Some(T0 + Duration::hours(1)));
+    assert_eq!(db.store.api_keys().await.unwrap().len(), 1);
 }

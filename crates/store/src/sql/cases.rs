@@ -19,6 +19,7 @@ pub struct OwnedNewCase {
     jobs: Vec<NewJob>,
     attachments: Vec<NewAttachment>,
     next_check_at: Option<OffsetDateTime>,
+    source: Option<aduan_domain::external::ExternalSource>,
     backend: Backend,
     counting: Option<time::UtcOffset>,
 }
@@ -41,6 +42,7 @@ impl OwnedNewCase {
             jobs: new.jobs.to_vec(),
             attachments: new.attachments.to_vec(),
             next_check_at: new.next_check_at,
+            source: new.source.cloned(),
         }
     }
 }
@@ -89,6 +91,7 @@ pub async fn create_many(
                 event_date: case.event_date,
                 location: case.location.clone(),
                 channel_account: case.channel_account.clone(),
+                source: new.source.clone(),
             },
             workflow: new.workflow.clone(),
             last_seq: 1,
@@ -167,6 +170,12 @@ pub async fn create_many(
     for (new, record) in news.iter().zip(&records) {
         insert_attachments(conn, record.id, record.created_at, &new.attachments).await?;
     }
+    let sources: Vec<(i64, OffsetDateTime, &aduan_domain::external::ExternalSource)> = news
+        .iter()
+        .zip(&records)
+        .filter_map(|(new, record)| Some((record.id, record.created_at, new.source.as_ref()?)))
+        .collect();
+    insert_sources(conn, &sources).await?;
     super::counts::apply(conn, backend, &delta).await?;
     Ok(records)
 }
@@ -276,6 +285,7 @@ pub struct OwnedUpdate {
     pub events: Vec<Event>,
     pub jobs: Vec<NewJob>,
     pub next_check_at: Option<OffsetDateTime>,
+    pub source: Option<aduan_domain::external::ExternalSource>,
 }
 
 impl From<CaseUpdate<'_>> for OwnedUpdate {
@@ -285,6 +295,7 @@ impl From<CaseUpdate<'_>> for OwnedUpdate {
             events: u.events.to_vec(),
             jobs: u.jobs.to_vec(),
             next_check_at: u.next_check_at,
+            source: u.source.cloned(),
         }
     }
 }
@@ -300,6 +311,7 @@ pub async fn commit(
         events,
         jobs,
         next_check_at,
+        source,
     } = update;
     let Some(last) = events.last() else {
         return Ok(before);
@@ -327,6 +339,9 @@ pub async fn commit(
     .await?;
     if updated.rows_affected() != 1 {
         return Err(StoreError::Conflict);
+    }
+    if let Some(source) = &source {
+        insert_sources(conn, &[(before.id, now, source)]).await?;
     }
     super::jobs::insert(conn, Some(before.id), &jobs).await?;
     for (offset, event) in events.iter().enumerate() {
@@ -366,6 +381,34 @@ pub async fn commit(
         last_seq,
         ..before
     })
+}
+
+/// Records which items of other systems made or joined which cases; an item seen before fails
+/// the whole write with `Duplicate("source")`.
+async fn insert_sources(
+    conn: &mut AnyConnection,
+    sources: &[(i64, OffsetDateTime, &aduan_domain::external::ExternalSource)],
+) -> Result<()> {
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("INSERT INTO case_sources (system, external_id, case_id, at) VALUES ");
+    for (i, (case_id, at, source)) in sources.iter().enumerate() {
+        sql.push(
+            if i == 0 { "(?, ?, ?, ?)" } else { ", (?, ?, ?, ?)" },
+            vec![
+                Arg::Text(source.system.clone()),
+                Arg::Text(source.id.clone()),
+                Arg::Int(*case_id),
+                Arg::Int(to_micros(*at)),
+            ],
+        );
+    }
+    match sql.query().execute(&mut *conn).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate("source")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn insert_event(

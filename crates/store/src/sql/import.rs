@@ -44,6 +44,7 @@ pub async fn import(
                 event_date: case.event_date,
                 location: case.location.clone(),
                 channel_account: case.channel_account.clone(),
+                source: None,
             },
             workflow: item.workflow.clone(),
             last_seq: i64::try_from(item.events.len()).unwrap_or(0),

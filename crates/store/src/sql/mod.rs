@@ -9,6 +9,7 @@ mod import;
 mod jobs;
 mod query;
 mod rows;
+mod sources;
 mod tickets;
 mod writer;
 
@@ -453,5 +454,48 @@ impl Store for SqlStore {
         since: OffsetDateTime,
     ) -> Result<(i64, Option<CaseRecord>)> {
         cases::for_reporter(&self.reader, ticket, since).await
+    }
+
+    async fn sourced_case(&self, system: &str, external_id: &str) -> Result<Option<Ticket>> {
+        sources::sourced_case(&self.reader, system, external_id).await
+    }
+
+    async fn source_updates(
+        &self,
+        system: &str,
+        since: OffsetDateTime,
+        types: &[&str],
+        limit: u32,
+    ) -> Result<Vec<SourceUpdate>> {
+        sources::source_updates(&self.reader, system, since, types, limit).await
+    }
+
+    async fn create_api_key(
+        &self,
+        key_hash: &str,
+        name: &str,
+        created_by: &str,
+        now: OffsetDateTime,
+    ) -> Result<i64> {
+        let (hash, name, by) = (key_hash.to_string(), name.to_string(), created_by.to_string());
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(sources::create_api_key(c, hash, name, by, now))
+            }))
+            .await
+    }
+
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>> {
+        sources::api_key(&self.reader, key_hash).await
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        sources::api_keys(&self.reader).await
+    }
+
+    async fn revoke_api_key(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
+        self.writer
+            .write(Box::new(move |c| Box::pin(sources::revoke_api_key(c, id, now))))
+            .await
     }
 }
