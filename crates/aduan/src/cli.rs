@@ -1,6 +1,7 @@
 //! Command-line helpers: parsing arguments the way the API does and printing tables.
 
 use aduan_app::calendar::{CalendarView, ExtraDayKind};
+use aduan_app::imports::{ImportReport, RowOutcome};
 use aduan_app::views::BacklogView;
 use aduan_app::{AppError, StaffUser};
 use aduan_domain::{Organisation, Role};
@@ -21,6 +22,44 @@ pub fn operator() -> StaffUser {
         unit: None,
         units: Vec::new(),
     }
+}
+
+/// The operator importing social media messages acts as the intake desk, which records them.
+pub fn intake_operator() -> StaffUser {
+    StaffUser {
+        username: "cli".into(),
+        role: Role::Intake,
+        unit: None,
+        units: Vec::new(),
+    }
+}
+
+/// An import's outcome: the counts, then each row that was not imported, by line.
+pub fn import_text(report: &ImportReport) -> String {
+    let mut out = format!(
+        "created {}, joined {}, imported before {}, refused {}\n",
+        report.created, report.joined, report.already_imported, report.refused
+    );
+    for row in &report.rows {
+        let _ = match &row.outcome {
+            RowOutcome::Created { ticket } => writeln!(out, "line {}: created {ticket}", row.line),
+            RowOutcome::Joined { ticket } => writeln!(out, "line {}: joined {ticket}", row.line),
+            RowOutcome::AlreadyImported { ticket } => {
+                writeln!(out, "line {}: imported before as {ticket}", row.line)
+            }
+            RowOutcome::Refused { errors } => {
+                let list: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{} ({})", e.field, e.code))
+                    .collect();
+                writeln!(out, "line {}: refused: {}", row.line, list.join(", "))
+            }
+            RowOutcome::Unreadable { message } => {
+                writeln!(out, "line {}: unreadable: {message}", row.line)
+            }
+        };
+    }
+    out
 }
 
 /// An application error as one line a person can act on.

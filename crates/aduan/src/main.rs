@@ -124,6 +124,47 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArg,
     },
+    /// Import reports from SP4N-LAPOR! or messages from social media (docs/IMPORTS.md). Good
+    /// rows are imported, bad rows are listed by line; a row imported before is skipped.
+    Import {
+        /// `lapor` or `social`.
+        source: ImportSource,
+        /// The file (JSON array or CSV with a header row).
+        file: PathBuf,
+        /// `json` or `csv`; by default from the file's extension.
+        #[arg(long)]
+        format: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Export what the agency did on cases from SP4N-LAPOR! (verification, follow-ups,
+    /// closures) to post back to LAPOR!.
+    Export {
+        /// `lapor`.
+        target: ExportTarget,
+        /// From this day on (YYYY-MM-DD, the agency's time).
+        #[arg(long)]
+        since: String,
+        /// `csv` (default) or `json`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportSource {
+    Lapor,
+    Social,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportTarget {
+    Lapor,
 }
 
 #[derive(Subcommand)]
@@ -339,6 +380,66 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let summary =
                 demo::generate(&database(db), organisation(db).as_deref(), *count, *seed).await?;
             println!("{summary}");
+            Ok(())
+        }
+        Command::Import {
+            source,
+            file,
+            format,
+            db,
+        } => {
+            let format = format
+                .as_deref()
+                .or(file.to_str())
+                .and_then(aduan_app::imports::ImportFormat::guess)
+                .context("give --format json or --format csv (the file name does not tell)")?;
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let aduan = open(db).await?;
+            let report = match source {
+                ImportSource::Lapor => aduan.import_lapor(&cli::operator(), &bytes, format).await,
+                ImportSource::Social => {
+                    aduan
+                        .import_social(&cli::intake_operator(), &bytes, format)
+                        .await
+                }
+            }
+            .map_err(cli::explain)?
+            .map_err(|problem| anyhow::anyhow!("{}: {problem}", file.display()))?;
+            print!("{}", cli::import_text(&report));
+            if report.refused > 0 {
+                bail!("{} rows were not imported (listed above)", report.refused);
+            }
+            Ok(())
+        }
+        Command::Export {
+            target: ExportTarget::Lapor,
+            since,
+            format,
+            output,
+            db,
+        } => {
+            let aduan = open(db).await?;
+            let since = cli::parse_date(since)?;
+            let since = aduan.calendar().start_of_day(since);
+            let updates = aduan
+                .lapor_updates(&cli::operator(), since)
+                .await
+                .map_err(cli::explain)?;
+            let bytes = match format.as_str() {
+                "csv" => aduan_app::imports::lapor_updates_csv(&updates).map_err(cli::explain)?,
+                "json" => serde_json::to_vec_pretty(&updates)?,
+                other => bail!("unknown format `{other}`; csv or json"),
+            };
+            match output {
+                Some(path) => std::fs::write(path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+            eprintln!("{} updates", updates.len());
             Ok(())
         }
         Command::Organisation { db } => {

@@ -10,6 +10,7 @@ pub mod config;
 mod deadlines;
 mod error;
 pub mod faq;
+pub mod imports;
 mod links;
 pub mod mail;
 pub mod notices;

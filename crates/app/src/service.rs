@@ -219,6 +219,21 @@ impl Aduan {
         {
             return Err(AppError::Forbidden);
         }
+        self.register_case(input, channel, registered_by, channel_account, files, None)
+            .await
+    }
+
+    /// Registers a case; the callers check who may. A case from an item of another system
+    /// (`source`) fails with `Duplicate("source")` if that item made a case before.
+    pub(crate) async fn register_case(
+        &self,
+        input: &CaseInput,
+        channel: Channel,
+        registered_by: Option<&StaffUser>,
+        channel_account: Option<String>,
+        files: Vec<UploadedFile>,
+        source: Option<&aduan_domain::external::ExternalSource>,
+    ) -> Result<CreatedCase, AppError> {
         let now = self.clock.now();
         let calendar = self.calendar();
         let today = calendar.local_date(now);
@@ -287,7 +302,7 @@ impl Aduan {
                 jobs: &jobs,
                 attachments: &attachments,
                 next_check_at: next_check(&workflow, &org, &calendar),
-                source: None,
+                source,
             })
             .await?;
         tracing::info!(ticket = %record.ticket, kind = %new.kind, channel = %channel, "case received");
@@ -714,10 +729,24 @@ impl Aduan {
     /// Decides and commits an action, retrying once if the case changed meanwhile.
     async fn apply_action(
         &self,
+        case: CaseRecord,
+        action: &Action,
+        actor: &Actor,
+        channel: Option<Channel>,
+    ) -> Result<CaseRecord, AppError> {
+        self.apply_action_from(case, action, actor, channel, None)
+            .await
+    }
+
+    /// Applies an action that records an item of another system (a message joining the case);
+    /// the same item a second time fails with `Duplicate("source")` and changes nothing.
+    pub(crate) async fn apply_action_from(
+        &self,
         mut case: CaseRecord,
         action: &Action,
         actor: &Actor,
         channel: Option<Channel>,
+        source: Option<&aduan_domain::external::ExternalSource>,
     ) -> Result<CaseRecord, AppError> {
         for attempt in 0..2 {
             let calendar = self.calendar();
@@ -731,7 +760,10 @@ impl Aduan {
             let events = decide(&case.workflow, action, actor, &ctx).inspect_err(|refusal| {
                 tracing::info!(ticket = %case.ticket, action = %action.code(), actor = %actor.role_code(), ?refusal, "action refused");
             })?;
-            match self.commit_events(&case, &events, &calendar).await {
+            match self
+                .commit_events_from(&case, &events, &calendar, source)
+                .await
+            {
                 Ok(updated) => {
                     tracing::info!(ticket = %updated.ticket, action = %action.code(), actor = %actor.role_code(), state = %updated.workflow.state, "action applied");
                     return Ok(updated);
@@ -756,6 +788,16 @@ impl Aduan {
         events: &[Event],
         calendar: &Calendar,
     ) -> Result<CaseRecord, aduan_store::StoreError> {
+        self.commit_events_from(case, events, calendar, None).await
+    }
+
+    async fn commit_events_from(
+        &self,
+        case: &CaseRecord,
+        events: &[Event],
+        calendar: &Calendar,
+        source: Option<&aduan_domain::external::ExternalSource>,
+    ) -> Result<CaseRecord, aduan_store::StoreError> {
         let (after, jobs, next_check_at) = self.fold_events(case, events, calendar);
         self.store
             .commit(
@@ -765,7 +807,7 @@ impl Aduan {
                     events,
                     jobs: &jobs,
                     next_check_at,
-                    source: None,
+                    source,
                 },
             )
             .await
@@ -823,6 +865,7 @@ impl Aduan {
             event_date: case.details.event_date.map(|d| d.to_string()),
             location: serde_json::to_value(&case.details.location).unwrap_or_default(),
             channel_account: case.details.channel_account.clone(),
+            source: case.details.source.as_ref().map(SourceView::from),
             reporter,
             lead_unit: wf.lead_unit.clone(),
             supporting_units: wf.supporting_units.clone(),

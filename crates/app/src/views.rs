@@ -210,6 +210,38 @@ impl From<&Reporter> for ReporterView {
     }
 }
 
+/// Where a case came from outside Aduan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SourceView {
+    /// `lapor`, `instagram`, `whatsapp`, …
+    pub system: String,
+    /// The other system's id (LAPOR!'s tracking id, the message id).
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub sent_at: Option<OffsetDateTime>,
+    /// References to files the other system keeps.
+    pub attachments: Vec<String>,
+}
+
+impl From<&aduan_domain::external::ExternalSource> for SourceView {
+    fn from(s: &aduan_domain::external::ExternalSource) -> Self {
+        Self {
+            system: s.system.clone(),
+            id: s.id.clone(),
+            link: s.link.clone(),
+            sent_at: s.sent_at,
+            attachments: s.attachments.clone(),
+        }
+    }
+}
+
 /// A timeline entry for staff: every event, with who did it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -248,6 +280,9 @@ pub struct StaffCaseView {
     pub location: serde_json::Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_account: Option<String>,
+    /// The other system's item the case came from (a LAPOR! report, a social media message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceView>,
     /// Present only for roles that may see personal data under this case's privacy choice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<ReporterView>,

@@ -88,6 +88,11 @@ impl Calendar {
         instant.to_offset(self.offset).date()
     }
 
+    /// The first instant of a day, local time.
+    pub fn start_of_day(&self, date: Date) -> OffsetDateTime {
+        date.midnight().assume_offset(self.offset)
+    }
+
     /// The last instant of a day, local time.
     pub fn end_of_day(&self, date: Date) -> OffsetDateTime {
         date.with_time(Time::MAX).assume_offset(self.offset)

@@ -67,7 +67,9 @@ pub fn link(raw: Option<&str>, field: &str, errors: &mut Vec<FieldError>) -> Opt
     let link = raw.map(str::trim).filter(|l| !l.is_empty())?;
     let lower = link.to_ascii_lowercase();
     let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
-    if !scheme_ok || link.len() > MAX_LINK || link.chars().any(|c| c.is_whitespace() || c.is_control())
+    if !scheme_ok
+        || link.len() > MAX_LINK
+        || link.chars().any(|c| c.is_whitespace() || c.is_control())
     {
         errors.push(FieldError::new(field, "invalid_link"));
         return None;
@@ -84,7 +86,7 @@ pub fn references(raw: &[String], field: &str, errors: &mut Vec<FieldError>) -> 
         .map(str::to_string)
         .collect();
     if refs.len() > MAX_REFERENCES {
-        errors.push(FieldError::new(field, "too_many"));
+        errors.push(FieldError::new(field, "too_many_references"));
         return Vec::new();
     }
     if refs
@@ -148,14 +150,20 @@ mod tests {
     fn categories_map_by_name_ignoring_case_and_spaces() {
         let settings = ImportSettings {
             default_category: Some("lainnya".into()),
-            lapor_categories: [("Perumahan Bersubsidi dan Rumah Susun".into(), "rusun".into())]
-                .into(),
+            lapor_categories: [(
+                "Perumahan Bersubsidi dan Rumah Susun".into(),
+                "rusun".into(),
+            )]
+            .into(),
         };
         assert_eq!(
             settings.category_for(Some("  PERUMAHAN  bersubsidi DAN rumah susun ")),
             Some("rusun".into())
         );
-        assert_eq!(settings.category_for(Some("KESEHATAN")), Some("lainnya".into()));
+        assert_eq!(
+            settings.category_for(Some("KESEHATAN")),
+            Some("lainnya".into())
+        );
         assert_eq!(settings.category_for(None), Some("lainnya".into()));
         let strict = ImportSettings::default();
         assert_eq!(strict.category_for(Some("KESEHATAN")), None);

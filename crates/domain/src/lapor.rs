@@ -287,8 +287,11 @@ mod tests {
     fn settings() -> ImportSettings {
         ImportSettings {
             default_category: None,
-            lapor_categories: [("PERUMAHAN BERSUBSIDI DAN RUMAH SUSUN".into(), "rusun".into())]
-                .into(),
+            lapor_categories: [(
+                "PERUMAHAN BERSUBSIDI DAN RUMAH SUSUN".into(),
+                "rusun".into(),
+            )]
+            .into(),
         }
     }
 

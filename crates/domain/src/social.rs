@@ -28,13 +28,17 @@ pub struct SocialMessage {
     pub ticket: Option<String>,
 }
 
-/// What a message does.
+/// A message read from its row: where it came from, who sent it, what it says and the case it
+/// names, if any.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SocialIntake {
-    /// A new case.
-    NewCase(Box<CaseInput>),
-    /// A message on an existing case.
-    Join { ticket: Ticket, text: String },
+pub struct SocialItem {
+    pub source: ExternalSource,
+    pub account: String,
+    pub text: String,
+    /// The case the message belongs to: the row's `ticket`, else one written in the text.
+    pub ticket: Option<Ticket>,
+    /// Whether the team named the ticket in the row (it must then exist).
+    pub ticket_named: bool,
 }
 
 /// The longest title taken from a message's first line.
@@ -42,10 +46,7 @@ const TITLE_CHARS: usize = 80;
 const ACCOUNT_MAX: usize = 200;
 
 impl SocialMessage {
-    pub fn to_intake(
-        &self,
-        settings: &ImportSettings,
-    ) -> Result<(SocialIntake, ExternalSource, String), Vec<FieldError>> {
+    pub fn read(&self) -> Result<SocialItem, Vec<FieldError>> {
         let mut errors = Vec::new();
         let system = match self.platform.as_deref().map(external::system_code) {
             Some(Some(code)) => Some(code),
@@ -120,28 +121,39 @@ impl SocialMessage {
             sent_at,
             attachments,
         };
-        let joins = named_ticket.or_else(|| Ticket::find_in(&text));
-        if let Some(ticket) = joins {
-            return Ok((SocialIntake::Join { ticket, text }, source, account));
-        }
+        let ticket_named = named_ticket.is_some();
+        let ticket = named_ticket.or_else(|| Ticket::find_in(&text));
+        Ok(SocialItem {
+            source,
+            account,
+            text,
+            ticket,
+            ticket_named,
+        })
+    }
+}
+
+impl SocialItem {
+    /// The submission a message makes when it does not join a case: a confidential complaint
+    /// in the default category, titled by its first line, with the account as the name.
+    pub fn new_case(&self, settings: &ImportSettings) -> Result<CaseInput, Vec<FieldError>> {
         let Some(category) = settings.category_for(None) else {
             return Err(vec![FieldError::new("category", "not_mapped")]);
         };
-        let input = CaseInput {
+        Ok(CaseInput {
             kind: Some("complaint".into()),
             category: Some(category),
-            title: Some(title_of(&text)),
-            description: Some(text),
+            title: Some(title_of(&self.text)),
+            description: Some(self.text.clone()),
             // A post may be public, but whether the case is published is the coordinator's call.
             privacy: Some("confidential".into()),
             language: Some("id".into()),
             reporter: Some(ReporterInput {
-                name: Some(account.clone()),
+                name: Some(self.account.clone()),
                 ..Default::default()
             }),
             ..Default::default()
-        };
-        Ok((SocialIntake::NewCase(Box::new(input)), source, account))
+        })
     }
 }
 
@@ -152,7 +164,10 @@ fn title_of(text: &str) -> String {
         return first.to_string();
     }
     let cut: String = first.chars().take(TITLE_CHARS).collect();
-    let at_word = cut.rfind(' ').filter(|i| *i > TITLE_CHARS / 2).unwrap_or(cut.len());
+    let at_word = cut
+        .rfind(' ')
+        .filter(|i| *i > TITLE_CHARS / 2)
+        .unwrap_or(cut.len());
     format!("{}…", cut[..at_word].trim_end())
 }
 
@@ -180,35 +195,40 @@ mod tests {
     #[test]
     fn a_message_without_a_ticket_becomes_a_confidential_case() {
         let long = "Min, rumah subsidi kami di Bekasi retak semua padahal baru serah terima bulan lalu, tolong dicek";
-        let (intake, source, account) = message(long).to_intake(&settings()).unwrap();
-        let SocialIntake::NewCase(input) = intake else {
-            panic!("expected a new case");
-        };
-        assert_eq!(source.system, "instagram");
-        assert_eq!(account, "@warga_bekasi");
+        let item = message(long).read().unwrap();
+        assert_eq!(item.ticket, None);
+        let input = item.new_case(&settings()).unwrap();
+        assert_eq!(item.source.system, "instagram");
+        assert_eq!(item.account, "@warga_bekasi");
         assert_eq!(input.privacy.as_deref(), Some("confidential"));
         let title = input.title.unwrap();
-        assert!(title.ends_with('…') && title.chars().count() <= TITLE_CHARS + 1, "{title}");
-        assert_eq!(input.reporter.unwrap().name.as_deref(), Some("@warga_bekasi"));
-    }
-
-    #[test]
-    fn a_message_naming_a_ticket_joins_it() {
-        let (intake, ..) = message("Sudah seminggu, tiket ADU-2026-000042 belum dijawab")
-            .to_intake(&settings())
-            .unwrap();
+        assert!(
+            title.ends_with('…') && title.chars().count() <= TITLE_CHARS + 1,
+            "{title}"
+        );
         assert_eq!(
-            intake,
-            SocialIntake::Join {
-                ticket: Ticket::parse("ADU-2026-000042").unwrap(),
-                text: "Sudah seminggu, tiket ADU-2026-000042 belum dijawab".into()
-            }
+            input.reporter.unwrap().name.as_deref(),
+            Some("@warga_bekasi")
         );
     }
 
     #[test]
+    fn a_message_naming_a_ticket_joins_it() {
+        let item = message("Sudah seminggu, tiket ADU-2026-000042 belum dijawab")
+            .read()
+            .unwrap();
+        assert_eq!(item.ticket, Some(Ticket::parse("ADU-2026-000042").unwrap()));
+        assert!(!item.ticket_named);
+        let mut named = message("Sudah seminggu belum dijawab");
+        named.ticket = Some("adu-2026-7".into());
+        let item = named.read().unwrap();
+        assert_eq!(item.ticket, Some(Ticket::parse("ADU-2026-000007").unwrap()));
+        assert!(item.ticket_named);
+    }
+
+    #[test]
     fn missing_fields_are_named() {
-        let errors = SocialMessage::default().to_intake(&settings()).unwrap_err();
+        let errors = SocialMessage::default().read().unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["platform", "message_id", "account", "text"]);
     }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aduan_domain::calendar::{Calendar, HolidayTable, SHIPPED_HOLIDAYS};
+use aduan_domain::external::ExternalSource;
 use aduan_domain::lifecycle::{Context, apply, decide};
 use aduan_domain::{
     AccessCode, Action, Actor, Change, Channel, Event, Kind, Language, Location, NewCase,
@@ -13,7 +14,6 @@ use aduan_store::{
     CaseFilter, CaseRecord, CaseSort, CaseUpdate, JobOutcome, JobState, NewCaseRecord, NewJob,
     NewUser, SqlStore, Store, StoreError,
 };
-use aduan_domain::external::ExternalSource;
 use sqlx::Connection;
 use time::macros::{datetime, offset};
 use time::{Duration, OffsetDateTime};
@@ -1284,7 +1284,10 @@ async fn an_item_of_another_system_makes_or_joins_one_case_only() {
     let joined = db.store.commit(&first, update()).await.unwrap();
     assert_eq!(joined.last_seq, 2);
     let twice = db.store.commit(&joined, update()).await;
-    assert!(matches!(twice, Err(StoreError::Duplicate("source"))), "{twice:?}");
+    assert!(
+        matches!(twice, Err(StoreError::Duplicate("source"))),
+        "{twice:?}"
+    );
     let stored = db.store.events(first.id, false).await.unwrap();
     assert_eq!(stored.len(), 2, "the duplicate added no event");
     assert_eq!(
@@ -1315,7 +1318,11 @@ async fn an_item_of_another_system_makes_or_joins_one_case_only() {
         .source_updates("lapor", T0, &["verified", "message_received"], 100)
         .await
         .unwrap();
-    assert_eq!(updates.len(), 1, "internal messages and other cases stay out");
+    assert_eq!(
+        updates.len(),
+        1,
+        "internal messages and other cases stay out"
+    );
     assert_eq!(updates[0].external_id, "4512337");
     assert_eq!(updates[0].ticket, verified.ticket);
     assert_eq!(updates[0].event.event.change.code(), "verified");
@@ -1338,10 +1345,23 @@ async fn api_keys_are_issued_found_by_hash_and_revoked() {
     let dup = db.store.create_api_key("hash-1", "lagi", "admin", T0).await;
     assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
     let key = db.store.api_key("hash-1").await.unwrap().unwrap();
-    assert_eq!((key.id, key.name.as_str(), key.revoked_at), (id, "Aplikasi kota", None));
+    assert_eq!(
+        (key.id, key.name.as_str(), key.revoked_at),
+        (id, "Aplikasi kota", None)
+    );
     assert!(db.store.api_key("hash-2").await.unwrap().is_none());
-    assert!(db.store.revoke_api_key(id, T0 + Duration::hours(1)).await.unwrap());
-    assert!(!db.store.revoke_api_key(id, T0 + Duration::hours(2)).await.unwrap());
+    assert!(
+        db.store
+            .revoke_api_key(id, T0 + Duration::hours(1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .revoke_api_key(id, T0 + Duration::hours(2))
+            .await
+            .unwrap()
+    );
     let key = db.store.api_key("hash-1").await.unwrap().unwrap();
     assert_eq!(key.revoked_at, Some(T0 + Duration::hours(1)));
     assert_eq!(db.store.api_keys().await.unwrap().len(), 1);

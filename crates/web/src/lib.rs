@@ -51,6 +51,17 @@ pub fn router(aduan: Aduan) -> Router {
             get(routes::files::reporter_download),
         )
         .route("/intake", post(routes::staff::intake))
+        .route(
+            "/imports/lapor",
+            post(routes::imports::import_lapor)
+                .layer(DefaultBodyLimit::max(routes::imports::IMPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/imports/social",
+            post(routes::imports::import_social)
+                .layer(DefaultBodyLimit::max(routes::imports::IMPORT_BODY_LIMIT)),
+        )
+        .route("/exports/lapor", get(routes::imports::export_lapor))
         .route("/backlog", get(routes::staff::backlog))
         .route("/stats/monthly", get(routes::staff::monthly_stats))
         .route("/track/{ticket}", get(routes::public::track))

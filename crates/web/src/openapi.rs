@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v1, generated from the handlers and kept in the repository
 //! (`docs/openapi.json`) so that changes to the contract show up in review.
 
-use crate::routes::{admin, auth, files, public, staff};
+use crate::routes::{admin, auth, files, imports, public, staff};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         auth::login, auth::logout, auth::me,
         staff::list_cases, staff::get_case, staff::act, staff::intake, staff::backlog, staff::monthly_stats,
         files::upload, files::staff_download, files::reporter_download,
+        imports::import_lapor, imports::import_social, imports::export_lapor,
         admin::calendar, admin::put_calendar_day, admin::delete_calendar_day,
         admin::email_templates, admin::put_email_template, admin::reset_email_template,
         admin::jobs, admin::job_counts, admin::retry_job,
@@ -27,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Staff login"),
         (name = "staff", description = "For staff, scoped by role and unit"),
         (name = "admin", description = "For administrators: calendar, templates, jobs"),
+        (name = "imports", description = "Reports from SP4N-LAPOR! and messages from social media in; updates for LAPOR! out"),
     )
 )]
 pub struct ApiDoc;

@@ -13,6 +13,7 @@ mod bad_input;
 mod deadlines;
 mod durability;
 mod helpers;
+mod imports;
 mod lifecycle;
 mod listing;
 mod organisation_admin;

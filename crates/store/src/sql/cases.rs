@@ -395,7 +395,11 @@ async fn insert_sources(
     let mut sql = Sql::new("INSERT INTO case_sources (system, external_id, case_id, at) VALUES ");
     for (i, (case_id, at, source)) in sources.iter().enumerate() {
         sql.push(
-            if i == 0 { "(?, ?, ?, ?)" } else { ", (?, ?, ?, ?)" },
+            if i == 0 {
+                "(?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?)"
+            },
             vec![
                 Arg::Text(source.system.clone()),
                 Arg::Text(source.id.clone()),

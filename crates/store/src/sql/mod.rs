@@ -477,7 +477,11 @@ impl Store for SqlStore {
         created_by: &str,
         now: OffsetDateTime,
     ) -> Result<i64> {
-        let (hash, name, by) = (key_hash.to_string(), name.to_string(), created_by.to_string());
+        let (hash, name, by) = (
+            key_hash.to_string(),
+            name.to_string(),
+            created_by.to_string(),
+        );
         self.writer
             .write(Box::new(move |c| {
                 Box::pin(sources::create_api_key(c, hash, name, by, now))
@@ -495,7 +499,9 @@ impl Store for SqlStore {
 
     async fn revoke_api_key(&self, id: i64, now: OffsetDateTime) -> Result<bool> {
         self.writer
-            .write(Box::new(move |c| Box::pin(sources::revoke_api_key(c, id, now))))
+            .write(Box::new(move |c| {
+                Box::pin(sources::revoke_api_key(c, id, now))
+            }))
             .await
     }
 }

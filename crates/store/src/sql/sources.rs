@@ -47,7 +47,10 @@ pub async fn source_updates(
         vec![Arg::Text(system.to_string()), Arg::Int(to_micros(since))],
     );
     for (i, t) in types.iter().enumerate() {
-        sql.push(if i == 0 { "?" } else { ", ?" }, vec![Arg::Text((*t).to_string())]);
+        sql.push(
+            if i == 0 { "?" } else { ", ?" },
+            vec![Arg::Text((*t).to_string())],
+        );
     }
     sql.push(
         ") ORDER BY e.at, e.case_id, e.seq LIMIT ?",
@@ -129,11 +132,16 @@ pub async fn api_keys(reader: &AnyPool) -> Result<Vec<ApiKeyRecord>> {
     rows.iter().map(key_from_row).collect()
 }
 
-pub async fn revoke_api_key(conn: &mut AnyConnection, id: i64, now: OffsetDateTime) -> Result<bool> {
-    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(to_micros(now))
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn revoke_api_key(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_micros(now))
+            .bind(id)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
