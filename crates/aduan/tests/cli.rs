@@ -190,6 +190,8 @@ fn help_documents_every_command_and_setting() {
         "user",
         "demo-data",
         "organisation",
+        "import",
+        "export",
     ] {
         assert!(help.contains(command), "{command} missing from --help");
     }
@@ -345,4 +347,91 @@ fn backlog_calendar_and_a_worker_pass_from_the_command_line() {
     let (ok, text, err) = run(&["worker", "--once"]);
     assert!(ok, "{err}");
     assert!(text.contains("failed 0"), "{text}");
+}
+
+#[test]
+fn import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/aduan.db", dir.path().display());
+    let file = dir.path().join("lapor.csv");
+    std::fs::write(
+        &file,
+        "tracking_id,title,body,classification,category,reporter_name\n\
+         L-1,Atap rusun bocor,Atap blok C rusunawa bocor setiap hujan deras sejak dua minggu.,Pengaduan,PERUMAHAN BERSUBSIDI DAN RUMAH SUSUN,Siti\n\
+         L-2,x,pendek,Pujian,,\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = aduan().args(args).output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
+    };
+    let path = file.to_str().unwrap();
+    let (ok, out, err) = run(&["import", "lapor", path, "--database", &database]);
+    assert!(!ok, "a refused row makes the command fail: {out} {err}");
+    assert!(
+        out.contains("created 1, joined 0, imported before 0, refused 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3: refused: classification (unknown)"),
+        "{out}"
+    );
+    assert!(err.contains("1 rows were not imported"), "{err}");
+    let (_, out, _) = run(&["import", "lapor", path, "--database", &database]);
+    assert!(
+        out.contains("created 0, joined 0, imported before 1, refused 1"),
+        "{out}"
+    );
+
+    let social = dir.path().join("dm.json");
+    std::fs::write(
+        &social,
+        r#"[{"platform":"whatsapp","message_id":"w1","account":"6281234567890","text":"Mohon bantuan, rumah kami rusak berat akibat banjir kemarin."}]"#,
+    )
+    .unwrap();
+    let (ok, out, err) = run(&[
+        "import",
+        "social",
+        social.to_str().unwrap(),
+        "--database",
+        &database,
+    ]);
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("created 1"), "{out}");
+
+    let (ok, _, err) = run(&[
+        "import",
+        "lapor",
+        path,
+        "--format",
+        "xml",
+        "--database",
+        &database,
+    ]);
+    assert!(
+        !ok && err.contains("--format json or --format csv"),
+        "{err}"
+    );
+
+    let (ok, out, err) = run(&[
+        "export",
+        "lapor",
+        "--since",
+        "2020-01-01",
+        "--database",
+        &database,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("\u{feff}tracking_id,ticket,at,status,text"),
+        "{out}"
+    );
+    assert!(
+        err.contains("0 updates"),
+        "nothing was done on the case yet: {err}"
+    );
 }

@@ -175,7 +175,9 @@ struct LineCounter {
 
 impl LineCounter {
     fn line_at(&mut self, bytes: &[u8], start: u64) -> u64 {
-        let mut start = usize::try_from(start).unwrap_or(bytes.len()).min(bytes.len());
+        let mut start = usize::try_from(start)
+            .unwrap_or(bytes.len())
+            .min(bytes.len());
         while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
             start += 1;
         }
@@ -465,7 +467,14 @@ fn social_fields(errors: Vec<FieldError>) -> Vec<FieldError> {
 pub fn lapor_updates_csv(updates: &[LaporUpdate]) -> Result<Vec<u8>, AppError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut writer = csv::Writer::from_writer(&mut out);
+        // The header is written even when there is nothing to report, so that a script reading
+        // the file always finds its columns.
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut out);
+        writer
+            .write_record(["tracking_id", "ticket", "at", "status", "text"])
+            .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
         for update in updates {
             writer
                 .serialize(update)

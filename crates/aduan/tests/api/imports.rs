@@ -603,3 +603,94 @@ async fn updates_for_lapor_carry_public_wording_and_no_personal_data() {
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_import_page_uploads_a_file_and_shows_each_row() {
+    let app = TestApp::spawn().await;
+    app.staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("pemantau", Role::Monitor, None).await;
+    let (client, cookie) = staff_session(&app, "koordinator").await;
+    let page = client
+        .get(app.url("/staff/imports"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("action=\"/staff/imports\""), "{html}");
+    let csrf = csrf_of(&html);
+
+    let upload = |csrf: String, name: &'static str, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("source", "lapor")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        client
+            .post(app.url("/staff/imports"))
+            .header("Cookie", &cookie)
+            .multipart(form)
+            .send()
+    };
+    let file = serde_json::to_vec(&lapor_reports()).unwrap();
+    let response = upload(csrf.clone(), "lapor-november.json", file.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"count-created\">2<"), "{html}");
+    assert!(html.contains("id=\"count-refused\">2<"), "{html}");
+    assert!(
+        html.contains("Klasifikasi") || html.contains("classification: "),
+        "the refused field is named"
+    );
+    assert!(
+        html.contains("href=\"/staff/cases/ADU-"),
+        "created cases are linked"
+    );
+
+    // A file whose name says neither JSON nor CSV, and a forged form, are refused.
+    let response = upload(csrf.clone(), "lapor.xlsx", file.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"import-error\"")
+    );
+    let response = upload("x".repeat(64), "lapor.json", file).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // The updates for LAPOR! download as CSV.
+    let csv = client
+        .get(app.url("/staff/imports/lapor-updates.csv?since=2020-01-01"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.bytes()
+            .await
+            .unwrap()
+            .starts_with(b"\xef\xbb\xbftracking_id")
+    );
+
+    // A monitor has no import page.
+    let (monitor, monitor_cookie) = staff_session(&app, "pemantau").await;
+    let denied = monitor
+        .get(app.url("/staff/imports"))
+        .header("Cookie", &monitor_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    app.finish().await;
+}

@@ -118,10 +118,31 @@ async fn every_main_page_passes_the_wcag_aa_rules_of_axe() {
         ("/staff/intake".to_string(), "intake desk"),
         ("/staff/faq".to_string(), "faq editor"),
         ("/staff/responses".to_string(), "response templates"),
+        ("/staff/imports".to_string(), "imports"),
     ] {
         b.open(&path).await;
         audit(&b, &axe, name, &mut failures).await;
     }
+    // The import result: a table of rows, some created, some refused with their reasons.
+    let lapor = b.temp_file(
+        "lapor.csv",
+        "tracking_id,title,body,category,reporter_name\n\
+         L-1,Atap rusun bocor,Atap blok C rusunawa bocor setiap hujan deras sejak dua minggu.,PERMUKIMAN,Siti\n\
+         L-2,x,pendek,,\n"
+            .as_bytes(),
+    );
+    b.open("/staff/imports").await;
+    b.client
+        .find(Locator::Css("#lapor-file"))
+        .await
+        .unwrap()
+        .send_keys(&lapor)
+        .await
+        .unwrap();
+    b.click_and_load("form:has(#lapor-file) button[type=submit]")
+        .await;
+    assert_eq!(b.text("#count-created").await, "1");
+    audit(&b, &axe, "import result", &mut failures).await;
     // Every action form open at once, as an officer would see each.
     for details in b
         .client

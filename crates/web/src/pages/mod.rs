@@ -2,6 +2,7 @@
 //! every page shares: the language, the layout's data, responses and the router.
 
 mod admin;
+mod imports;
 pub mod lang;
 mod portal;
 mod session;
@@ -361,6 +362,18 @@ pub fn router() -> Router<AppState> {
             "/staff/cases/{ticket}/draft",
             post(staff::draft_submit)
                 .layer(axum::extract::DefaultBodyLimit::max(REPORT_BODY_LIMIT)),
+        )
+        .route(
+            "/staff/imports",
+            get(imports::imports_page)
+                .post(imports::imports_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::routes::imports::IMPORT_BODY_LIMIT,
+                )),
+        )
+        .route(
+            "/staff/imports/lapor-updates.csv",
+            get(imports::lapor_updates),
         )
         .route("/track/file", post(portal::track_file))
         .route(
