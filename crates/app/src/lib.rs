@@ -14,6 +14,7 @@ pub mod imports;
 mod links;
 pub mod mail;
 pub mod notices;
+pub mod open311;
 pub mod org_admin;
 pub mod responses;
 mod service;

@@ -148,6 +148,11 @@ impl Aduan {
     }
 
     /// Sets the portal address used in links sent to reporters.
+    /// The portal's address, as links in mail and Open311 discovery give it.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
         self

@@ -158,6 +158,24 @@ pub fn validate(
     }
 }
 
+/// The longest title taken from a text's first line.
+const DERIVED_TITLE_CHARS: usize = 80;
+
+/// A title for a message that has none (a social media post, an Open311 request): its first
+/// line, cut at a word near 80 characters.
+pub fn title_from(text: &str) -> String {
+    let first = text.lines().next().unwrap_or(text).trim();
+    if first.chars().count() <= DERIVED_TITLE_CHARS {
+        return first.to_string();
+    }
+    let cut: String = first.chars().take(DERIVED_TITLE_CHARS).collect();
+    let at_word = cut
+        .rfind(' ')
+        .filter(|i| *i > DERIVED_TITLE_CHARS / 2)
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..at_word].trim_end())
+}
+
 /// Information requests need a known requester (UU 14/2008); other cases need a name unless
 /// anonymous.
 fn identity_rules(kind: Kind, privacy: Privacy, reporter: &Reporter, errors: &mut Vec<FieldError>) {

@@ -40,6 +40,10 @@ pub struct Agency {
     /// How citizens reach the agency besides the website, shown on the portal's home page.
     #[serde(default)]
     pub contact: Contact,
+    /// The `jurisdiction_id` Open311 clients may send (usually the agency's domain). Requests
+    /// naming another jurisdiction are answered 404, as the GeoReport v2 specification says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open311_jurisdiction: Option<String>,
 }
 
 /// The agency's channels as the public sees them.
@@ -383,6 +387,7 @@ pub(crate) mod tests {
                 coordinator_unit: "hukmas".into(),
                 utc_offset_hours: 7,
                 contact: Contact::default(),
+                open311_jurisdiction: None,
             },
             deadlines: Deadlines::default(),
             policy: Policy::default(),

@@ -41,8 +41,6 @@ pub struct SocialItem {
     pub ticket_named: bool,
 }
 
-/// The longest title taken from a message's first line.
-const TITLE_CHARS: usize = 80;
 const ACCOUNT_MAX: usize = 200;
 
 impl SocialMessage {
@@ -143,7 +141,7 @@ impl SocialItem {
         Ok(CaseInput {
             kind: Some("complaint".into()),
             category: Some(category),
-            title: Some(title_of(&self.text)),
+            title: Some(crate::intake::title_from(&self.text)),
             description: Some(self.text.clone()),
             // A post may be public, but whether the case is published is the coordinator's call.
             privacy: Some("confidential".into()),
@@ -155,20 +153,6 @@ impl SocialItem {
             ..Default::default()
         })
     }
-}
-
-/// The message's first line, cut at a word near [`TITLE_CHARS`].
-fn title_of(text: &str) -> String {
-    let first = text.lines().next().unwrap_or(text).trim();
-    if first.chars().count() <= TITLE_CHARS {
-        return first.to_string();
-    }
-    let cut: String = first.chars().take(TITLE_CHARS).collect();
-    let at_word = cut
-        .rfind(' ')
-        .filter(|i| *i > TITLE_CHARS / 2)
-        .unwrap_or(cut.len());
-    format!("{}…", cut[..at_word].trim_end())
 }
 
 #[cfg(test)]
@@ -203,7 +187,7 @@ mod tests {
         assert_eq!(input.privacy.as_deref(), Some("confidential"));
         let title = input.title.unwrap();
         assert!(
-            title.ends_with('…') && title.chars().count() <= TITLE_CHARS + 1,
+            title.ends_with('…') && title.chars().count() <= 81,
             "{title}"
         );
         assert_eq!(

@@ -88,9 +88,27 @@ pub fn router(aduan: Aduan) -> Router {
         )
         .route("/admin/jobs", get(routes::admin::jobs))
         .route("/admin/jobs/counts", get(routes::admin::job_counts))
-        .route("/admin/jobs/{id}/retry", post(routes::admin::retry_job));
+        .route("/admin/jobs/{id}/retry", post(routes::admin::retry_job))
+        .route(
+            "/admin/api-keys",
+            get(routes::admin::api_keys).post(routes::admin::issue_api_key),
+        )
+        .route(
+            "/admin/api-keys/{id}",
+            axum::routing::delete(routes::admin::revoke_api_key),
+        );
+    let open311 = Router::new()
+        .route(
+            "/v2/{file}",
+            get(routes::open311::get_resource).post(routes::open311::post_resource),
+        )
+        .route("/v2/services/{file}", get(routes::open311::get_service))
+        .route("/v2/requests/{file}", get(routes::open311::get_request))
+        .route("/v2/tokens/{file}", get(routes::open311::get_token))
+        .route("/{file}", get(routes::open311::get_resource));
     Router::new()
         .nest("/api/v1", api)
+        .nest("/open311", open311)
         .route("/api/openapi.json", get(openapi_json))
         .route("/healthz", get(health))
         .merge(pages::router())
@@ -152,7 +170,11 @@ async fn json_errors(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+        .is_some_and(|v| {
+            v.starts_with("application/json")
+                || v.starts_with("text/html")
+                || v.starts_with("text/xml")
+        });
     if already_explained {
         return response;
     }

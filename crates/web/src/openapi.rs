@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         admin::calendar, admin::put_calendar_day, admin::delete_calendar_day,
         admin::email_templates, admin::put_email_template, admin::reset_email_template,
         admin::jobs, admin::job_counts, admin::retry_job,
+        admin::issue_api_key, admin::api_keys, admin::revoke_api_key,
     ),
     modifiers(&BearerAuth),
     tags(

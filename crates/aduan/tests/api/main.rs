@@ -16,6 +16,7 @@ mod helpers;
 mod imports;
 mod lifecycle;
 mod listing;
+mod open311;
 mod organisation_admin;
 mod portal;
 mod privacy;

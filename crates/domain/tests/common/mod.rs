@@ -35,6 +35,7 @@ pub fn org() -> Organisation {
             coordinator_unit: "hukmas".into(),
             utc_offset_hours: 7,
             contact: Default::default(),
+            open311_jurisdiction: None,
         },
         deadlines: Deadlines::default(),
         policy: Policy::default(),

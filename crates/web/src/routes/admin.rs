@@ -5,6 +5,7 @@ use crate::extract::{ApiJson, Staff};
 use crate::state::AppState;
 use aduan_app::admin::{JobCounts, JobView, TemplateView};
 use aduan_app::calendar::{CalendarView, ExtraDay, ExtraDayKind};
+use aduan_app::open311::ApiKeyView;
 use aduan_app::templates::TemplateText;
 use aduan_domain::Language;
 use aduan_store::JobState;
@@ -217,5 +218,74 @@ pub async fn retry_job(
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     state.aduan.retry_job(&user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyBody {
+    /// Who the key is for (the client application), 1–100 characters.
+    pub name: String,
+}
+
+/// A newly issued key: shown this once, only its hash is kept.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct IssuedKey {
+    pub id: i64,
+    pub name: String,
+    /// The key for the client's `api_key` parameter.
+    pub key: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/admin/api-keys", tag = "admin",
+    security(("bearer" = [])),
+    request_body = ApiKeyBody,
+    responses((status = 201, description = "Issued; the key is shown only now", body = IssuedKey), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 422, description = "Missing or invalid name", body = ErrorBody))
+)]
+/// Issues an API key for an Open311 client.
+pub async fn issue_api_key(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    ApiJson(body): ApiJson<ApiKeyBody>,
+) -> Result<(StatusCode, Json<IssuedKey>), ApiError> {
+    let (id, key) = state.aduan.issue_api_key(&user, &body.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedKey {
+            id,
+            name: body.name.trim().to_string(),
+            key,
+        }),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/admin/api-keys", tag = "admin",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every key, newest first, without the keys themselves", body = Vec<ApiKeyView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody))
+)]
+/// The API keys issued to client systems.
+pub async fn api_keys(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+) -> Result<Json<Vec<ApiKeyView>>, ApiError> {
+    Ok(Json(state.aduan.api_keys(&user).await?))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/admin/api-keys/{id}", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Revoked: the client's requests are refused from now on"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "No active key with this id", body = ErrorBody))
+)]
+/// Revokes an API key.
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    state.aduan.revoke_api_key(&user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
