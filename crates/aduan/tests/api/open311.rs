@@ -50,14 +50,28 @@ async fn get_json(app: &TestApp, path: &str) -> (StatusCode, Value) {
     (status, serde_json::from_str(&body).unwrap())
 }
 
+struct Posted(reqwest::Response);
+
+impl Posted {
+    async fn into_xml(self) -> (StatusCode, String) {
+        let status = self.0.status();
+        (status, self.0.text().await.unwrap())
+    }
+}
+
+async fn post_raw(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Posted {
+    Posted(
+        app.client
+            .post(app.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+}
+
 async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    let response = post_raw(app, path, form).await.0;
     let status = response.status();
     (status, response.json().await.unwrap())
 }
@@ -405,5 +419,79 @@ async fn a_client_posts_with_its_key_and_follows_public_requests() {
         .await
         .unwrap();
     assert_eq!(by_coordinator.status(), StatusCode::FORBIDDEN);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_admin_issues_and_revokes_a_key_on_the_admin_page() {
+    let app = TestApp::spawn().await;
+    app.staff("admin2", Role::Admin, None).await;
+    let (client, cookie) = staff_session(&app, "admin2").await;
+    let page = client
+        .get(app.url("/staff/admin"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let issued = client
+        .post(app.url("/staff/admin/api-keys"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("name", "Aplikasi <Kota>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issued.status(), StatusCode::OK);
+    assert_eq!(issued.headers()["cache-control"], "no-store");
+    let html = issued.text().await.unwrap();
+    assert!(html.contains("Aplikasi &#60;Kota&#62;"), "escaped: {html}");
+    let start = html.find("id=\"issued-key\">").unwrap() + 16;
+    let key = &html[start..html[start..].find('<').unwrap() + start];
+    assert!(key.starts_with("o311_"), "{key}");
+    let form = [
+        ("api_key", key),
+        ("service_code", "swadaya"),
+        ("address_string", "Desa Sukamaju, Garut"),
+        ("first_name", "Budi"),
+        (
+            "description",
+            "Bantuan stimulan perumahan swadaya belum cair sejak tiga bulan lalu.",
+        ),
+    ];
+    let (status, body) = post_raw(&app, "/open311/v2/requests.xml", &form)
+        .await
+        .into_xml()
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.contains("<service_request_id>ADU-"), "{body}");
+
+    // The page lists the key (never the key itself again) and revokes it.
+    let page = client
+        .get(app.url("/staff/admin"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(key));
+    let revoked = client
+        .post(app.url("/staff/admin/api-keys/revoke"))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("id", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    let (status, body) = post_raw(&app, "/open311/v2/requests.xml", &form)
+        .await
+        .into_xml()
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("<errors><error><code>403</code>"), "{body}");
     app.finish().await;
 }

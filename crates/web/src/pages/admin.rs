@@ -33,6 +33,9 @@ struct AdminPage {
     failed: Vec<JobView>,
     templates: Vec<TemplateView>,
     org: std::sync::Arc<aduan_domain::Organisation>,
+    api_keys: Vec<aduan_app::open311::ApiKeyView>,
+    /// A key just issued: shown this once.
+    issued_key: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -71,6 +74,17 @@ async fn render(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    render_with_key(state, page, session, notice, error, None).await
+}
+
+async fn render_with_key(
+    state: &AppState,
+    page: Page,
+    session: &Session,
+    notice: Option<String>,
+    error: Option<String>,
+    issued_key: Option<String>,
+) -> Result<Response, AppError> {
     let user = &session.user;
     let aduan = &state.aduan;
     let calendar = aduan.calendar_view(user).await?;
@@ -95,6 +109,8 @@ async fn render(
         failed: aduan.jobs(user, JobState::Failed, 100).await?,
         templates: aduan.email_templates(user).await?,
         org: org.clone(),
+        api_keys: aduan.api_keys(user).await?,
+        issued_key,
         page,
         notice,
         error,
@@ -147,6 +163,59 @@ async fn change(
             }
         }
     }
+}
+
+/// Issues an Open311 API key and shows it on the page this once (no redirect: the key is not
+/// kept anywhere to show it again).
+pub async fn issue_api_key(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(status) = check_form(&session, &headers, &value(&pairs, "csrf")) {
+        return status.into_response();
+    }
+    let fallback = page.clone();
+    let outcome = match state
+        .aduan
+        .issue_api_key(&session.user, &value(&pairs, "name"))
+        .await
+    {
+        Ok((_, key)) => {
+            let notice = page.tr.t("admin_key_issued");
+            render_with_key(&state, page, &session, Some(notice), None, Some(key)).await
+        }
+        Err(AppError::Forbidden) => return super::error_page(page, AppError::Forbidden),
+        Err(error) => {
+            let message = super::refusal_message(&page, &error);
+            render(&state, page, &session, None, Some(message))
+                .await
+                .map(|mut r| {
+                    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                    r
+                })
+        }
+    };
+    outcome.unwrap_or_else(|e| super::error_page(fallback, e))
+}
+
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let id: i64 = value(&pairs, "id")
+            .trim()
+            .parse()
+            .map_err(|_| AppError::NotFound)?;
+        state.aduan.revoke_api_key(&session.user, id).await
+    };
+    change(&state, page, &session, &headers, &pairs, "api-keys", work).await
 }
 
 fn invalid(field: &str, code: &'static str) -> AppError {

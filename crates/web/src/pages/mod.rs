@@ -342,6 +342,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/jobs/retry", post(admin::retry_job))
         .route("/staff/admin/templates", post(admin::edit_template))
         .route("/staff/admin/units", post(admin::save_unit))
+        .route("/staff/admin/api-keys", post(admin::issue_api_key))
+        .route("/staff/admin/api-keys/revoke", post(admin::revoke_api_key))
         .route("/staff/admin/categories", post(admin::save_category))
         .route("/staff/admin/deadlines", post(admin::save_deadlines))
         .route(
