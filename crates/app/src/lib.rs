@@ -8,6 +8,7 @@ pub mod case_files;
 pub mod clock;
 pub mod config;
 mod deadlines;
+pub mod duplicates;
 mod error;
 pub mod faq;
 pub mod imports;

@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod calendar;
 pub mod case;
 mod codes;
+pub mod duplicates;
 mod email;
 pub mod external;
 pub mod intake;

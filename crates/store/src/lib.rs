@@ -167,6 +167,17 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<SourceUpdate>>;
 
+    /// Likely duplicates of a case: open cases received since `since` that share a reporter
+    /// contact (by hash) or any of the terms; each with whether the contact matched.
+    async fn similar_cases(
+        &self,
+        case_id: i64,
+        contact_keys: &[String],
+        terms: &[String],
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(CaseSummary, bool)>>;
+
     /// Stores a new API key (its hash) for a client system; answers its id.
     async fn create_api_key(
         &self,

@@ -37,6 +37,7 @@ pub fn router(aduan: Aduan) -> Router {
         )
         .route("/cases/{ticket}", get(routes::staff::get_case))
         .route("/cases/{ticket}/actions", post(routes::staff::act))
+        .route("/cases/{ticket}/duplicates", get(routes::staff::duplicates))
         .route(
             "/cases/{ticket}/files",
             post(routes::files::upload)

@@ -11,6 +11,7 @@
 mod answers_and_links;
 mod bad_input;
 mod deadlines;
+mod duplicates;
 mod durability;
 mod helpers;
 mod imports;

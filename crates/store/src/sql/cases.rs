@@ -176,6 +176,16 @@ pub async fn create_many(
         .filter_map(|(new, record)| Some((record.id, record.created_at, new.source.as_ref()?)))
         .collect();
     insert_sources(conn, &sources).await?;
+    let contacts: Vec<(i64, String)> = news
+        .iter()
+        .zip(&records)
+        .flat_map(|(new, record)| {
+            aduan_domain::duplicates::contact_keys(&new.case.reporter)
+                .into_iter()
+                .map(move |key| (record.id, key))
+        })
+        .collect();
+    insert_contacts(conn, &contacts).await?;
     super::counts::apply(conn, backend, &delta).await?;
     Ok(records)
 }
@@ -381,6 +391,22 @@ pub async fn commit(
         last_seq,
         ..before
     })
+}
+
+/// Records the hashes of new cases' reporter contacts, for finding a person's other cases.
+async fn insert_contacts(conn: &mut AnyConnection, contacts: &[(i64, String)]) -> Result<()> {
+    for chunk in contacts.chunks(200) {
+        let mut sql = Sql::new("INSERT INTO case_contacts (hash, case_id) VALUES ");
+        for (i, (case_id, hash)) in chunk.iter().enumerate() {
+            sql.push(
+                if i == 0 { "(?, ?)" } else { ", (?, ?)" },
+                vec![Arg::Text(hash.clone()), Arg::Int(*case_id)],
+            );
+        }
+        sql.push(" ON CONFLICT DO NOTHING", vec![]);
+        sql.query().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Records which items of other systems made or joined which cases; an item seen before fails

@@ -504,4 +504,24 @@ impl Store for SqlStore {
             }))
             .await
     }
+
+    async fn similar_cases(
+        &self,
+        case_id: i64,
+        contact_keys: &[String],
+        terms: &[String],
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(CaseSummary, bool)>> {
+        sources::similar_cases(
+            &self.reader,
+            self.backend,
+            case_id,
+            contact_keys,
+            terms,
+            since,
+            limit,
+        )
+        .await
+    }
 }

@@ -145,3 +145,89 @@ pub async fn revoke_api_key(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Open cases received since `since`, other than `case_id`, that share a contact hash or match
+/// any of the terms; each with whether the contact matched. Contact matches come first, then the
+/// best text matches, at most `limit` in all.
+pub async fn similar_cases(
+    reader: &AnyPool,
+    backend: Backend,
+    case_id: i64,
+    contact_keys: &[String],
+    terms: &[String],
+    since: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<(CaseSummary, bool)>> {
+    let open = "c.state NOT IN ('closed', 'rejected', 'forwarded', 'merged')";
+    let mut found: Vec<(CaseSummary, bool)> = Vec::new();
+    if !contact_keys.is_empty() {
+        let mut sql = Sql::new(&format!(
+            "SELECT DISTINCT {SUMMARY_COLUMNS} FROM case_contacts k JOIN cases c ON c.id = k.case_id \
+             WHERE {open} AND k.hash IN ("
+        ));
+        sql.placeholders(contact_keys);
+        sql.push(
+            ") AND c.id <> ? AND c.created_at >= ? ORDER BY c.id DESC LIMIT ?",
+            vec![
+                Arg::Int(case_id),
+                Arg::Int(to_micros(since)),
+                Arg::Int(i64::from(limit)),
+            ],
+        );
+        for row in sql.query().fetch_all(reader).await? {
+            found.push((summary_from_row(&row)?, true));
+        }
+    }
+    if !terms.is_empty() {
+        let sql = match backend {
+            Backend::Sqlite => {
+                // Terms are letters and digits only (aduan_domain::search), so quoting is safe.
+                let query = terms
+                    .iter()
+                    .map(|t| format!("\"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let mut sql = Sql::new(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM cases_fts JOIN cases c ON c.id = cases_fts.rowid \
+                     WHERE {open} AND "
+                ));
+                sql.push(
+                    "cases_fts MATCH ? AND c.id <> ? AND c.created_at >= ? ORDER BY cases_fts.rank LIMIT ?",
+                    vec![
+                        Arg::Text(query),
+                        Arg::Int(case_id),
+                        Arg::Int(to_micros(since)),
+                        Arg::Int(i64::from(limit)),
+                    ],
+                );
+                sql
+            }
+            Backend::Postgres => {
+                let query = terms.join(" | ");
+                let mut sql = Sql::new(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM cases c WHERE {open} AND "
+                ));
+                sql.push(
+                    "c.search @@ to_tsquery('simple', ?) AND c.id <> ? AND c.created_at >= ? \
+                     ORDER BY ts_rank(c.search, to_tsquery('simple', ?)) DESC, c.id DESC LIMIT ?",
+                    vec![
+                        Arg::Text(query.clone()),
+                        Arg::Int(case_id),
+                        Arg::Int(to_micros(since)),
+                        Arg::Text(query),
+                        Arg::Int(i64::from(limit)),
+                    ],
+                );
+                sql
+            }
+        };
+        for row in sql.query().fetch_all(reader).await? {
+            let summary = summary_from_row(&row)?;
+            if !found.iter().any(|(s, _)| s.id == summary.id) {
+                found.push((summary, false));
+            }
+        }
+    }
+    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(found)
+}

@@ -514,6 +514,8 @@ struct CasePage {
     draft: Option<DraftShown>,
     /// Files uploaded for the answer so far, offered again in the answer form.
     answer_files: Vec<(i64, String)>,
+    /// Likely duplicates, while the case can still be merged.
+    duplicates: Vec<aduan_app::duplicates::DuplicateView>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -656,6 +658,15 @@ async fn render_case_with(
     } else {
         String::new()
     };
+    let duplicates = if case.allowed_actions.iter().any(|a| a == "merge") {
+        state
+            .aduan
+            .likely_duplicates(&session.user, &case.ticket)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let draft = DraftShown::of(&case);
     let answer_files = case
         .attachments
@@ -666,6 +677,7 @@ async fn render_case_with(
     no_store(html(CasePage {
         draft,
         answer_files,
+        duplicates,
         responses,
         draft_text,
         open_action,

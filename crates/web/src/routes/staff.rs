@@ -4,6 +4,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, Staff};
 use crate::routes::public::CreatedResponse;
 use crate::state::AppState;
+use aduan_app::duplicates::DuplicateView;
 use aduan_app::views::{BacklogView, CasePage, MonthlyStats, StaffCaseView};
 use aduan_domain::intake::CaseInput;
 use aduan_domain::{Action, Channel, Kind, State as CaseState};
@@ -387,4 +388,19 @@ pub async fn monthly_stats(
     let month: u8 = month.parse().map_err(|_| bad())?;
     let month = time::Month::try_from(month).map_err(|_| bad())?;
     Ok(Json(state.aduan.monthly_stats(&user, year, month).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/cases/{ticket}/duplicates", tag = "staff",
+    security(("bearer" = [])),
+    params(("ticket" = String, Path)),
+    responses((status = 200, description = "Open cases of the last 90 days from the same contact or in similar words, best first (at most 5); merge with the `merge` action", body = Vec<DuplicateView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Coordinators only", body = ErrorBody), (status = 404, description = "Unknown, or outside the caller's units", body = ErrorBody))
+)]
+/// Likely duplicates of a case, with how alike they are.
+pub async fn duplicates(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Path(ticket): Path<String>,
+) -> Result<Json<Vec<DuplicateView>>, ApiError> {
+    Ok(Json(state.aduan.likely_duplicates(&user, &ticket).await?))
 }
