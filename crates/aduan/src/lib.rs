@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod demo;
+pub mod mail_listener;
 pub mod server;
 pub mod settings;

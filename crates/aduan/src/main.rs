@@ -65,6 +65,11 @@ enum Command {
         /// Serve only; leave deadlines and mail to a separate `aduan worker`.
         #[arg(long)]
         no_worker: bool,
+        /// Take mail for the complaints mailbox over SMTP on this loopback address (e.g.
+        /// 127.0.0.1:2525), handed on by the agency's mail server. Each mail becomes a case, a
+        /// reply on its case, or waits in the quarantine on the admin page.
+        #[arg(long, env = "ADUAN_MAIL_LISTEN")]
+        mail_listen: Option<String>,
         #[command(flatten)]
         db: DatabaseArg,
         #[command(flatten)]
@@ -276,6 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             no_worker,
+            mail_listen,
             db,
             worker,
         } => {
@@ -284,7 +290,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .or(file.listen.clone())
                 .unwrap_or_else(|| DEFAULT_LISTEN.into());
             let worker = (!no_worker).then(|| worker_settings(worker));
-            server::serve(&database(db), &listen, organisation(db).as_deref(), worker).await
+            let mail_listen = mail_listen.clone().or(file.mail_listen.clone());
+            server::serve(
+                &database(db),
+                &listen,
+                organisation(db).as_deref(),
+                worker,
+                mail_listen.as_deref(),
+            )
+            .await
         }
         Command::Worker { once, db, worker } => {
             let aduan = open(db).await?;

@@ -85,7 +85,8 @@ pub fn worker(aduan: Aduan, settings: &WorkerSettings) -> anyhow::Result<Worker>
     let aduan = match &settings.public_url {
         Some(url) => aduan.with_public_url(url),
         None => aduan,
-    };
+    }
+    .with_mail_from(&settings.mail_from);
     let (mailer, domain): (Option<Arc<dyn Mailer>>, String) = match &settings.smtp_url {
         Some(url) => {
             let mailer = SmtpMailer::new(url, &settings.mail_from)?;
@@ -126,8 +127,12 @@ pub async fn serve(
     listen: &str,
     organisation: Option<&Path>,
     worker_settings: Option<WorkerSettings>,
+    mail_listen: Option<&str>,
 ) -> anyhow::Result<()> {
     let mut aduan = open(database, organisation, Arc::new(SystemClock)).await?;
+    if let Some(settings) = &worker_settings {
+        aduan = aduan.with_mail_from(&settings.mail_from);
+    }
     if let Some(url) = worker_settings
         .as_ref()
         .and_then(|w| w.public_url.as_deref())
@@ -147,6 +152,10 @@ pub async fn serve(
         }
         None => None,
     };
+    if let Some(addr) = mail_listen {
+        let bound = crate::mail_listener::start(aduan.clone(), addr)?;
+        println!("Aduan: mail in on smtp://{bound}");
+    }
     let running = spawn(aduan, listen).await?;
     let stop_signal = shutdown_signal();
     tracing::info!(address = %running.addr, database = %redact(database), "Aduan is listening");

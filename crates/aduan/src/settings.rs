@@ -22,6 +22,8 @@ pub struct FileSettings {
     pub mail_from: Option<String>,
     /// Address of the portal, for links in messages.
     pub public_url: Option<String>,
+    /// Loopback address to take mail on over SMTP.
+    pub mail_listen: Option<String>,
 }
 
 impl FileSettings {

@@ -14,6 +14,7 @@ pub mod faq;
 pub mod imports;
 mod links;
 pub mod mail;
+pub mod mail_in;
 pub mod notices;
 pub mod open311;
 pub mod org_admin;

@@ -51,6 +51,8 @@ pub struct Aduan {
     pub(crate) clock: Arc<dyn Clock>,
     /// The address citizens reach the portal at, for links in messages.
     pub(crate) public_url: Arc<str>,
+    /// The sender of our notifications, to recognise our own mail coming back.
+    pub(crate) mail_from: Option<Arc<str>>,
     pub(crate) tokens: Arc<crate::token_cache::TokenCache>,
 }
 
@@ -143,16 +145,27 @@ impl Aduan {
             templates: Arc::new(RwLock::new(Arc::new(templates))),
             clock,
             public_url: Arc::from("http://127.0.0.1:8080"),
+            mail_from: None,
             tokens: Arc::default(),
         })
     }
 
-    /// Sets the portal address used in links sent to reporters.
     /// The portal's address, as links in mail and Open311 discovery give it.
     pub fn public_url(&self) -> &str {
         &self.public_url
     }
 
+    /// The sender of our notifications (`Name <address>` or an address).
+    pub fn mail_from(&self) -> Option<String> {
+        self.mail_from.as_deref().map(str::to_string)
+    }
+
+    pub fn with_mail_from(mut self, from: &str) -> Self {
+        self.mail_from = Some(Arc::from(from));
+        self
+    }
+
+    /// Sets the portal address used in links sent to reporters.
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
         self

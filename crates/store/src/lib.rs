@@ -178,6 +178,21 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<(CaseSummary, bool)>>;
 
+    /// Keeps a mail aside, whole; answers its id.
+    async fn quarantine_mail(&self, mail: NewQuarantinedMail) -> Result<i64>;
+    /// Mail kept aside in a state (`held`, `retried`, `discarded`), newest first.
+    async fn quarantined_mail(&self, state: &str, limit: u32) -> Result<Vec<QuarantinedMail>>;
+    /// One kept mail's state and raw message.
+    async fn quarantined_raw(&self, id: i64) -> Result<Option<(String, Vec<u8>)>>;
+    /// Marks a held mail `retried` or `discarded`; false if it is not held.
+    async fn resolve_quarantined(
+        &self,
+        id: i64,
+        state: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+
     /// Stores a new API key (its hash) for a client system; answers its id.
     async fn create_api_key(
         &self,

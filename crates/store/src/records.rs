@@ -305,3 +305,34 @@ pub struct ApiKeyRecord {
     pub created_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
 }
+
+/// A mail to keep aside, whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQuarantinedMail {
+    pub received_at: OffsetDateTime,
+    /// Where it came from: `smtp`, `imap:INBOX`, …
+    pub origin: String,
+    /// A stable code: `unreadable`, `automatic`, `bounce`, `own_address`, `invalid`, …
+    pub reason: String,
+    pub detail: Option<String>,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub raw: Vec<u8>,
+}
+
+/// A mail kept aside, without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedMail {
+    pub id: i64,
+    pub received_at: OffsetDateTime,
+    pub origin: String,
+    pub reason: String,
+    pub detail: Option<String>,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub size: i64,
+    /// `held`, `retried` or `discarded`.
+    pub state: String,
+}

@@ -94,6 +94,15 @@ pub fn router(aduan: Aduan) -> Router {
             "/admin/api-keys",
             get(routes::admin::api_keys).post(routes::admin::issue_api_key),
         )
+        .route("/admin/quarantine", get(routes::admin::quarantine))
+        .route(
+            "/admin/quarantine/{id}/retry",
+            post(routes::admin::retry_quarantined),
+        )
+        .route(
+            "/admin/quarantine/{id}/discard",
+            post(routes::admin::discard_quarantined),
+        )
         .route(
             "/admin/api-keys/{id}",
             axum::routing::delete(routes::admin::revoke_api_key),

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         admin::email_templates, admin::put_email_template, admin::reset_email_template,
         admin::jobs, admin::job_counts, admin::retry_job,
         admin::issue_api_key, admin::api_keys, admin::revoke_api_key,
+        admin::quarantine, admin::retry_quarantined, admin::discard_quarantined,
     ),
     modifiers(&BearerAuth),
     tags(

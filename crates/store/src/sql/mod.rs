@@ -7,6 +7,7 @@ mod cases;
 mod counts;
 mod import;
 mod jobs;
+mod quarantine;
 mod query;
 mod rows;
 mod sources;
@@ -523,5 +524,34 @@ impl Store for SqlStore {
             limit,
         )
         .await
+    }
+
+    async fn quarantine_mail(&self, mail: NewQuarantinedMail) -> Result<i64> {
+        self.writer
+            .write(Box::new(move |c| Box::pin(quarantine::insert(c, mail))))
+            .await
+    }
+
+    async fn quarantined_mail(&self, state: &str, limit: u32) -> Result<Vec<QuarantinedMail>> {
+        quarantine::list(&self.reader, state, limit).await
+    }
+
+    async fn quarantined_raw(&self, id: i64) -> Result<Option<(String, Vec<u8>)>> {
+        quarantine::raw(&self.reader, id).await
+    }
+
+    async fn resolve_quarantined(
+        &self,
+        id: i64,
+        state: &str,
+        by: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let (state, by) = (state.to_string(), by.to_string());
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(quarantine::resolve(c, id, state, by, now))
+            }))
+            .await
     }
 }

@@ -34,6 +34,7 @@ struct AdminPage {
     templates: Vec<TemplateView>,
     org: std::sync::Arc<aduan_domain::Organisation>,
     api_keys: Vec<aduan_app::open311::ApiKeyView>,
+    quarantine: Vec<aduan_app::mail_in::QuarantineView>,
     /// A key just issued: shown this once.
     issued_key: Option<String>,
     notice: Option<String>,
@@ -110,6 +111,7 @@ async fn render_with_key(
         templates: aduan.email_templates(user).await?,
         org: org.clone(),
         api_keys: aduan.api_keys(user).await?,
+        quarantine: aduan.quarantine(user, "held").await?,
         issued_key,
         page,
         notice,
@@ -216,6 +218,44 @@ pub async fn revoke_api_key(
         state.aduan.revoke_api_key(&session.user, id).await
     };
     change(&state, page, &session, &headers, &pairs, "api-keys", work).await
+}
+
+pub async fn retry_mail(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let id: i64 = value(&pairs, "id")
+            .trim()
+            .parse()
+            .map_err(|_| AppError::NotFound)?;
+        state
+            .aduan
+            .retry_quarantined(&session.user, id)
+            .await
+            .map(|_| ())
+    };
+    change(&state, page, &session, &headers, &pairs, "quarantine", work).await
+}
+
+pub async fn discard_mail(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let work = async {
+        let id: i64 = value(&pairs, "id")
+            .trim()
+            .parse()
+            .map_err(|_| AppError::NotFound)?;
+        state.aduan.discard_quarantined(&session.user, id).await
+    };
+    change(&state, page, &session, &headers, &pairs, "quarantine", work).await
 }
 
 fn invalid(field: &str, code: &'static str) -> AppError {

@@ -343,6 +343,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/admin/templates", post(admin::edit_template))
         .route("/staff/admin/units", post(admin::save_unit))
         .route("/staff/admin/api-keys", post(admin::issue_api_key))
+        .route("/staff/admin/quarantine/retry", post(admin::retry_mail))
+        .route("/staff/admin/quarantine/discard", post(admin::discard_mail))
         .route("/staff/admin/api-keys/revoke", post(admin::revoke_api_key))
         .route("/staff/admin/categories", post(admin::save_category))
         .route("/staff/admin/deadlines", post(admin::save_deadlines))

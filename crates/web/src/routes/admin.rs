@@ -5,12 +5,13 @@ use crate::extract::{ApiJson, Staff};
 use crate::state::AppState;
 use aduan_app::admin::{JobCounts, JobView, TemplateView};
 use aduan_app::calendar::{CalendarView, ExtraDay, ExtraDayKind};
+use aduan_app::mail_in::QuarantineView;
 use aduan_app::open311::ApiKeyView;
 use aduan_app::templates::TemplateText;
 use aduan_domain::Language;
 use aduan_store::JobState;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use time::Date;
@@ -287,5 +288,61 @@ pub async fn revoke_api_key(
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
     state.aduan.revoke_api_key(&user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineQuery {
+    /// `held` (default), `retried` or `discarded`.
+    pub state: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/admin/quarantine", tag = "admin",
+    security(("bearer" = [])),
+    params(QuarantineQuery),
+    responses((status = 200, description = "Mail kept aside, newest first (at most 200)", body = Vec<QuarantineView>), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody))
+)]
+/// Mail that could not become a case or a message, kept whole.
+pub async fn quarantine(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Query(query): Query<QuarantineQuery>,
+) -> Result<Json<Vec<QuarantineView>>, ApiError> {
+    let which = query.state.as_deref().unwrap_or("held");
+    Ok(Json(state.aduan.quarantine(&user, which).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/admin/quarantine/{id}/retry", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "Handled again as genuine mail (no loop checks): a case, a message on a case, or kept again with a new reason", body = Object), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "No held mail with this id", body = ErrorBody))
+)]
+/// Handles a kept mail again.
+pub async fn retry_quarantined(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Path(id): Path<String>,
+) -> Result<Json<aduan_app::mail_in::MailOutcome>, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    Ok(Json(state.aduan.retry_quarantined(&user, id).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/admin/quarantine/{id}/discard", tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Discarded (kept, marked as such)"), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "No held mail with this id", body = ErrorBody))
+)]
+/// Discards a kept mail.
+pub async fn discard_quarantined(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    state.aduan.discard_quarantined(&user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
