@@ -211,10 +211,7 @@ pub async fn revoke_api_key(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let work = async {
-        let id: i64 = value(&pairs, "id")
-            .trim()
-            .parse()
-            .map_err(|_| AppError::NotFound)?;
+        let id = form_id(&pairs)?;
         state.aduan.revoke_api_key(&session.user, id).await
     };
     change(&state, page, &session, &headers, &pairs, "api-keys", work).await
@@ -228,10 +225,7 @@ pub async fn retry_mail(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let work = async {
-        let id: i64 = value(&pairs, "id")
-            .trim()
-            .parse()
-            .map_err(|_| AppError::NotFound)?;
+        let id = form_id(&pairs)?;
         state
             .aduan
             .retry_quarantined(&session.user, id)
@@ -249,13 +243,18 @@ pub async fn discard_mail(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let work = async {
-        let id: i64 = value(&pairs, "id")
-            .trim()
-            .parse()
-            .map_err(|_| AppError::NotFound)?;
+        let id = form_id(&pairs)?;
         state.aduan.discard_quarantined(&session.user, id).await
     };
     change(&state, page, &session, &headers, &pairs, "quarantine", work).await
+}
+
+/// The `id` field of a row's form (a key, a kept mail); anything else finds nothing.
+fn form_id(pairs: &[(String, String)]) -> Result<i64, AppError> {
+    value(pairs, "id")
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)
 }
 
 fn invalid(field: &str, code: &'static str) -> AppError {
