@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod mail_fetcher;
 pub mod mail_listener;
 pub mod server;
 pub mod settings;

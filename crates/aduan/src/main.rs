@@ -1,5 +1,6 @@
 //! `aduan`: public complaints and information requests for government agencies.
 
+use aduan::mail_fetcher::ImapSettings;
 use aduan::settings::{DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_MAIL_FROM, FileSettings};
 use aduan::{cli, demo, server};
 use aduan_app::SystemClock;
@@ -55,6 +56,28 @@ struct WorkerArgs {
     worker_interval: u64,
 }
 
+#[derive(Args, Clone)]
+struct ImapArgs {
+    /// The complaints mailbox to poll over IMAP with TLS: imaps://USER@HOST[:993][/MAILBOX]
+    /// or imap://USER@HOST[:143][/MAILBOX] with STARTTLS (required). A user that is an e-mail
+    /// address is written with %40 for its @. Each mail becomes a case, a reply on its case,
+    /// or waits in the quarantine, and is then moved to the processed folder.
+    #[arg(long, env = "ADUAN_IMAP_URL")]
+    imap_url: Option<String>,
+    /// The mailbox password (better here or in the environment than in the URL).
+    #[arg(long, env = "ADUAN_IMAP_PASSWORD", hide_env_values = true)]
+    imap_password: Option<String>,
+    /// The folder handled mail is moved to; created when missing [default: Aduan-Diproses].
+    #[arg(long, env = "ADUAN_IMAP_DONE_FOLDER")]
+    imap_done_folder: Option<String>,
+    /// A PEM file of certificate authorities to trust besides the system's.
+    #[arg(long, env = "ADUAN_IMAP_CA_FILE")]
+    imap_ca_file: Option<PathBuf>,
+    /// Seconds between polls of the mailbox [default: 60].
+    #[arg(long, env = "ADUAN_IMAP_INTERVAL")]
+    imap_interval: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (API and background worker) until Ctrl-C or SIGTERM. Migrations run at start.
@@ -70,6 +93,21 @@ enum Command {
         /// reply on its case, or waits in the quarantine on the admin page.
         #[arg(long, env = "ADUAN_MAIL_LISTEN")]
         mail_listen: Option<String>,
+        #[command(flatten)]
+        imap: ImapArgs,
+        #[command(flatten)]
+        db: DatabaseArg,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
+    /// Poll the complaints mailbox over IMAP (see `serve --imap-url`) without the server:
+    /// once, or every --imap-interval seconds until Ctrl-C or SIGTERM.
+    FetchMail {
+        /// Read the mailbox once and exit, printing what became of its mail.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        imap: ImapArgs,
         #[command(flatten)]
         db: DatabaseArg,
         #[command(flatten)]
@@ -273,6 +311,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         public_url: w.public_url.clone().or(file.public_url.clone()),
         interval: std::time::Duration::from_secs(w.worker_interval.max(1)),
     };
+    let imap_settings = |i: &ImapArgs| -> anyhow::Result<Option<ImapSettings>> {
+        let Some(url) = i.imap_url.clone().or(file.imap_url.clone()) else {
+            return Ok(None);
+        };
+        let password = i.imap_password.clone().or(file.imap_password.clone());
+        let mut settings = ImapSettings::from_url(&url, password.as_deref())?;
+        if let Some(folder) = i.imap_done_folder.clone().or(file.imap_done_folder.clone()) {
+            settings.done_folder = folder;
+        }
+        settings.ca_file = i
+            .imap_ca_file
+            .clone()
+            .or(file.imap_ca_file.clone().map(PathBuf::from));
+        if let Some(seconds) = i.imap_interval.or(file.imap_interval) {
+            settings.interval = std::time::Duration::from_secs(seconds.max(5));
+        }
+        Ok(Some(settings))
+    };
     let open = |db: &DatabaseArg| {
         let (database, organisation) = (database(db), organisation(db));
         async move { server::open(&database, organisation.as_deref(), Arc::new(SystemClock)).await }
@@ -282,6 +338,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             no_worker,
             mail_listen,
+            imap,
             db,
             worker,
         } => {
@@ -290,15 +347,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .or(file.listen.clone())
                 .unwrap_or_else(|| DEFAULT_LISTEN.into());
             let worker = (!no_worker).then(|| worker_settings(worker));
-            let mail_listen = mail_listen.clone().or(file.mail_listen.clone());
+            let mail_in = server::MailIn {
+                listen: mail_listen.clone().or(file.mail_listen.clone()),
+                imap: imap_settings(imap)?,
+            };
             server::serve(
                 &database(db),
                 &listen,
                 organisation(db).as_deref(),
                 worker,
-                mail_listen.as_deref(),
+                mail_in,
             )
             .await
+        }
+        Command::FetchMail {
+            once,
+            imap,
+            db,
+            worker,
+        } => {
+            let Some(settings) = imap_settings(imap)? else {
+                bail!("no mailbox to read: give --imap-url (or ADUAN_IMAP_URL)");
+            };
+            let aduan = open(db).await?;
+            server::fetch_mail(aduan, &worker_settings(worker), settings, *once).await
         }
         Command::Worker { once, db, worker } => {
             let aduan = open(db).await?;

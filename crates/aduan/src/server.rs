@@ -1,5 +1,6 @@
 //! Starting Aduan: connect the store, load the organisation, bind, serve until told to stop.
 
+use crate::mail_fetcher::{self, ImapSettings};
 use aduan_app::mail::{Mailer, SmtpMailer};
 use aduan_app::worker::Worker;
 use aduan_app::{Aduan, Clock, SystemClock};
@@ -121,13 +122,49 @@ pub async fn run_worker(aduan: Aduan, settings: &WorkerSettings, once: bool) -> 
     Ok(())
 }
 
+/// Where mail comes in besides the API: an SMTP listener on loopback, an IMAP mailbox, both or
+/// neither.
+#[derive(Debug, Default)]
+pub struct MailIn {
+    pub listen: Option<String>,
+    pub imap: Option<ImapSettings>,
+}
+
+/// Runs `aduan fetch-mail`: one pass over the mailbox, or passes until Ctrl-C or SIGTERM.
+pub async fn fetch_mail(
+    aduan: Aduan,
+    worker: &WorkerSettings,
+    settings: ImapSettings,
+    once: bool,
+) -> anyhow::Result<()> {
+    let mut aduan = aduan.with_mail_from(&worker.mail_from);
+    if let Some(url) = &worker.public_url {
+        aduan = aduan.with_public_url(url);
+    }
+    if once {
+        let report = mail_fetcher::fetch_once(&aduan, &settings).await?;
+        println!(
+            "mail read: {} new cases, {} replies on cases, {} received before, {} quarantined",
+            report.created, report.joined, report.already, report.quarantined
+        );
+        return Ok(());
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop_signal = shutdown_signal();
+    let task = tokio::spawn(mail_fetcher::run(aduan, settings, stopped));
+    stop_signal.await;
+    let _ = stop.send(true);
+    task.await?;
+    Ok(())
+}
+
 /// Runs `aduan serve` until Ctrl-C or SIGTERM, with the worker unless `worker` is `None`.
 pub async fn serve(
     database: &str,
     listen: &str,
     organisation: Option<&Path>,
     worker_settings: Option<WorkerSettings>,
-    mail_listen: Option<&str>,
+    mail_in: MailIn,
 ) -> anyhow::Result<()> {
     let mut aduan = open(database, organisation, Arc::new(SystemClock)).await?;
     if let Some(settings) = &worker_settings {
@@ -152,10 +189,23 @@ pub async fn serve(
         }
         None => None,
     };
-    if let Some(addr) = mail_listen {
+    if let Some(addr) = &mail_in.listen {
         let bound = crate::mail_listener::start(aduan.clone(), addr)?;
         println!("Aduan: mail in on smtp://{bound}");
     }
+    let fetcher_task = mail_in.imap.map(|settings| {
+        println!(
+            "Aduan: reading the mailbox {} on {} every {} s",
+            settings.mailbox,
+            settings.host,
+            settings.interval.as_secs()
+        );
+        tokio::spawn(mail_fetcher::run(
+            aduan.clone(),
+            settings,
+            stop_worker.subscribe(),
+        ))
+    });
     let running = spawn(aduan, listen).await?;
     let stop_signal = shutdown_signal();
     tracing::info!(address = %running.addr, database = %redact(database), "Aduan is listening");
@@ -166,7 +216,7 @@ pub async fn serve(
     stop_signal.await;
     tracing::info!("shutting down");
     let _ = stop_worker.send(true);
-    if let Some(task) = worker_task {
+    for task in [worker_task, fetcher_task].into_iter().flatten() {
         let _ = task.await;
     }
     running.stop().await

@@ -24,6 +24,12 @@ pub struct FileSettings {
     pub public_url: Option<String>,
     /// Loopback address to take mail on over SMTP.
     pub mail_listen: Option<String>,
+    /// The mailbox to poll over IMAP (imaps://USER@HOST/MAILBOX) and how.
+    pub imap_url: Option<String>,
+    pub imap_password: Option<String>,
+    pub imap_done_folder: Option<String>,
+    pub imap_ca_file: Option<String>,
+    pub imap_interval: Option<u64>,
 }
 
 impl FileSettings {

@@ -443,6 +443,7 @@ impl Aduan {
                 sender: facts.and_then(|f| f.sender.clone()),
                 subject: facts.map(|f| f.subject.chars().take(300).collect()),
                 raw: raw.to_vec(),
+                raw_sha256: hex::encode(Sha256::digest(raw)),
             })
             .await?;
         // The sender and subject stay out of the log (personal data); the id finds them.
@@ -451,6 +452,27 @@ impl Aduan {
             id,
             reason: why.reason.to_string(),
         })
+    }
+
+    /// Keeps the header of a mail too large to fetch whole; the mail itself stays on the mail
+    /// server where `kept_at` says, so the admin can still find it there.
+    pub async fn hold_oversized_mail(
+        &self,
+        header: &[u8],
+        size: u64,
+        origin: &str,
+        kept_at: &str,
+    ) -> Result<MailOutcome, AppError> {
+        let parsed = MessageParser::default().parse_headers(header);
+        let facts = parsed.as_ref().map(|m| facts(m, header));
+        let detail = format!("{size} bytes; the whole mail stays in {kept_at}");
+        self.hold(
+            header,
+            origin,
+            facts.as_ref(),
+            held("too_large", Some(detail)),
+        )
+        .await
     }
 
     /// The address our own mail comes from, to recognise it coming back.
@@ -498,7 +520,12 @@ impl Aduan {
             return Err(AppError::NotFound);
         }
         let outcome = self.handle_mail(&raw, "retry", true).await?;
-        // Handled (or kept again under a new id): this entry is done.
+        if matches!(&outcome, MailOutcome::Quarantined { id: again, .. } if *again == id) {
+            // Still not something a case can be made of: the entry stays held.
+            tracing::info!(id, by = %user.username, "quarantined mail retried, still held");
+            return Ok(outcome);
+        }
+        // Handled: this entry is done.
         self.store
             .resolve_quarantined(id, "retried", &user.username, self.now())
             .await?;

@@ -319,6 +319,8 @@ pub struct NewQuarantinedMail {
     pub sender: Option<String>,
     pub subject: Option<String>,
     pub raw: Vec<u8>,
+    /// Hex SHA-256 of `raw`: while an entry is held, the same mail is kept only once.
+    pub raw_sha256: String,
 }
 
 /// A mail kept aside, without its content.

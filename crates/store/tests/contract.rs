@@ -12,7 +12,7 @@ use aduan_domain::{
 };
 use aduan_store::{
     CaseFilter, CaseRecord, CaseSort, CaseUpdate, JobOutcome, JobState, NewCaseRecord, NewJob,
-    NewUser, SqlStore, Store, StoreError,
+    NewQuarantinedMail, NewUser, SqlStore, Store, StoreError,
 };
 use sqlx::Connection;
 use time::macros::{datetime, offset};
@@ -1365,4 +1365,60 @@ async fn api_keys_are_issued_found_by_hash_and_revoked() {
     let key = db.store.api_key("hash-1").await.unwrap().unwrap();
     assert_eq!(key.revoked_at, Some(T0 + Duration::hours(1)));
     assert_eq!(db.store.api_keys().await.unwrap().len(), 1);
+}
+
+fn kept_mail(raw: &[u8], reason: &str) -> NewQuarantinedMail {
+    NewQuarantinedMail {
+        received_at: T0,
+        origin: "imap:INBOX".into(),
+        reason: reason.into(),
+        detail: None,
+        message_id: Some("<m1@example.id>".into()),
+        sender: Some("warga@example.id".into()),
+        subject: Some("Subjek".into()),
+        raw: raw.to_vec(),
+        raw_sha256: format!("hash-of-{}", String::from_utf8_lossy(raw)),
+    }
+}
+
+#[tokio::test]
+async fn a_mail_kept_again_while_held_is_kept_once() {
+    let db = fresh().await;
+    let first = db
+        .store
+        .quarantine_mail(kept_mail(b"raw one", "unreadable"))
+        .await
+        .unwrap();
+    let again = db
+        .store
+        .quarantine_mail(kept_mail(b"raw one", "unreadable"))
+        .await
+        .unwrap();
+    assert_eq!(first, again, "the same mail fetched twice is one entry");
+    let other = db
+        .store
+        .quarantine_mail(kept_mail(b"raw two", "bounce"))
+        .await
+        .unwrap();
+    assert_ne!(first, other);
+    assert_eq!(
+        db.store.quarantined_mail("held", 10).await.unwrap().len(),
+        2
+    );
+
+    // Once resolved, the same mail arriving later is a new entry for the admin to see.
+    assert!(
+        db.store
+            .resolve_quarantined(first, "discarded", "admin", T0)
+            .await
+            .unwrap()
+    );
+    let later = db
+        .store
+        .quarantine_mail(kept_mail(b"raw one", "unreadable"))
+        .await
+        .unwrap();
+    assert!(later != first && later != other);
+    let (state, raw) = db.store.quarantined_raw(later).await.unwrap().unwrap();
+    assert_eq!((state.as_str(), raw.as_slice()), ("held", &b"raw one"[..]));
 }

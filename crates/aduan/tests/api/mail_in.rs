@@ -4,6 +4,7 @@
 //! the same mail delivered twice makes one case.
 
 use crate::helpers::*;
+use crate::mail_corpus::*;
 use crate::smtp::SmtpServer;
 use aduan_domain::Role;
 use lettre::message::header::ContentType;
@@ -12,7 +13,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const OUR_ADDRESS: &str = "pengaduan@perumahan.go.id";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 fn listener(app: &TestApp) -> std::net::SocketAddr {
@@ -162,11 +162,6 @@ async fn a_mail_makes_a_case_with_its_files_and_a_reply_joins_it() {
     app.finish().await;
 }
 
-/// A raw message, as a hostile or broken sender might write it.
-fn raw(headers: &str, body: &str) -> Vec<u8> {
-    format!("{headers}\r\n\r\n{body}").into_bytes()
-}
-
 #[tokio::test]
 async fn automatic_broken_and_hostile_mail_waits_in_the_quarantine() {
     let app = TestApp::spawn().await;
@@ -175,70 +170,7 @@ async fn automatic_broken_and_hostile_mail_waits_in_the_quarantine() {
         .await;
     let admin = app.staff("admin2", Role::Admin, None).await;
     let aduan = app.aduan().clone().with_mail_from(OUR_ADDRESS);
-    let long = "Rumah bantuan kami bocor dan retak sejak diserahterimakan tahun lalu.";
-    let corpus: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "out of office",
-            raw(
-                "From: pak.budi@contoh.id\r\nSubject: Sedang cuti\r\nAuto-Submitted: auto-replied\r\nMessage-ID: <a1@x>",
-                long,
-            ),
-            "automatic",
-        ),
-        (
-            "mailing list",
-            raw(
-                "From: berita@contoh.id\r\nSubject: Buletin\r\nPrecedence: bulk\r\nMessage-ID: <a2@x>",
-                long,
-            ),
-            "automatic",
-        ),
-        (
-            "bounce",
-            raw(
-                "From: MAILER-DAEMON@mx.contoh.id\r\nSubject: Undelivered\r\nMessage-ID: <a3@x>",
-                long,
-            ),
-            "bounce",
-        ),
-        (
-            "our own",
-            raw(
-                &format!(
-                    "From: {OUR_ADDRESS}\r\nSubject: [ADU-2026-000001] Laporan\r\nMessage-ID: <a4@x>"
-                ),
-                long,
-            ),
-            "own_address",
-        ),
-        (
-            "no sender",
-            raw("Subject: tanpa pengirim\r\nMessage-ID: <a5@x>", long),
-            "no_sender",
-        ),
-        ("empty", Vec::new(), "unreadable"),
-        (
-            "binary noise",
-            vec![0xff, 0x00, 0xfe, 0x13, 0x37, 0x00, 0x0a],
-            "unreadable",
-        ),
-        (
-            "too short",
-            raw(
-                "From: x@contoh.id\r\nSubject: Hi\r\nMessage-ID: <a6@x>",
-                "?",
-            ),
-            "invalid",
-        ),
-        (
-            "bad address",
-            raw(
-                "From: \"Warga\" <bukan-alamat>\r\nSubject: Laporan rumah\r\nMessage-ID: <a7@x>",
-                long,
-            ),
-            "invalid",
-        ),
-    ];
+    let corpus = quarantine_corpus();
     for (name, mail, reason) in &corpus {
         let outcome = aduan.receive_mail(mail, "test").await.unwrap();
         assert_eq!(
@@ -248,7 +180,7 @@ async fn automatic_broken_and_hostile_mail_waits_in_the_quarantine() {
         );
     }
     // Wrong charsets and an HTML-only body still make a readable case.
-    let latin1 = b"From: ani@contoh.id\r\nSubject: =?ISO-8859-1?Q?Rumah_r=E9tak?=\r\nMessage-ID: <c1@x>\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n\r\nDinding rumah r\xe9tak dan atap bocor sejak dua bulan lalu, mohon dicek.".to_vec();
+    let latin1 = latin1_mail();
     let outcome = serde_json::to_value(aduan.receive_mail(&latin1, "test").await.unwrap()).unwrap();
     assert_eq!(outcome["outcome"], "created", "{outcome}");
     let ticket = outcome["ticket"].as_str().unwrap();
@@ -261,12 +193,7 @@ async fn automatic_broken_and_hostile_mail_waits_in_the_quarantine() {
     assert_eq!(case["title"], "Rumah rétak");
     assert!(case["description"].as_str().unwrap().contains("rétak"));
     // A zip (a possible bomb) is not a file a case keeps: refused, noted, the case made.
-    let zip = raw(
-        "From: dodi@contoh.id\r\nSubject: Lampiran data\r\nMessage-ID: <c2@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b",
-        &format!(
-            "--b\r\nContent-Type: text/plain\r\n\r\n{long}\r\n--b\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename=data.zip\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBBQAAAAIAAAAIQA=\r\n--b--\r\n"
-        ),
-    );
+    let zip = zip_mail();
     let outcome = serde_json::to_value(aduan.receive_mail(&zip, "test").await.unwrap()).unwrap();
     assert_eq!(outcome["outcome"], "created", "{outcome}");
     let case: Value = app
@@ -331,6 +258,25 @@ async fn automatic_broken_and_hostile_mail_waits_in_the_quarantine() {
         .find(|m| m["size"] == json!(7))
         .unwrap()
         .clone();
+    // Retrying what still cannot be read leaves the same entry held, not a copy.
+    let still: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/quarantine/{}/retry", noise["id"])))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&still["outcome"], &still["id"]),
+        (&json!("quarantined"), &noise["id"])
+    );
+    assert_eq!(
+        list("held").await.as_array().map(Vec::len),
+        Some(corpus.len() - 1)
+    );
     let discarded = app
         .client
         .post(app.url(&format!("/api/v1/admin/quarantine/{}/discard", noise["id"])))

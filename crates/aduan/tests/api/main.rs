@@ -17,6 +17,7 @@ mod helpers;
 mod imports;
 mod lifecycle;
 mod listing;
+mod mail_corpus;
 mod mail_in;
 mod open311;
 mod organisation_admin;

@@ -4,10 +4,13 @@ use crate::time_codec::{from_micros, to_micros};
 use crate::*;
 use sqlx::{AnyConnection, AnyPool, Row};
 
+/// Keeps a mail; the same mail kept again while its first entry is held answers that entry.
 pub async fn insert(conn: &mut AnyConnection, mail: NewQuarantinedMail) -> Result<i64> {
+    let hash = mail.raw_sha256.clone();
     let row = sqlx::query(
-        "INSERT INTO mail_quarantine (received_at, origin, reason, detail, message_id, sender, subject, raw) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO mail_quarantine \
+         (received_at, origin, reason, detail, message_id, sender, subject, raw, raw_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(to_micros(mail.received_at))
     .bind(mail.origin)
@@ -17,8 +20,17 @@ pub async fn insert(conn: &mut AnyConnection, mail: NewQuarantinedMail) -> Resul
     .bind(mail.sender)
     .bind(mail.subject)
     .bind(mail.raw)
-    .fetch_one(conn)
+    .bind(mail.raw_sha256)
+    .fetch_optional(&mut *conn)
     .await?;
+    if let Some(row) = row {
+        return Ok(row.try_get("id")?);
+    }
+    let row =
+        sqlx::query("SELECT id FROM mail_quarantine WHERE raw_sha256 = $1 AND state = 'held'")
+            .bind(hash)
+            .fetch_one(conn)
+            .await?;
     Ok(row.try_get("id")?)
 }
 
