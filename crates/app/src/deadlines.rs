@@ -14,7 +14,7 @@ use time::{Date, Duration, OffsetDateTime};
 /// At most this many overdue cases are listed in the backlog.
 const OVERDUE_LIST: u32 = 100;
 /// The longest period the on-time rate is computed over.
-const MAX_PERIOD_DAYS: i64 = 3700;
+pub(crate) const MAX_PERIOD_DAYS: i64 = 3700;
 
 impl Aduan {
     /// Does what the deadline watch owes at this instant, for at most `limit` cases per round,

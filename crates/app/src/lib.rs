@@ -20,6 +20,7 @@ pub mod open311;
 pub mod org_admin;
 pub mod responses;
 mod service;
+pub mod statistics;
 pub mod templates;
 mod token_cache;
 pub mod views;

@@ -19,6 +19,7 @@ pub mod redact;
 pub mod role;
 pub mod search;
 pub mod social;
+pub mod statistics;
 pub mod ticket;
 pub mod watch;
 

@@ -26,6 +26,24 @@ pub struct Organisation {
     /// How imports from SP4N-LAPOR! and social media find their category.
     #[serde(default)]
     pub imports: crate::external::ImportSettings,
+    /// How statistics and reports are given.
+    #[serde(default)]
+    pub reports: ReportSettings,
+}
+
+/// Statistics and reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSettings {
+    /// The fewest cases a rate (on-time, satisfaction) is given for: a rate over two or three
+    /// cases says little and can point at the people behind them.
+    pub min_group: u32,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self { min_group: 5 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,6 +222,8 @@ pub enum OrganisationError {
         stage: String,
         days: u32,
     },
+    #[error("reports.min_group must be 1–1000, not {0}")]
+    BadMinGroup(u32),
     #[error("deadline override for `{kind}` / `{stage}` appears twice")]
     DuplicateOverride { kind: String, stage: String },
 }
@@ -273,6 +293,9 @@ impl Organisation {
             .find(|code| !categories.contains(code))
         {
             return Err(OrganisationError::UnknownImportCategory(code.to_string()));
+        }
+        if !(1..=1000).contains(&self.reports.min_group) {
+            return Err(OrganisationError::BadMinGroup(self.reports.min_group));
         }
         let mut overridden = BTreeSet::new();
         for o in &self.deadline_overrides {
@@ -407,6 +430,7 @@ pub(crate) mod tests {
             ],
             deadline_overrides: Vec::new(),
             imports: Default::default(),
+            reports: Default::default(),
         }
     }
 

@@ -90,6 +90,15 @@ pub trait Store: Send + Sync {
         units: Option<&[String]>,
         now: OffsetDateTime,
     ) -> Result<Vec<BacklogRow>>;
+    /// The facts of every case open at some moment of `[from, to)` (received before its end,
+    /// not closed before its start, not merged), within `units` and matching `filter`.
+    async fn case_facts(
+        &self,
+        units: Option<&[String]>,
+        filter: &aduan_domain::statistics::Filter,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<aduan_domain::statistics::CaseFacts>>;
     /// Cases received in `[from, to)`, counted per kind, category, channel and current state.
     async fn period_counts(
         &self,

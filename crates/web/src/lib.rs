@@ -65,6 +65,8 @@ pub fn router(aduan: Aduan) -> Router {
         .route("/exports/lapor", get(routes::imports::export_lapor))
         .route("/backlog", get(routes::staff::backlog))
         .route("/stats/monthly", get(routes::staff::monthly_stats))
+        .route("/stats", get(routes::stats::statistics))
+        .route("/stats/csv", get(routes::stats::statistics_file))
         .route("/track/{ticket}", get(routes::public::track))
         .route("/track/{ticket}/info", post(routes::public::add_info))
         .route("/track/{ticket}/feedback", post(routes::public::feedback))

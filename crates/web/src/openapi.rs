@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of API v1, generated from the handlers and kept in the repository
 //! (`docs/openapi.json`) so that changes to the contract show up in review.
 
-use crate::routes::{admin, auth, files, imports, public, staff};
+use crate::routes::{admin, auth, files, imports, public, staff, stats};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         public::create_case, public::track, public::add_info, public::feedback, public::organisation,
         auth::login, auth::logout, auth::me,
-        staff::list_cases, staff::get_case, staff::duplicates, staff::act, staff::intake, staff::backlog, staff::monthly_stats,
+        staff::list_cases, staff::get_case, staff::duplicates, staff::act, staff::intake, staff::backlog, staff::monthly_stats, stats::statistics, stats::statistics_file,
         files::upload, files::staff_download, files::reporter_download,
         imports::import_lapor, imports::import_social, imports::export_lapor,
         admin::calendar, admin::put_calendar_day, admin::delete_calendar_day,

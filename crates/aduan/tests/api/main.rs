@@ -24,3 +24,4 @@ mod organisation_admin;
 mod portal;
 mod privacy;
 mod smtp;
+mod statistics;

@@ -52,6 +52,7 @@ pub fn org() -> Organisation {
         ],
         deadline_overrides: Vec::new(),
         imports: Default::default(),
+        reports: Default::default(),
     }
 }
 

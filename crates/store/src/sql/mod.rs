@@ -11,6 +11,7 @@ mod quarantine;
 mod query;
 mod rows;
 mod sources;
+mod statistics;
 mod tickets;
 mod writer;
 
@@ -312,6 +313,16 @@ impl Store for SqlStore {
         to: OffsetDateTime,
     ) -> Result<Vec<PeriodRow>> {
         aggregates::period_counts(&self.reader, units, from, to, self.counting()).await
+    }
+
+    async fn case_facts(
+        &self,
+        units: Option<&[String]>,
+        filter: &aduan_domain::statistics::Filter,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<aduan_domain::statistics::CaseFacts>> {
+        statistics::case_facts(&self.reader, units, filter, from, to).await
     }
 
     async fn on_time(

@@ -5,3 +5,4 @@ pub mod imports;
 pub mod open311;
 pub mod public;
 pub mod staff;
+pub mod stats;

@@ -1,0 +1,412 @@
+//! Statistics over a hand-built October 2026 with known answers: cases open across the
+//! period's start, a paused clock, a reopened case, a rejected and a forwarded one, one left
+//! overdue at the end and one after it. The same figures come from the JSON and the CSV; unit
+//! staff see their units' only; roles without figures are refused.
+
+use crate::helpers::*;
+use aduan_domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+struct Staff {
+    coordinator: String,
+    officer: String,
+    head: String,
+}
+
+async fn submit_at(app: &TestApp, at: OffsetDateTime, title: &str) -> (String, String) {
+    app.clock().set(at);
+    let mut body = complaint();
+    body["title"] = json!(title);
+    body["event_date"] = json!("2026-09-01");
+    app.submit(&body).await
+}
+
+/// Acts as `user` at `at`, with a fresh login (tokens expire as the simulated days pass).
+async fn act_at(app: &TestApp, at: OffsetDateTime, user: &str, ticket: &str, action: Value) {
+    app.clock().set(at);
+    let token = app.login(user).await;
+    app.act_ok(&token, ticket, action).await;
+}
+
+/// In the hands of `rusun` already: its answer drafted, approved and published at `at`.
+async fn answer_at(app: &TestApp, staff: &Staff, ticket: &str, at: OffsetDateTime) {
+    app.clock().set(at);
+    let coordinator = app.login(&staff.coordinator).await;
+    let officer = app.login(&staff.officer).await;
+    let head = app.login(&staff.head).await;
+    app.act_ok(
+        &officer,
+        ticket,
+        json!({"action": "submit_draft", "text": "Sudah ditindaklanjuti oleh pengelola rusun."}),
+    )
+    .await;
+    app.act_ok(&head, ticket, json!({"action": "approve"}))
+        .await;
+    app.act_ok(&coordinator, ticket, json!({"action": "approve"}))
+        .await;
+}
+
+/// Verified at `at` and sent to `rusun`, which takes it up at once.
+async fn verify_and_dispose_at(app: &TestApp, staff: &Staff, ticket: &str, at: OffsetDateTime) {
+    app.clock().set(at);
+    let coordinator = app.login(&staff.coordinator).await;
+    let officer = app.login(&staff.officer).await;
+    app.act_ok(&coordinator, ticket, json!({"action": "verify"}))
+        .await;
+    app.act_ok(
+        &coordinator,
+        ticket,
+        json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Mohon ditindaklanjuti"}),
+    )
+    .await;
+    app.act_ok(&officer, ticket, json!({"action": "accept"}))
+        .await;
+}
+
+async fn feedback_at(app: &TestApp, at: OffsetDateTime, ticket: &str, code: &str, body: Value) {
+    app.clock().set(at);
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/track/{ticket}/feedback")))
+        .header("X-Access-Code", code)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn stats(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/stats?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The October of the module's comment.
+async fn october(app: &TestApp) -> Staff {
+    app.staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("petugas", Role::UnitOfficer, Some("rusun")).await;
+    app.staff("kepala", Role::UnitHead, Some("rusun")).await;
+    let staff = Staff {
+        coordinator: "koordinator".into(),
+        officer: "petugas".into(),
+        head: "kepala".into(),
+    };
+    let c = &staff.coordinator;
+
+    // A: in before October, verified 1 Oct, answered 7 Oct, accepted with 5 on 8 Oct.
+    let (a, a_code) = submit_at(app, datetime!(2026-09-28 09:00 +7), "Kasus A lift rusak").await;
+    verify_and_dispose_at(app, &staff, &a, datetime!(2026-10-01 10:00 +7)).await;
+    answer_at(app, &staff, &a, datetime!(2026-10-07 10:00 +7)).await;
+    let accept = |rating: u8| json!({"decision": "accept", "rating": rating});
+    feedback_at(app, datetime!(2026-10-08 10:00 +7), &a, &a_code, accept(5)).await;
+
+    // G: in 1 Oct, verified 2 Oct, answered 9 Oct, objected with 2 on 12 Oct (reopened),
+    // answered again 16 Oct, accepted with 4 on 19 Oct.
+    let (g, g_code) = submit_at(app, datetime!(2026-10-01 09:00 +7), "Kasus G atap bocor").await;
+    verify_and_dispose_at(app, &staff, &g, datetime!(2026-10-02 09:00 +7)).await;
+    answer_at(app, &staff, &g, datetime!(2026-10-09 10:00 +7)).await;
+    feedback_at(
+        app,
+        datetime!(2026-10-12 10:00 +7),
+        &g,
+        &g_code,
+        json!({"decision": "object", "rating": 2, "reason": "Atap masih bocor"}),
+    )
+    .await;
+    answer_at(app, &staff, &g, datetime!(2026-10-16 10:00 +7)).await;
+    feedback_at(app, datetime!(2026-10-19 10:00 +7), &g, &g_code, accept(4)).await;
+
+    // B: in 5 Oct, rejected 6 Oct.
+    let (b, _) = submit_at(app, datetime!(2026-10-05 09:00 +7), "Kasus B laporan ganda").await;
+    act_at(
+        app,
+        datetime!(2026-10-06 09:00 +7),
+        c,
+        &b,
+        json!({"action": "reject", "reason": "duplicate"}),
+    )
+    .await;
+
+    // C: in 12 Oct, information asked 13 Oct, given 19 Oct, verified 20 Oct, sent to rusun;
+    // its answer was due 27 Oct and never came.
+    let (cc, c_code) = submit_at(app, datetime!(2026-10-12 09:00 +7), "Kasus C air mati").await;
+    act_at(
+        app,
+        datetime!(2026-10-13 10:00 +7),
+        c,
+        &cc,
+        json!({"action": "ask_info", "question": "Blok dan nomor unit?"}),
+    )
+    .await;
+    app.clock().set(datetime!(2026-10-19 10:00 +7));
+    let added = app
+        .client
+        .post(app.url(&format!("/api/v1/track/{cc}/info")))
+        .header("X-Access-Code", &c_code)
+        .json(&json!({"text": "Blok C nomor 7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::OK);
+    act_at(
+        app,
+        datetime!(2026-10-20 10:00 +7),
+        c,
+        &cc,
+        json!({"action": "verify"}),
+    )
+    .await;
+    act_at(
+        app,
+        datetime!(2026-10-20 11:00 +7),
+        c,
+        &cc,
+        json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Mohon dicek"}),
+    )
+    .await;
+
+    // D: in 26 Oct, forwarded 27 Oct.
+    let (d, _) = submit_at(
+        app,
+        datetime!(2026-10-26 09:00 +7),
+        "Kasus D bukan kewenangan",
+    )
+    .await;
+    act_at(
+        app,
+        datetime!(2026-10-27 09:00 +7),
+        c,
+        &d,
+        json!({"action": "forward", "agency": "Pemprov DKI", "reason": "Kewenangan daerah"}),
+    )
+    .await;
+
+    // E: in 2 Nov, after the period.
+    submit_at(app, datetime!(2026-11-02 09:00 +7), "Kasus E bulan depan").await;
+    app.clock().set(datetime!(2026-11-03 09:00 +7));
+    staff
+}
+
+fn count_of(list: &Value, key: &str) -> Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["key"] == key)
+        .map_or(json!(null), |row| row["cases"].clone())
+}
+
+#[tokio::test]
+async fn a_month_of_known_cases_gives_known_figures() {
+    let app = TestApp::spawn_at(datetime!(2026-09-28 08:00 +7)).await;
+    let staff = october(&app).await;
+    let monitor = app.staff("pemantau", Role::Monitor, None).await;
+    let coordinator = app.login(&staff.coordinator).await;
+    let officer = app.login(&staff.officer).await;
+
+    let report: Value = stats(&app, &monitor, "from=2026-10-01&to=2026-10-31")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let f = &report["figures"];
+    let counts: Vec<&Value> = [
+        "received",
+        "verified",
+        "rejected",
+        "forwarded",
+        "answered",
+        "closed",
+        "open_at_end",
+        "overdue_at_end",
+    ]
+    .iter()
+    .map(|k| &f[k])
+    .collect();
+    assert_eq!(
+        counts,
+        [
+            &json!(4),
+            &json!(3),
+            &json!(1),
+            &json!(1),
+            &json!(2),
+            &json!(4),
+            &json!(1),
+            &json!(1)
+        ],
+        "{report:#}"
+    );
+    // Working days, without the wait for the reporter (C: 6 days, 4 of them waiting).
+    assert_eq!(
+        f["days_to_verify"],
+        json!({"cases": 3, "median": 2, "p90": 3})
+    );
+    assert_eq!(
+        f["days_to_first_answer"],
+        json!({"cases": 2, "median": 6, "p90": 7})
+    );
+    assert_eq!(
+        f["days_to_close"],
+        json!({"cases": 4, "median": 1, "p90": 12})
+    );
+    assert_eq!(
+        f["on_time"],
+        json!({"closed": 4, "closed_on_time": 4, "open_overdue": 1, "rate": 80.0})
+    );
+    assert_eq!(
+        f["satisfaction"],
+        json!({"ratings": 3, "average": 3.7, "accepted": 2, "objected": 1, "accepted_share": 66.7})
+    );
+    assert_eq!(count_of(&f["by_category"], "rusun"), json!(4));
+    assert_eq!(count_of(&f["by_region"], "DKI Jakarta"), json!(4));
+    assert_eq!(
+        count_of(&f["by_channel"], "api"),
+        json!(4),
+        "submitted over the API"
+    );
+    let rusun = f["by_unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["unit"] == "rusun")
+        .unwrap();
+    assert_eq!(
+        (
+            &rusun["received"],
+            &rusun["closed"],
+            &rusun["open_at_end"],
+            &rusun["overdue_at_end"]
+        ),
+        (&json!(2), &json!(2), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        rusun["on_time"]["rate"],
+        json!(null),
+        "3 cases are below the minimum of 5"
+    );
+    let weeks: Vec<(String, u64, u64)> = f["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["week"].as_str().unwrap().to_string(),
+                w["received"].as_u64().unwrap(),
+                w["closed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        weeks,
+        [
+            ("2026-09-28".to_string(), 1, 0),
+            ("2026-10-05".to_string(), 1, 2),
+            ("2026-10-12".to_string(), 1, 0),
+            ("2026-10-19".to_string(), 0, 1),
+            ("2026-10-26".to_string(), 1, 1),
+        ]
+    );
+    let text = report.to_string();
+    for personal in [
+        "Siti",
+        "3174015708900001",
+        "siti@contoh.id",
+        "0812",
+        "Blok B 12",
+    ] {
+        assert!(!text.contains(personal), "no personal data: {personal}");
+    }
+
+    // The CSV carries the same figures.
+    let csv = app
+        .client
+        .get(app.url("/api/v1/stats/csv?from=2026-10-01&to=2026-10-31"))
+        .bearer_auth(&monitor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let bytes = csv.bytes().await.unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "a byte-order mark for spreadsheets"
+    );
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let value = |section: &str, key: Option<&str>, measure: &str| {
+        rows.iter()
+            .find(|r| r[0] == section && key.is_none_or(|k| r[1] == k) && r[2] == measure)
+            .map(|r| r[3].clone())
+            .unwrap_or_else(|| panic!("{section}/{measure} missing"))
+    };
+    for (measure, json_value) in [
+        ("received", &f["received"]),
+        ("closed", &f["closed"]),
+        ("overdue_at_end", &f["overdue_at_end"]),
+        ("days_to_close_p90", &f["days_to_close"]["p90"]),
+    ] {
+        assert_eq!(value("summary", None, measure), json_value.to_string());
+    }
+    assert_eq!(value("summary", None, "on_time_rate"), "80.0");
+    assert_eq!(value("unit", Some("rusun"), "open_at_end"), "1");
+    assert_eq!(value("week", Some("2026-10-05"), "closed"), "2");
+
+    // Unit staff get their units' cases only; the filters narrow; bad requests are refused.
+    let own: Value = stats(&app, &officer, "from=2026-10-01&to=2026-10-31")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["figures"]["received"], 2);
+    assert_eq!(own["units_only"], json!(["rusun"]));
+    let by_email: Value = stats(
+        &app,
+        &coordinator,
+        "from=2026-10-01&to=2026-10-31&channel=email",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(by_email["figures"]["received"], 0);
+    let in_region: Value = stats(
+        &app,
+        &coordinator,
+        "from=2026-10-01&to=2026-10-31&region=dki%20jakarta",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(in_region["figures"]["received"], 4);
+    for (query, status, field) in [
+        (
+            "from=2026-10-31&to=2026-10-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "from",
+        ),
+        ("from=2026-13-01", StatusCode::UNPROCESSABLE_ENTITY, "from"),
+        ("kind=keluhan", StatusCode::UNPROCESSABLE_ENTITY, "kind"),
+        ("unit=tidak_ada", StatusCode::UNPROCESSABLE_ENTITY, "unit"),
+        ("bogus=1", StatusCode::BAD_REQUEST, "query"),
+    ] {
+        let (got, _, fields) = error_code(stats(&app, &coordinator, query).await).await;
+        assert_eq!(got, status, "{query}");
+        assert_eq!(fields, [field], "{query}");
+    }
+    let intake = app.staff("loket", Role::Intake, Some("hukmas")).await;
+    let (status, _, _) = error_code(stats(&app, &intake, "").await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}

@@ -1,0 +1,69 @@
+//! Statistics of any period and filter, as JSON or as a CSV of every table.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Staff;
+use crate::state::AppState;
+use aduan_app::statistics::{StatisticsReport, StatsQuery, statistics_csv};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Reads the query string; an unknown or repeated parameter is a clear 400, not a guess.
+fn stats_query(raw: Option<String>) -> Result<StatsQuery, ApiError> {
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("query", "invalid");
+    let raw = raw.unwrap_or_default();
+    if raw.is_empty() {
+        return Ok(StatsQuery::default());
+    }
+    let uri: axum::http::Uri = format!("/?{raw}").parse().map_err(|_| bad())?;
+    Ok(axum::extract::Query::<StatsQuery>::try_from_uri(&uri)
+        .map_err(|_| bad())?
+        .0)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/stats", tag = "staff",
+    security(("bearer" = [])),
+    params(StatsQuery),
+    responses((status = 200, description = "The figures of the period (no personal data); unit staff get their units' only", body = StatisticsReport), (status = 400, description = "Bad date, period, code or parameter", body = ErrorBody), (status = 401, description = "Not logged in, or the token expired or was revoked", body = ErrorBody), (status = 403, description = "The role may not see statistics", body = ErrorBody))
+)]
+/// Received, verified, rejected, forwarded, answered and closed in a period; open and overdue
+/// at its end; time to verify, answer and close in working days; on-time rate; satisfaction;
+/// breakdowns by category, region, channel, kind, unit and week.
+pub async fn statistics(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<StatisticsReport>, ApiError> {
+    let query = stats_query(raw)?;
+    Ok(Json(state.aduan.statistics(&user, &query).await?))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/stats/csv", tag = "staff",
+    security(("bearer" = [])),
+    params(StatsQuery),
+    responses((status = 200, description = "Every table as CSV (section, key, measure, value), UTF-8 with a byte-order mark", content_type = "text/csv", body = String), (status = 400, description = "Bad date, period, code or parameter", body = ErrorBody), (status = 401, description = "Not logged in", body = ErrorBody), (status = 403, description = "The role may not see statistics", body = ErrorBody))
+)]
+/// The same figures as `/api/v1/stats`, for a spreadsheet.
+pub async fn statistics_file(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = stats_query(raw)?;
+    let report = state.aduan.statistics(&user, &query).await?;
+    let name = format!(
+        "attachment; filename=\"statistik-{}-{}.csv\"",
+        report.from, report.to
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        statistics_csv(&report)?,
+    )
+        .into_response())
+}
