@@ -180,6 +180,22 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArg,
     },
+    /// Make the monthly report for leadership and the ministry: the month's figures, every
+    /// table and the overdue cases, as a workbook (xlsx), CSV (UTF-8 with BOM) or JSON.
+    Report {
+        /// `monthly`.
+        kind: ReportKind,
+        /// The month, YYYY-MM.
+        month: String,
+        /// `xlsx` (default), `csv` or `json`.
+        #[arg(long, default_value = "xlsx")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
     /// Export what the agency did on cases from SP4N-LAPOR! (verification, follow-ups,
     /// closures) to post back to LAPOR!.
     Export {
@@ -208,6 +224,11 @@ enum ImportSource {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportTarget {
     Lapor,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportKind {
+    Monthly,
 }
 
 #[derive(Subcommand)]
@@ -526,6 +547,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             eprintln!("{} updates", updates.len());
+            Ok(())
+        }
+        Command::Report {
+            kind: ReportKind::Monthly,
+            month,
+            format,
+            output,
+            db,
+        } => {
+            if !matches!(format.as_str(), "xlsx" | "csv" | "json") {
+                bail!("unknown format `{format}`; xlsx, csv or json");
+            }
+            let aduan = open(db).await?;
+            let report = aduan
+                .monthly_report(None, month)
+                .await
+                .map_err(cli::explain)?;
+            let bytes = match format.as_str() {
+                "csv" => aduan_app::statistics::statistics_csv(&report.statistics)
+                    .map_err(cli::explain)?,
+                "json" => serde_json::to_vec_pretty(&report.statistics)?,
+                _ => aduan_app::reports::monthly_xlsx(&report, &aduan.organisation())
+                    .map_err(cli::explain)?,
+            };
+            match output {
+                Some(path) => std::fs::write(path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+            let f = &report.statistics.figures;
+            eprintln!(
+                "{}: {} received, {} finished, {} open and {} overdue at the end",
+                report.month, f.received, f.closed, f.open_at_end, f.overdue_at_end
+            );
             Ok(())
         }
         Command::Organisation { db } => {

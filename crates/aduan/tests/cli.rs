@@ -192,6 +192,8 @@ fn help_documents_every_command_and_setting() {
         "organisation",
         "import",
         "export",
+        "report",
+        "fetch-mail",
     ] {
         assert!(help.contains(command), "{command} missing from --help");
     }
@@ -205,6 +207,8 @@ fn help_documents_every_command_and_setting() {
         "ADUAN_SMTP_URL",
         "ADUAN_MAIL_FROM",
         "ADUAN_PUBLIC_URL",
+        "ADUAN_IMAP_URL",
+        "ADUAN_IMAP_PASSWORD",
     ] {
         assert!(
             help.contains(setting),
@@ -434,4 +438,42 @@ fn import_and_export_from_the_command_line() {
         err.contains("0 updates"),
         "nothing was done on the case yet: {err}"
     );
+
+    // This month's report counts the two cases the imports made, in every format.
+    let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+7));
+    let month = format!("{:04}-{:02}", now.year(), u8::from(now.month()));
+    let (ok, out, err) = run(&[
+        "report",
+        "monthly",
+        &month,
+        "--format",
+        "json",
+        "--database",
+        &database,
+    ]);
+    assert!(ok, "{err}");
+    let figures: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(figures["figures"]["received"], 2, "{out}");
+    assert!(err.contains("2 received"), "{err}");
+    let xlsx = dir.path().join("laporan.xlsx");
+    let (ok, _, err) = run(&[
+        "report",
+        "monthly",
+        &month,
+        "--output",
+        xlsx.to_str().unwrap(),
+        "--database",
+        &database,
+    ]);
+    assert!(ok, "{err}");
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let summary = book.worksheet_range("Ringkasan").unwrap();
+    let received = summary
+        .rows()
+        .find(|row| row[0] == Data::String("Diterima / Received".into()))
+        .map(|row| row[1].clone());
+    assert_eq!(received, Some(Data::Float(2.0)));
+    let (ok, _, err) = run(&["report", "monthly", "2026-13", "--database", &database]);
+    assert!(!ok && err.contains("month"), "{err}");
 }

@@ -177,41 +177,75 @@ impl Aduan {
     }
 }
 
+/// One figure of the summary table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Figure {
+    Count(u64),
+    /// Working days; none when no case counted.
+    Days(Option<i64>),
+    /// A percentage or a mean, one decimal; none when not given.
+    Rate(Option<f64>),
+}
+
+impl Figure {
+    /// As written in a CSV cell: empty when there is no value.
+    pub fn text(self) -> String {
+        match self {
+            Figure::Count(n) => n.to_string(),
+            Figure::Days(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+            Figure::Rate(r) => r.map(|r| format!("{r:.1}")).unwrap_or_default(),
+        }
+    }
+
+    pub fn number(self) -> Option<f64> {
+        match self {
+            Figure::Count(n) => Some(n as f64),
+            Figure::Days(d) => d.map(|d| d as f64),
+            Figure::Rate(r) => r,
+        }
+    }
+}
+
+/// The summary table, in the order every file shows it (codes as in the JSON).
+pub fn summary_rows(f: &Statistics) -> Vec<(&'static str, Figure)> {
+    use Figure::{Count, Days, Rate};
+    vec![
+        ("received", Count(f.received)),
+        ("verified", Count(f.verified)),
+        ("rejected", Count(f.rejected)),
+        ("forwarded", Count(f.forwarded)),
+        ("answered", Count(f.answered)),
+        ("closed", Count(f.closed)),
+        ("open_at_end", Count(f.open_at_end)),
+        ("overdue_at_end", Count(f.overdue_at_end)),
+        ("days_to_verify_median", Days(f.days_to_verify.median)),
+        ("days_to_verify_p90", Days(f.days_to_verify.p90)),
+        (
+            "days_to_first_answer_median",
+            Days(f.days_to_first_answer.median),
+        ),
+        ("days_to_first_answer_p90", Days(f.days_to_first_answer.p90)),
+        ("days_to_close_median", Days(f.days_to_close.median)),
+        ("days_to_close_p90", Days(f.days_to_close.p90)),
+        ("closed_on_time", Count(f.on_time.closed_on_time)),
+        ("on_time_rate", Rate(f.on_time.rate)),
+        ("ratings", Count(f.satisfaction.ratings)),
+        ("rating_average", Rate(f.satisfaction.average)),
+        ("accepted", Count(f.satisfaction.accepted)),
+        ("objected", Count(f.satisfaction.objected)),
+        ("accepted_share", Rate(f.satisfaction.accepted_share)),
+    ]
+}
+
 /// Every table of a report as one CSV in long form (section, key, measure, value), UTF-8 with
 /// a byte-order mark so that spreadsheet programs show Indonesian text right.
 pub fn statistics_csv(report: &StatisticsReport) -> Result<Vec<u8>, AppError> {
     let f = &report.figures;
     let mut rows: Vec<(&str, String, &str, String)> = Vec::new();
-    let opt = |v: Option<i64>| v.map(|d| d.to_string()).unwrap_or_default();
-    let rate = |v: Option<f64>| v.map(|r| format!("{r:.1}")).unwrap_or_default();
+    let rate = |v: Option<f64>| Figure::Rate(v).text();
     let period = format!("{}..{}", report.from, report.to);
-    for (measure, value) in [
-        ("received", f.received.to_string()),
-        ("verified", f.verified.to_string()),
-        ("rejected", f.rejected.to_string()),
-        ("forwarded", f.forwarded.to_string()),
-        ("answered", f.answered.to_string()),
-        ("closed", f.closed.to_string()),
-        ("open_at_end", f.open_at_end.to_string()),
-        ("overdue_at_end", f.overdue_at_end.to_string()),
-        ("days_to_verify_median", opt(f.days_to_verify.median)),
-        ("days_to_verify_p90", opt(f.days_to_verify.p90)),
-        (
-            "days_to_first_answer_median",
-            opt(f.days_to_first_answer.median),
-        ),
-        ("days_to_first_answer_p90", opt(f.days_to_first_answer.p90)),
-        ("days_to_close_median", opt(f.days_to_close.median)),
-        ("days_to_close_p90", opt(f.days_to_close.p90)),
-        ("closed_on_time", f.on_time.closed_on_time.to_string()),
-        ("on_time_rate", rate(f.on_time.rate)),
-        ("ratings", f.satisfaction.ratings.to_string()),
-        ("rating_average", rate(f.satisfaction.average)),
-        ("accepted", f.satisfaction.accepted.to_string()),
-        ("objected", f.satisfaction.objected.to_string()),
-        ("accepted_share", rate(f.satisfaction.accepted_share)),
-    ] {
-        rows.push(("summary", period.clone(), measure, value));
+    for (measure, figure) in summary_rows(f) {
+        rows.push(("summary", period.clone(), measure, figure.text()));
     }
     for (section, counts) in [
         ("category", &f.by_category),

@@ -67,6 +67,10 @@ pub fn router(aduan: Aduan) -> Router {
         .route("/stats/monthly", get(routes::staff::monthly_stats))
         .route("/stats", get(routes::stats::statistics))
         .route("/stats/csv", get(routes::stats::statistics_file))
+        .route(
+            "/reports/monthly/{month}",
+            get(routes::stats::monthly_report),
+        )
         .route("/track/{ticket}", get(routes::public::track))
         .route("/track/{ticket}/info", post(routes::public::add_info))
         .route("/track/{ticket}/feedback", post(routes::public::feedback))

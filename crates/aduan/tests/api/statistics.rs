@@ -195,6 +195,27 @@ async fn october(app: &TestApp) -> Staff {
     staff
 }
 
+/// A sheet of a workbook as text cells, as a spreadsheet program would read it.
+fn sheet(book: &[u8], name: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(book.to_vec())).unwrap();
+    let range = workbook.worksheet_range(name).unwrap();
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Float(f) => format!("{f}"),
+                    Data::Int(i) => i.to_string(),
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn count_of(list: &Value, key: &str) -> Value {
     list.as_array()
         .unwrap()
@@ -361,6 +382,58 @@ async fn a_month_of_known_cases_gives_known_figures() {
     assert_eq!(value("summary", None, "on_time_rate"), "80.0");
     assert_eq!(value("unit", Some("rusun"), "open_at_end"), "1");
     assert_eq!(value("week", Some("2026-10-05"), "closed"), "2");
+
+    // The monthly report as a workbook: the summary sheet carries the same figures, and the
+    // units sheet the same rows.
+    let xlsx = app
+        .client
+        .get(app.url("/api/v1/reports/monthly/2026-10"))
+        .bearer_auth(&monitor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let book = xlsx.bytes().await.unwrap().to_vec();
+    let summary = sheet(&book, "Ringkasan");
+    let figure = |label: &str| {
+        summary
+            .iter()
+            .find(|row| row.first().is_some_and(|c| c.starts_with(label)))
+            .map(|row| row[1].clone())
+            .unwrap_or_else(|| panic!("{label} missing: {summary:?}"))
+    };
+    assert_eq!(figure("Diterima / Received"), f["received"].to_string());
+    assert_eq!(figure("Selesai (ditutup"), f["closed"].to_string());
+    assert_eq!(
+        figure("Terlambat pada akhir"),
+        f["overdue_at_end"].to_string()
+    );
+    assert_eq!(figure("Hari kerja sampai selesai, persentil 90"), "12");
+    assert_eq!(figure("Tingkat ketepatan waktu"), "80");
+    assert_eq!(figure("Rata-rata penilaian"), "3.7");
+    let units = sheet(&book, "Unit kerja");
+    let rusun_row = units.iter().find(|r| r[0] == "rusun").unwrap();
+    assert_eq!(rusun_row[2..6], ["2", "2", "1", "1"]);
+    let overdue = sheet(&book, "Terlambat");
+    assert!(
+        overdue.iter().any(|r| r.iter().any(|c| c == "rusun")),
+        "the overdue case is listed: {overdue:?}"
+    );
+    let workbook_text = format!("{summary:?}{units:?}{overdue:?}");
+    assert!(!workbook_text.contains("Siti") && !workbook_text.contains("3174015708900001"));
+    let (status, code, _) = error_code(
+        app.client
+            .get(app.url("/api/v1/reports/monthly/2026-13"))
+            .bearer_auth(&monitor)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
 
     // Unit staff get their units' cases only; the filters narrow; bad requests are refused.
     let own: Value = stats(&app, &officer, "from=2026-10-01&to=2026-10-31")

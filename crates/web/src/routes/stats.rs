@@ -67,3 +67,73 @@ pub async fn statistics_file(
     )
         .into_response())
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `xlsx` (default), `csv` or `json`.
+    pub format: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/reports/monthly/{month}", tag = "staff",
+    security(("bearer" = [])),
+    params(("month" = String, Path, description = "YYYY-MM"), ReportQuery),
+    responses(
+        (status = 200, description = "The month's report: a workbook with a summary sheet and one sheet per table (xlsx), every table as CSV, or the figures as JSON", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String),
+        (status = 400, description = "Unknown format or parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The role may not see statistics", body = ErrorBody),
+        (status = 422, description = "Not a month (YYYY-MM)", body = ErrorBody),
+    )
+)]
+/// The monthly report for leadership and the ministry, as a file.
+pub async fn monthly_report(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    axum::extract::Path(month): axum::extract::Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("query", "invalid");
+    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or_default())
+        .parse()
+        .map_err(|_| bad())?;
+    let query = axum::extract::Query::<ReportQuery>::try_from_uri(&uri)
+        .map_err(|_| bad())?
+        .0;
+    let format = query.format.as_deref().unwrap_or("xlsx");
+    if !matches!(format, "xlsx" | "csv" | "json") {
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "unknown_format").field("format", "unknown")
+        );
+    }
+    let report = state.aduan.monthly_report(Some(&user), &month).await?;
+    let file = |kind: &str, bytes: Vec<u8>, content_type: &'static str| {
+        let name = format!(
+            "attachment; filename=\"laporan-bulanan-{}.{kind}\"",
+            report.month
+        );
+        (
+            [
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            bytes,
+        )
+            .into_response()
+    };
+    Ok(match format {
+        "json" => Json(&report.statistics).into_response(),
+        "csv" => file(
+            "csv",
+            statistics_csv(&report.statistics)?,
+            "text/csv; charset=utf-8",
+        ),
+        _ => file(
+            "xlsx",
+            aduan_app::reports::monthly_xlsx(&report, &state.aduan.organisation())?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    })
+}
