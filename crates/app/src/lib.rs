@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod calendar;
 pub mod case_files;
+pub mod charts;
 pub mod clock;
 pub mod config;
 mod deadlines;

@@ -481,5 +481,49 @@ async fn a_month_of_known_cases_gives_known_figures() {
     let intake = app.staff("loket", Role::Intake, Some("hukmas")).await;
     let (status, _, _) = error_code(stats(&app, &intake, "").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The dashboard page shows the same month with its charts, to a monitor too.
+    let (client, cookie) = staff_session(&app, "pemantau").await;
+    let get = |path: &str| client.get(app.url(path)).header("Cookie", &cookie).send();
+    let page = get("/staff/statistik?month=2026-10").await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches("<svg").count(), 4, "four charts");
+    assert!(
+        html.contains("<strong>80.0%</strong>"),
+        "the on-time rate card"
+    );
+    assert!(
+        html.contains("<td>rusun</td><td class=\"num\">2</td>"),
+        "the units table"
+    );
+    for personal in ["Siti", "3174015708900001", "siti@contoh.id"] {
+        assert!(!html.contains(personal), "no personal data: {personal}");
+    }
+    let filtered = get("/staff/statistik?month=2026-10&channel=email")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(filtered.contains("<option value=\"email\" selected>"));
+    let download = get("/staff/statistik/unduh?month=2026-10&format=xlsx")
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert!(
+        download.bytes().await.unwrap().starts_with(b"PK"),
+        "a zip container"
+    );
+    let bad = get("/staff/statistik?month=2026-13").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let (intake_client, intake_cookie) = staff_session(&app, "loket").await;
+    let refused = intake_client
+        .get(app.url("/staff/statistik"))
+        .header("Cookie", &intake_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     app.finish().await;
 }

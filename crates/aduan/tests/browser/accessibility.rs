@@ -119,6 +119,7 @@ async fn every_main_page_passes_the_wcag_aa_rules_of_axe() {
         ("/staff/faq".to_string(), "faq editor"),
         ("/staff/responses".to_string(), "response templates"),
         ("/staff/imports".to_string(), "imports"),
+        ("/staff/statistik".to_string(), "statistics dashboard"),
     ] {
         b.open(&path).await;
         audit(&b, &axe, name, &mut failures).await;

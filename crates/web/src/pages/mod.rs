@@ -7,6 +7,7 @@ pub mod lang;
 mod portal;
 mod session;
 mod staff;
+mod stats;
 
 use crate::state::AppState;
 use aduan_app::AppError;
@@ -335,6 +336,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/logout", post(staff::logout))
         .route("/staff", get(staff::dashboard))
         .route("/staff/cases", get(staff::case_list))
+        .route("/staff/statistik", get(stats::stats_page))
+        .route("/staff/statistik/unduh", get(stats::stats_download))
         .route("/staff/admin", get(admin::admin))
         .route("/staff/admin/users", post(admin::add_user))
         .route("/staff/admin/calendar", post(admin::add_day))
