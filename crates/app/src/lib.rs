@@ -19,6 +19,7 @@ pub mod mail_in;
 pub mod notices;
 pub mod open311;
 pub mod org_admin;
+pub mod public_stats;
 pub mod reports;
 pub mod responses;
 mod service;

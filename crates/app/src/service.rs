@@ -54,6 +54,9 @@ pub struct Aduan {
     /// The sender of our notifications, to recognise our own mail coming back.
     pub(crate) mail_from: Option<Arc<str>>,
     pub(crate) tokens: Arc<crate::token_cache::TokenCache>,
+    /// The public statistics, computed at most once an hour for every visitor.
+    pub(crate) public_stats:
+        Arc<std::sync::Mutex<Option<Arc<crate::public_stats::PublicStatistics>>>>,
 }
 
 /// An authenticated staff member.
@@ -147,6 +150,7 @@ impl Aduan {
             public_url: Arc::from("http://127.0.0.1:8080"),
             mail_from: None,
             tokens: Arc::default(),
+            public_stats: Arc::default(),
         })
     }
 

@@ -75,6 +75,7 @@ pub fn router(aduan: Aduan) -> Router {
         .route("/track/{ticket}/info", post(routes::public::add_info))
         .route("/track/{ticket}/feedback", post(routes::public::feedback))
         .route("/organisation", get(routes::public::organisation))
+        .route("/public/stats", get(routes::public::public_statistics))
         .route(
             "/auth/token",
             post(routes::auth::login).delete(routes::auth::logout),

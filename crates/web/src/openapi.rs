@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         description = "Public complaints and information requests. Public endpoints need no login; staff endpoints need a bearer token from POST /api/v1/auth/token. Errors are JSON {code, message_id, message_en, fields}."
     ),
     paths(
-        public::create_case, public::track, public::add_info, public::feedback, public::organisation,
+        public::create_case, public::track, public::add_info, public::feedback, public::organisation, public::public_statistics,
         auth::login, auth::logout, auth::me,
         staff::list_cases, staff::get_case, staff::duplicates, staff::act, staff::intake, staff::backlog, staff::monthly_stats, stats::statistics, stats::statistics_file, stats::monthly_report,
         files::upload, files::staff_download, files::reporter_download,

@@ -527,3 +527,82 @@ async fn a_month_of_known_cases_gives_known_figures() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_public_page_hides_small_groups_and_refreshes_hourly() {
+    let app = TestApp::spawn_at(datetime!(2026-10-05 09:00 +7)).await;
+    for n in 0..6 {
+        submit_at(
+            &app,
+            datetime!(2026-10-05 09:00 +7) + time::Duration::hours(n),
+            "Lift rusunawa mati",
+        )
+        .await;
+    }
+    app.clock().set(datetime!(2026-10-06 09:00 +7));
+    let mut swadaya = complaint();
+    swadaya["category"] = json!("swadaya");
+    swadaya["event_date"] = json!("2026-09-01");
+    app.submit(&swadaya).await;
+
+    app.clock().set(datetime!(2026-11-03 09:00 +7));
+    let public = || async {
+        app.client
+            .get(app.url("/api/v1/public/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let stats = public().await;
+    let months = stats["months"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[11]["month"], "2026-11");
+    assert_eq!(months[10]["month"], "2026-10");
+    assert_eq!(
+        months[10]["received"],
+        json!({"shown": "count", "value": 7})
+    );
+    assert_eq!(
+        months[11]["received"],
+        json!({"shown": "count", "value": 0})
+    );
+    let category = |code: &str| {
+        stats["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .map(|c| c["received"].clone())
+    };
+    assert_eq!(
+        category("rusun"),
+        Some(json!({"shown": "count", "value": 6}))
+    );
+    assert_eq!(
+        category("swadaya"),
+        Some(json!({"shown": "fewer_than", "value": 5})),
+        "one case is not shown as one"
+    );
+    let text = stats.to_string();
+    assert!(!text.contains("Siti") && !text.contains("Lift rusunawa"));
+
+    // Within the hour the figures are served as computed; after it, computed again.
+    submit_at(&app, datetime!(2026-11-03 09:30 +7), "Atap bocor lagi").await;
+    assert_eq!(public().await["months"][11]["received"]["value"], 0);
+    app.clock().set(datetime!(2026-11-03 10:31 +7));
+    assert_eq!(
+        public().await["months"][11]["received"],
+        json!({"shown": "fewer_than", "value": 5})
+    );
+
+    let page = app.client.get(app.url("/statistik")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<svg"), "the monthly chart");
+    assert!(html.contains("<td class=\"num\">&#60; 5</td>"), "{html}");
+    assert!(!html.contains("Siti"));
+    app.finish().await;
+}

@@ -108,6 +108,9 @@ async fn every_main_page_passes_the_wcag_aa_rules_of_axe() {
     b.click_and_load("button[type=submit]").await;
     audit(&b, &axe, "tracking", &mut failures).await;
 
+    b.open("/statistik").await;
+    audit(&b, &axe, "public statistics", &mut failures).await;
+
     b.open("/staff/login").await;
     audit(&b, &axe, "staff login", &mut failures).await;
     log_in(&b, "koordinator").await;

@@ -320,6 +320,7 @@ pub fn router() -> Router<AppState> {
         .route("/track", get(portal::track_form).post(portal::track_lookup))
         .route("/published", get(portal::published))
         .route("/faq", get(portal::faq))
+        .route("/statistik", get(portal::public_statistics))
         .route("/staff/faq", get(admin::faq).post(admin::faq_save))
         .route(
             "/staff/responses",

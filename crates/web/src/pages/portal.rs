@@ -661,3 +661,74 @@ pub async fn faq(State(state): State<AppState>, page: Page) -> Response {
         Err(e) => super::error_page(page, e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "public_stats.html")]
+struct PublicStatsPage {
+    page: Page,
+    stats: std::sync::Arc<aduan_app::public_stats::PublicStatistics>,
+    /// Category names in the page's language, with their counts as shown.
+    categories: Vec<(String, String)>,
+    chart: String,
+}
+
+impl PublicStatsPage {
+    fn rate(&self, rate: &Option<f64>) -> String {
+        rate.map_or_else(|| "-".to_string(), |r| format!("{r:.1}%"))
+    }
+    fn days(&self, days: &Option<i64>) -> String {
+        days.map_or_else(|| "-".to_string(), |d| d.to_string())
+    }
+}
+
+/// The public statistics page: no login, no personal data, small groups hidden.
+pub async fn public_statistics(State(state): State<AppState>, page: Page) -> Response {
+    use aduan_app::charts::{BLUE, ORANGE, Series};
+    use aduan_app::public_stats::Suppressed;
+    let stats = match state.aduan.public_statistics().await {
+        Ok(stats) => stats,
+        Err(e) => return super::error_page(page, e),
+    };
+    let english = page.tr.code() == "en";
+    let categories = stats
+        .categories
+        .iter()
+        .map(|c| {
+            let name = if english { &c.name_en } else { &c.name_id };
+            (name.clone(), c.received.text())
+        })
+        .collect();
+    // Suppressed months are drawn as zero; the table beside the chart says "< n".
+    let value = |s: &Suppressed| match s {
+        Suppressed::Count(n) => *n as f64,
+        Suppressed::FewerThan(_) => 0.0,
+    };
+    let (received, finished) = (page.tr.t("stats_received"), page.tr.t("stats_finished"));
+    let chart = aduan_app::charts::grouped_bars(
+        "chart-months",
+        &page.tr.t("public_stats_chart"),
+        &stats
+            .months
+            .iter()
+            .map(|m| m.month.clone())
+            .collect::<Vec<_>>(),
+        &[
+            Series {
+                name: &received,
+                colour: BLUE,
+                values: stats.months.iter().map(|m| value(&m.received)).collect(),
+            },
+            Series {
+                name: &finished,
+                colour: ORANGE,
+                values: stats.months.iter().map(|m| value(&m.finished)).collect(),
+            },
+        ],
+    );
+    html(PublicStatsPage {
+        page,
+        stats,
+        categories,
+        chart,
+    })
+}

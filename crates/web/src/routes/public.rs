@@ -209,3 +209,12 @@ pub async fn organisation(State(state): State<AppState>) -> Json<OrganisationVie
             .collect(),
     })
 }
+
+#[utoipa::path(get, path = "/api/v1/public/stats", tag = "public", responses((status = 200, description = "The last twelve months: volumes, on-time rate, median answer time, cases per category; counts below the minimum group are only said to be fewer. No personal data.", body = aduan_app::public_stats::PublicStatistics), (status = 503, description = "Busy", body = crate::error::ErrorBody)))]
+/// What the agency shows everyone about its handling of cases.
+pub async fn public_statistics(
+    State(state): State<AppState>,
+) -> Result<Json<aduan_app::public_stats::PublicStatistics>, crate::error::ApiError> {
+    let stats = state.aduan.public_statistics().await?;
+    Ok(Json((*stats).clone()))
+}

@@ -1,0 +1,193 @@
+//! The statistics the portal shows everyone: the last twelve months' volumes, on-time rate and
+//! median answer time, and the cases per category. Counts below the organisation's minimum
+//! group are not shown (only that they are fewer), so no small group of cases, and no person
+//! behind one, can be singled out. Computed from one read of the facts and kept for an hour.
+
+use crate::AppError;
+use crate::service::Aduan;
+use aduan_domain::statistics::{self, Filter, Period};
+use serde::Serialize;
+use std::sync::Arc;
+use time::{Date, Duration, Month, OffsetDateTime};
+
+/// How long the computed figures are served before they are computed again.
+const FRESH_FOR: Duration = Duration::HOUR;
+
+/// A count, or only that it is below the minimum group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", tag = "shown", content = "value")]
+pub enum Suppressed {
+    Count(u64),
+    /// Fewer than the minimum group (possibly none).
+    FewerThan(u32),
+}
+
+impl Suppressed {
+    fn of(n: u64, min_group: u32) -> Self {
+        if n == 0 || n >= u64::from(min_group) {
+            Suppressed::Count(n)
+        } else {
+            Suppressed::FewerThan(min_group)
+        }
+    }
+
+    /// As shown on the page: the number, or "< 5".
+    pub fn text(&self) -> String {
+        match self {
+            Suppressed::Count(n) => n.to_string(),
+            Suppressed::FewerThan(n) => format!("< {n}"),
+        }
+    }
+}
+
+/// One month on the portal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub received: Suppressed,
+    pub finished: Suppressed,
+    /// Percent; none below the minimum group.
+    pub on_time_rate: Option<f64>,
+    /// Working days to the first answer; none below the minimum group.
+    pub median_days_to_answer: Option<i64>,
+}
+
+/// One category over the twelve months.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicCategory {
+    pub code: String,
+    pub name_id: String,
+    pub name_en: String,
+    pub received: Suppressed,
+}
+
+/// What the portal shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicStatistics {
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub generated_at: OffsetDateTime,
+    pub min_group: u32,
+    /// Oldest first, ending with the current month (so far).
+    pub months: Vec<PublicMonth>,
+    /// Most cases first.
+    pub categories: Vec<PublicCategory>,
+}
+
+fn month_start(year: i32, month: Month) -> Option<Date> {
+    Date::from_calendar_date(year, month, 1).ok()
+}
+
+impl Aduan {
+    /// The public figures, computed at most once an hour.
+    pub async fn public_statistics(&self) -> Result<Arc<PublicStatistics>, AppError> {
+        let now = self.now();
+        if let Ok(cached) = self.public_stats.lock()
+            && let Some(stats) = cached.as_ref()
+            && now - stats.generated_at < FRESH_FOR
+            && now >= stats.generated_at
+        {
+            return Ok(stats.clone());
+        }
+        let stats = Arc::new(self.compute_public_statistics(now).await?);
+        if let Ok(mut cached) = self.public_stats.lock() {
+            *cached = Some(stats.clone());
+        }
+        Ok(stats)
+    }
+
+    async fn compute_public_statistics(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<PublicStatistics, AppError> {
+        let calendar = self.calendar();
+        let org = self.organisation();
+        let min_group = org.reports.min_group;
+        let offset = calendar.offset();
+        let today = calendar.local_date(now);
+        let mut starts = Vec::new();
+        let (mut year, mut month) = (today.year(), today.month());
+        for _ in 0..12 {
+            if let Some(start) = month_start(year, month) {
+                starts.push(start);
+            }
+            if month == Month::January {
+                year -= 1;
+            }
+            month = month.previous();
+        }
+        starts.reverse();
+        let Some(first) = starts.first().copied() else {
+            return Err(AppError::Internal("no months to show".into()));
+        };
+        let from = first.midnight().assume_offset(offset);
+        let to = now + Duration::SECOND;
+        let facts = self
+            .store
+            .case_facts(None, &Filter::default(), from, to)
+            .await?;
+        let min = u64::from(min_group);
+        let mut months = Vec::new();
+        for (i, start) in starts.iter().enumerate() {
+            let period_from = start.midnight().assume_offset(offset);
+            let period_to = starts
+                .get(i + 1)
+                .map_or(to, |next| next.midnight().assume_offset(offset));
+            let f = statistics::compute(
+                &facts,
+                Period {
+                    from: period_from,
+                    to: period_to,
+                },
+                &calendar,
+                min,
+            );
+            let answered_enough = f.days_to_first_answer.cases >= min;
+            months.push(PublicMonth {
+                month: format!("{:04}-{:02}", start.year(), u8::from(start.month())),
+                received: Suppressed::of(f.received, min_group),
+                finished: Suppressed::of(f.closed, min_group),
+                on_time_rate: f.on_time.rate,
+                median_days_to_answer: f.days_to_first_answer.median.filter(|_| answered_enough),
+            });
+        }
+        let year = statistics::compute(&facts, Period { from, to }, &calendar, min);
+        let categories = year
+            .by_category
+            .iter()
+            .map(|count| {
+                let known = org.categories.iter().find(|c| c.code == count.key);
+                PublicCategory {
+                    code: count.key.clone(),
+                    name_id: known.map_or_else(|| count.key.clone(), |c| c.name_id.clone()),
+                    name_en: known.map_or_else(|| count.key.clone(), |c| c.name_en.clone()),
+                    received: Suppressed::of(count.cases, min_group),
+                }
+            })
+            .collect();
+        Ok(PublicStatistics {
+            generated_at: now,
+            min_group,
+            months,
+            categories,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_counts_are_hidden_but_zero_is_not() {
+        assert_eq!(Suppressed::of(0, 5), Suppressed::Count(0));
+        assert_eq!(Suppressed::of(4, 5), Suppressed::FewerThan(5));
+        assert_eq!(Suppressed::of(5, 5), Suppressed::Count(5));
+        assert_eq!(Suppressed::FewerThan(5).text(), "< 5");
+    }
+}
