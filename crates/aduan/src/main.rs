@@ -180,14 +180,15 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArg,
     },
-    /// Make the monthly report for leadership and the ministry: the month's figures, every
-    /// table and the overdue cases, as a workbook (xlsx), CSV (UTF-8 with BOM) or JSON.
+    /// Make a report: `monthly YYYY-MM` for leadership and the ministry (the month's figures,
+    /// every table and the overdue cases) as a workbook (xlsx), CSV (UTF-8 with BOM) or JSON;
+    /// `info-service YYYY`, the yearly public information service report, as xlsx or JSON.
     Report {
-        /// `monthly`.
+        /// `monthly` or `info-service`.
         kind: ReportKind,
-        /// The month, YYYY-MM.
-        month: String,
-        /// `xlsx` (default), `csv` or `json`.
+        /// The month (YYYY-MM) or, for info-service, the year (YYYY).
+        period: String,
+        /// `xlsx` (default), `csv` (monthly only) or `json`.
         #[arg(long, default_value = "xlsx")]
         format: String,
         /// Write to this file instead of standard output.
@@ -229,6 +230,7 @@ enum ExportTarget {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ReportKind {
     Monthly,
+    InfoService,
 }
 
 #[derive(Subcommand)]
@@ -296,6 +298,20 @@ async fn main() -> std::process::ExitCode {
         Err(error) => {
             eprintln!("aduan: {error:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes a command's file to `output`, or to standard output.
+fn write_out(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(bytes)?;
+            Ok(())
         }
     }
 }
@@ -538,20 +554,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "json" => serde_json::to_vec_pretty(&updates)?,
                 other => bail!("unknown format `{other}`; csv or json"),
             };
-            match output {
-                Some(path) => std::fs::write(path, &bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => {
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes)?;
-                }
-            }
+            write_out(output.as_deref(), &bytes)?;
             eprintln!("{} updates", updates.len());
             Ok(())
         }
         Command::Report {
+            kind: ReportKind::InfoService,
+            period,
+            format,
+            output,
+            db,
+        } => {
+            let year: i32 = period
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("`{period}` is not a year (YYYY)"))?;
+            let aduan = open(db).await?;
+            let file = aduan
+                .info_service_report(None, year)
+                .await
+                .map_err(cli::explain)?;
+            let bytes = match format.as_str() {
+                "json" => serde_json::to_vec_pretty(&file)?,
+                "xlsx" => aduan_app::reports::info_service_xlsx(&file).map_err(cli::explain)?,
+                other => bail!("unknown format `{other}`; xlsx or json"),
+            };
+            write_out(output.as_deref(), &bytes)?;
+            let r = &file.report;
+            eprintln!(
+                "{year}: {} requests, {} decided ({} granted, {} in part, {} refused), {} objections",
+                r.requests, r.decided, r.granted, r.partly_granted, r.refused, r.objections
+            );
+            Ok(())
+        }
+        Command::Report {
             kind: ReportKind::Monthly,
-            month,
+            period: month,
             format,
             output,
             db,
@@ -571,14 +609,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => aduan_app::reports::monthly_xlsx(&report, &aduan.organisation())
                     .map_err(cli::explain)?,
             };
-            match output {
-                Some(path) => std::fs::write(path, &bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => {
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes)?;
-                }
-            }
+            write_out(output.as_deref(), &bytes)?;
             let f = &report.statistics.figures;
             eprintln!(
                 "{}: {} received, {} finished, {} open and {} overdue at the end",

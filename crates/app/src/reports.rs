@@ -7,9 +7,10 @@ use crate::service::{Aduan, StaffUser};
 use crate::statistics::{StatisticsReport, StatsQuery, summary_rows};
 use crate::views::OverdueCase;
 use aduan_domain::Organisation;
+use aduan_domain::info_service::{InfoServiceReport, info_service};
 use aduan_domain::intake::FieldError;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use time::{Date, Month, OffsetDateTime};
@@ -35,6 +36,7 @@ pub struct Labels {
     pub columns: BTreeMap<String, Label>,
     pub measures: BTreeMap<String, Label>,
     pub text: BTreeMap<String, Label>,
+    pub info: BTreeMap<String, Label>,
 }
 
 impl Labels {
@@ -52,6 +54,9 @@ impl Labels {
     }
     pub fn text(&self, key: &str) -> String {
         Self::find(&self.text, key)
+    }
+    pub fn info(&self, key: &str) -> String {
+        Self::find(&self.info, key)
     }
 }
 
@@ -125,6 +130,187 @@ impl Aduan {
             overdue: backlog.overdue_cases,
         })
     }
+}
+
+/// A year's information-service report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InfoServiceFile {
+    pub agency: String,
+    pub year: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub generated_at: OffsetDateTime,
+    pub report: InfoServiceReport,
+}
+
+impl Aduan {
+    /// The information-service report of `year`, as `user` may see it or the whole agency's.
+    pub async fn info_service_report(
+        &self,
+        user: Option<&StaffUser>,
+        year: i32,
+    ) -> Result<InfoServiceFile, AppError> {
+        if !(2000..=2100).contains(&year) {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "year", "invalid",
+            )]));
+        }
+        let units = match user {
+            Some(user) => self.statistics_units(user)?,
+            None => None,
+        };
+        let calendar = self.calendar();
+        let offset = calendar.offset();
+        let start = |y: i32| {
+            Date::from_calendar_date(y, Month::January, 1)
+                .map(|d| d.midnight().assume_offset(offset))
+                .map_err(|_| AppError::Validation(vec![FieldError::new("year", "invalid")]))
+        };
+        let now = self.now();
+        let from = start(year)?;
+        let to = start(year + 1)?.min(now + time::Duration::SECOND).max(from);
+        let filter = aduan_domain::statistics::Filter {
+            kind: Some(aduan_domain::Kind::InfoRequest),
+            ..Default::default()
+        };
+        let facts = self
+            .store
+            .case_facts(units.as_deref(), &filter, from, to)
+            .await?;
+        Ok(InfoServiceFile {
+            agency: self.organisation().agency.name.clone(),
+            year,
+            generated_at: now,
+            report: info_service(
+                &facts,
+                aduan_domain::statistics::Period { from, to },
+                &calendar,
+            ),
+        })
+    }
+}
+
+/// The information-service report as a workbook: the figures the regulation asks for, every
+/// request with its time and decision, and the exemption grounds used.
+pub fn info_service_xlsx(file: &InfoServiceFile) -> Result<Vec<u8>, AppError> {
+    let labels = labels()?;
+    let r = &file.report;
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let title = Format::new().set_bold().set_font_size(14);
+    let write = |book: &mut Workbook| -> Result<(), XlsxError> {
+        let sheet = book.add_worksheet();
+        sheet.set_name(
+            labels
+                .info
+                .get("sheet_summary")
+                .map_or("Ringkasan", |l| &l.id),
+        )?;
+        sheet.write_string_with_format(0, 0, labels.info("title"), &title)?;
+        sheet.write_string(1, 0, &file.agency)?;
+        sheet.write_string(2, 0, labels.text("period"))?;
+        sheet.write_number(2, 1, f64::from(file.year))?;
+        sheet.write_string(3, 0, labels.info("basis"))?;
+        header(
+            sheet,
+            5,
+            &[labels.column("measure"), labels.column("value")],
+            &bold,
+        )?;
+        let rows: Vec<(&str, Option<f64>)> = vec![
+            ("requests", Some(r.requests as f64)),
+            ("decided", Some(r.decided as f64)),
+            ("granted", Some(r.granted as f64)),
+            ("partly_granted", Some(r.partly_granted as f64)),
+            ("refused", Some(r.refused as f64)),
+            ("not_held", Some(r.not_held as f64)),
+            ("decided_on_time", Some(r.decided_on_time as f64)),
+            ("extended", Some(r.extended as f64)),
+            ("pending_at_end", Some(r.pending_at_end as f64)),
+            ("days_median", r.days_to_decide.median.map(|d| d as f64)),
+            ("days_p90", r.days_to_decide.p90.map(|d| d as f64)),
+            ("objections", Some(r.objections as f64)),
+            ("objections_answered", Some(r.objections_answered as f64)),
+            (
+                "objections_granted_more",
+                Some(r.objections_granted_more as f64),
+            ),
+        ];
+        for (row, (key, value)) in (6u32..).zip(&rows) {
+            sheet.write_string(row, 0, labels.info(key))?;
+            if let Some(value) = value {
+                sheet.write_number(row, 1, *value)?;
+            }
+        }
+
+        let sheet = book.add_worksheet();
+        sheet.set_name(
+            labels
+                .info
+                .get("sheet_requests")
+                .map_or("Permohonan", |l| &l.id),
+        )?;
+        header(
+            sheet,
+            0,
+            &[
+                labels.column("ticket"),
+                labels.info("received"),
+                labels.info("decided_on"),
+                labels.info("working_days"),
+                labels.info("extended"),
+                labels.info("decision"),
+                labels.info("ground"),
+                labels.info("objected"),
+            ],
+            &bold,
+        )?;
+        let yes = labels.info("yes");
+        for (row, request) in (1u32..).zip(&r.rows) {
+            sheet.write_string(row, 0, &request.ticket)?;
+            sheet.write_string(row, 1, request.received.to_string())?;
+            if let Some(decided) = request.decided {
+                sheet.write_string(row, 2, decided.to_string())?;
+            }
+            if let Some(days) = request.working_days {
+                sheet.write_number(row, 3, days as f64)?;
+            }
+            if request.extended {
+                sheet.write_string(row, 4, &yes)?;
+            }
+            if let Some(decision) = &request.decision {
+                sheet.write_string(row, 5, labels.info(decision))?;
+            }
+            if let Some(ground) = &request.exemption {
+                sheet.write_string(row, 6, ground)?;
+            }
+            if request.objected {
+                sheet.write_string(row, 7, &yes)?;
+            }
+        }
+
+        let sheet = book.add_worksheet();
+        sheet.set_name(
+            labels
+                .info
+                .get("sheet_exemptions")
+                .map_or("Pengecualian", |l| &l.id),
+        )?;
+        header(
+            sheet,
+            0,
+            &[labels.info("ground"), labels.info("refused")],
+            &bold,
+        )?;
+        for (row, count) in (1u32..).zip(&r.exemptions) {
+            sheet.write_string(row, 0, &count.key)?;
+            sheet.write_number(row, 1, count.cases as f64)?;
+        }
+        Ok(())
+    };
+    write(&mut book).map_err(xlsx_error)?;
+    book.save_to_buffer().map_err(xlsx_error)
 }
 
 fn xlsx_error(e: XlsxError) -> AppError {

@@ -8,6 +8,7 @@ mod codes;
 pub mod duplicates;
 mod email;
 pub mod external;
+pub mod info_service;
 pub mod intake;
 pub mod lapor;
 pub mod lifecycle;

@@ -37,6 +37,8 @@ pub enum Milestone {
     },
     /// The agency asked the reporter for information: its clock stops.
     Paused,
+    /// An information request's decision deadline was extended (once, with notice).
+    Extended,
     /// The reporter answered: the clock runs again.
     Resumed,
     Rated(u8),
@@ -47,6 +49,8 @@ pub enum Milestone {
 /// What the statistics need of one case: no personal data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseFacts {
+    /// Not personal data: the public tracking number.
+    pub ticket: String,
     pub kind: Kind,
     pub category: String,
     pub lead_unit: Option<String>,
@@ -160,7 +164,7 @@ pub struct Durations {
 }
 
 impl Durations {
-    fn of(mut days: Vec<i64>) -> Self {
+    pub(crate) fn of(mut days: Vec<i64>) -> Self {
         days.sort_unstable();
         Self {
             cases: days.len() as u64,
@@ -436,7 +440,7 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
 }
 
 /// Most cases first; ties by code, so the order is stable everywhere.
-fn ranked(counts: BTreeMap<String, u64>) -> Vec<Count> {
+pub(crate) fn ranked(counts: BTreeMap<String, u64>) -> Vec<Count> {
     let mut rows: Vec<Count> = counts
         .into_iter()
         .map(|(key, cases)| Count { key, cases })
@@ -477,6 +481,7 @@ mod tests {
 
     fn case(received: OffsetDateTime) -> CaseFacts {
         CaseFacts {
+            ticket: "ADU-2026-000001".into(),
             kind: Kind::Complaint,
             category: "rusun".into(),
             lead_unit: Some("rusun".into()),

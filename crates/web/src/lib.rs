@@ -71,6 +71,10 @@ pub fn router(aduan: Aduan) -> Router {
             "/reports/monthly/{month}",
             get(routes::stats::monthly_report),
         )
+        .route(
+            "/reports/info-service/{year}",
+            get(routes::stats::info_service_report),
+        )
         .route("/track/{ticket}", get(routes::public::track))
         .route("/track/{ticket}/info", post(routes::public::add_info))
         .route("/track/{ticket}/feedback", post(routes::public::feedback))

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         public::create_case, public::track, public::add_info, public::feedback, public::organisation, public::public_statistics,
         auth::login, auth::logout, auth::me,
-        staff::list_cases, staff::get_case, staff::duplicates, staff::act, staff::intake, staff::backlog, staff::monthly_stats, stats::statistics, stats::statistics_file, stats::monthly_report,
+        staff::list_cases, staff::get_case, staff::duplicates, staff::act, staff::intake, staff::backlog, staff::monthly_stats, stats::statistics, stats::statistics_file, stats::monthly_report, stats::info_service_report,
         files::upload, files::staff_download, files::reporter_download,
         imports::import_lapor, imports::import_social, imports::export_lapor,
         admin::calendar, admin::put_calendar_day, admin::delete_calendar_day,

@@ -606,3 +606,179 @@ async fn the_public_page_hides_small_groups_and_refreshes_hourly() {
     assert!(!html.contains("Siti"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_information_service_report_counts_decisions_grounds_and_objections() {
+    let app = TestApp::spawn_at(datetime!(2026-03-02 09:00 +7)).await;
+    app.staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    app.staff("petugas", Role::UnitOfficer, Some("hukmas"))
+        .await;
+    app.staff("kepala", Role::UnitHead, Some("hukmas")).await;
+    let request = |title: &str| {
+        let mut body = complaint();
+        body["kind"] = json!("info_request");
+        body["category"] = json!("informasi_umum");
+        body["title"] = json!(title);
+        body["event_date"] = json!("2026-02-01");
+        body
+    };
+    let take_up = |ticket: String, at: OffsetDateTime| {
+        let app = &app;
+        async move {
+            app.clock().set(at);
+            let c = app.login("koordinator").await;
+            app.act_ok(&c, &ticket, json!({"action": "verify"})).await;
+            app.act_ok(
+                &c,
+                &ticket,
+                json!({"action": "dispose", "lead_unit": "hukmas", "instruction": "Siapkan"}),
+            )
+            .await;
+            let o = app.login("petugas").await;
+            app.act_ok(&o, &ticket, json!({"action": "accept"})).await;
+        }
+    };
+    let decide = |ticket: String, at: OffsetDateTime, draft: Value| {
+        let app = &app;
+        async move {
+            app.clock().set(at);
+            let o = app.login("petugas").await;
+            app.act_ok(&o, &ticket, draft).await;
+            let h = app.login("kepala").await;
+            app.act_ok(&h, &ticket, json!({"action": "approve"})).await;
+            let c = app.login("koordinator").await;
+            app.act_ok(&c, &ticket, json!({"action": "approve"})).await;
+        }
+    };
+    // X: refused on 5 March on an exemption ground; objected to; granted in part on 10 March.
+    let (x, x_code) = app.submit(&request("Salinan kontrak rusun")).await;
+    take_up(x.clone(), datetime!(2026-03-02 10:00 +7)).await;
+    decide(
+        x.clone(),
+        datetime!(2026-03-05 10:00 +7),
+        json!({"action": "submit_draft", "text": "Ditolak", "decision": "refused", "exemption": "Pasal 17 huruf h"}),
+    )
+    .await;
+    feedback_at(
+        &app,
+        datetime!(2026-03-06 10:00 +7),
+        &x,
+        &x_code,
+        json!({"decision": "object", "rating": 1, "reason": "Kontrak adalah informasi publik"}),
+    )
+    .await;
+    decide(
+        x.clone(),
+        datetime!(2026-03-10 10:00 +7),
+        json!({"action": "submit_draft", "text": "Sebagian", "decision": "partly_granted", "exemption": "Pasal 17 huruf h"}),
+    )
+    .await;
+    // Y: extended, then granted on 9 March.
+    app.clock().set(datetime!(2026-03-03 09:00 +7));
+    let (y, _) = app.submit(&request("Data penerima BSPS")).await;
+    let c = app.login("koordinator").await;
+    app.act_ok(
+        &c,
+        &y,
+        json!({"action": "extend", "reason": "Data di beberapa unit"}),
+    )
+    .await;
+    take_up(y.clone(), datetime!(2026-03-03 10:00 +7)).await;
+    decide(
+        y.clone(),
+        datetime!(2026-03-09 10:00 +7),
+        json!({"action": "submit_draft", "text": "Terlampir", "decision": "granted"}),
+    )
+    .await;
+
+    app.clock().set(datetime!(2026-12-31 12:00 +7));
+    let monitor = app.staff("pemantau", Role::Monitor, None).await;
+    let file: Value = app
+        .client
+        .get(app.url("/api/v1/reports/info-service/2026?format=json"))
+        .bearer_auth(&monitor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = &file["report"];
+    let figures: Vec<&Value> = [
+        "requests",
+        "decided",
+        "granted",
+        "partly_granted",
+        "refused",
+        "extended",
+        "objections",
+        "objections_answered",
+        "objections_granted_more",
+        "pending_at_end",
+    ]
+    .iter()
+    .map(|k| &r[k])
+    .collect();
+    assert_eq!(
+        figures,
+        [
+            &json!(2),
+            &json!(2),
+            &json!(1),
+            &json!(0),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(0)
+        ],
+        "{file:#}"
+    );
+    assert_eq!(
+        r["exemptions"],
+        json!([{"key": "Pasal 17 huruf h", "cases": 1}])
+    );
+    let days: Vec<&Value> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| &row["working_days"])
+        .collect();
+    assert_eq!(days, [&json!(3), &json!(4)]);
+    assert!(!file.to_string().contains("Siti"), "no personal data");
+
+    let xlsx = app
+        .client
+        .get(app.url("/api/v1/reports/info-service/2026"))
+        .bearer_auth(&monitor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let book = xlsx.bytes().await.unwrap().to_vec();
+    let summary = sheet(&book, "Ringkasan");
+    let requests = summary
+        .iter()
+        .find(|row| row[0] == "Jumlah permohonan informasi / Information requests")
+        .map(|row| row[1].clone());
+    assert_eq!(requests.as_deref(), Some("2"));
+    let listed = sheet(&book, "Permohonan");
+    assert_eq!(listed.len(), 3, "a header and two requests: {listed:?}");
+    assert!(listed[1].contains(&x) && listed[1].contains(&"Pasal 17 huruf h".to_string()));
+    let (status, _, fields) = error_code(
+        app.client
+            .get(app.url("/api/v1/reports/info-service/tahun-ini"))
+            .bearer_auth(&monitor)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, fields),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["year".to_string()])
+    );
+    app.finish().await;
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sqlx::{AnyPool, Row};
 
 const MILESTONE_TYPES: &str = "'verified', 'rejected', 'forwarded', 'answer_published', \
-     'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected'";
+     'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected', 'extended'";
 
 /// Only the region of the stored details is read.
 #[derive(Deserialize)]
@@ -71,7 +71,7 @@ pub async fn case_facts(
     to: OffsetDateTime,
 ) -> Result<Vec<CaseFacts>> {
     let mut cases = Sql::new(
-        "SELECT c.id, c.kind, c.category, c.lead_unit, c.channel, c.privacy, c.state, \
+        "SELECT c.id, c.ticket, c.kind, c.category, c.lead_unit, c.channel, c.privacy, c.state, \
          c.created_at, c.closed_at, c.breached_at, c.due_at, c.details FROM cases c WHERE",
     );
     conditions(&mut cases, units, filter, from, to);
@@ -84,6 +84,7 @@ pub async fn case_facts(
         facts.push((
             row.try_get("id")?,
             CaseFacts {
+                ticket: row.try_get("ticket")?,
                 kind: code(&row.try_get::<String, _>("kind")?, Kind::parse)?,
                 category: row.try_get("category")?,
                 lead_unit: row.try_get("lead_unit")?,
@@ -158,6 +159,7 @@ fn milestone(change: Change) -> Option<Milestone> {
         Change::Rated { rating } => Milestone::Rated(rating),
         Change::AnswerAccepted => Milestone::Accepted,
         Change::Objected { .. } => Milestone::Objected,
+        Change::Extended { .. } => Milestone::Extended,
         _ => return None,
     })
 }

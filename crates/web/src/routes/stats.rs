@@ -137,3 +137,57 @@ pub async fn monthly_report(
         ),
     })
 }
+
+#[utoipa::path(
+    get, path = "/api/v1/reports/info-service/{year}", tag = "staff",
+    security(("bearer" = [])),
+    params(("year" = i32, Path, description = "The year, e.g. 2026"), ReportQuery),
+    responses(
+        (status = 200, description = "The public information service report (laporan layanan informasi publik) of the year: requests, time per request, decisions, exemption grounds, objections; as a workbook (xlsx, the default) or JSON", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = aduan_app::reports::InfoServiceFile),
+        (status = 400, description = "Unknown format or parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The role may not see statistics", body = ErrorBody),
+        (status = 422, description = "Not a year", body = ErrorBody),
+    )
+)]
+/// The yearly report on information requests that UU 14/2008 asks for.
+pub async fn info_service_report(
+    State(state): State<AppState>,
+    Staff(user, _): Staff,
+    axum::extract::Path(year): axum::extract::Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("query", "invalid");
+    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or_default())
+        .parse()
+        .map_err(|_| bad())?;
+    let query = axum::extract::Query::<ReportQuery>::try_from_uri(&uri)
+        .map_err(|_| bad())?
+        .0;
+    let year: i32 = year.trim().parse().map_err(|_| {
+        ApiError::from(aduan_app::AppError::Validation(vec![
+            aduan_domain::intake::FieldError::new("year", "invalid"),
+        ]))
+    })?;
+    let file = state.aduan.info_service_report(Some(&user), year).await?;
+    match query.format.as_deref().unwrap_or("xlsx") {
+        "json" => Ok(Json(file).into_response()),
+        "xlsx" => Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"laporan-layanan-informasi-{year}.xlsx\""),
+                ),
+            ],
+            aduan_app::reports::info_service_xlsx(&file)?,
+        )
+            .into_response()),
+        _ => {
+            Err(ApiError::new(StatusCode::BAD_REQUEST, "unknown_format").field("format", "unknown"))
+        }
+    }
+}
