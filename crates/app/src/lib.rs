@@ -20,6 +20,7 @@ pub mod notices;
 pub mod open311;
 pub mod org_admin;
 pub mod public_stats;
+pub mod report_delivery;
 pub mod reports;
 pub mod responses;
 mod service;

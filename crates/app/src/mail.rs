@@ -13,6 +13,7 @@ use aduan_store::{JobRecord, NewJob};
 use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -24,6 +25,15 @@ pub struct OutgoingMail {
     pub body: String,
     /// Stable per job, so that a message sent again after a crash can be recognised.
     pub message_id: String,
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file sent with a message (the monthly report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 #[async_trait]
@@ -62,15 +72,28 @@ impl Mailer for SmtpMailer {
             .to
             .parse::<Mailbox>()
             .map_err(|e| format!("bad recipient: {e}"))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
             .message_id(Some(mail.message_id.clone()))
-            .header(ContentType::TEXT_PLAIN)
-            .header(AutoSubmitted)
-            .body(mail.body.clone())
-            .map_err(|e| format!("cannot build the message: {e}"))?;
+            .header(AutoSubmitted);
+        let message = if mail.attachments.is_empty() {
+            builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(mail.body.clone())
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(mail.body.clone()));
+            for file in &mail.attachments {
+                let content_type = ContentType::parse(&file.content_type)
+                    .map_err(|e| format!("bad content type: {e}"))?;
+                parts = parts.singlepart(
+                    Attachment::new(file.name.clone()).body(file.bytes.clone(), content_type),
+                );
+            }
+            builder.multipart(parts)
+        }
+        .map_err(|e| format!("cannot build the message: {e}"))?;
         self.transport
             .send(message)
             .await
@@ -245,6 +268,7 @@ impl Aduan {
                     subject: subject.clone(),
                     body: body.clone(),
                     message_id: format!("<aduan-job-{}@{domain}>", job.id),
+                    attachments: Vec::new(),
                 })
                 .collect(),
         ))

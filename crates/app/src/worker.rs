@@ -6,6 +6,7 @@
 use crate::AppError;
 use crate::mail::{Composed, Mailer};
 use crate::notices::EMAIL_JOB;
+use crate::report_delivery::REPORT_JOB;
 use crate::service::Aduan;
 use aduan_store::{JobOutcome, JobRecord};
 use std::sync::Arc;
@@ -66,6 +67,7 @@ impl Worker {
             watched: self.aduan.watch_deadlines(WATCH_BATCH).await?,
             ..PassReport::default()
         };
+        self.aduan.schedule_monthly_reports().await?;
         loop {
             let now = self.aduan.now();
             let jobs = self
@@ -115,7 +117,7 @@ impl Worker {
                 error: "gave up: the job was interrupted too often".into(),
             };
         }
-        if job.kind != EMAIL_JOB {
+        if job.kind != EMAIL_JOB && job.kind != REPORT_JOB {
             return JobOutcome::Failed {
                 error: format!("unknown job kind `{}`", job.kind),
             };
@@ -123,6 +125,15 @@ impl Worker {
         let Some(mailer) = &self.mailer else {
             return retry_or_fail("no SMTP server is configured (--smtp-url)".into());
         };
+        if job.kind == REPORT_JOB {
+            return match self.aduan.compose_report(job, &self.mail_domain).await {
+                Err(error) => retry_or_fail(error),
+                Ok(mail) => match mailer.send(&mail).await {
+                    Ok(()) => JobOutcome::Done,
+                    Err(error) => retry_or_fail(error),
+                },
+            };
+        }
         match self.aduan.compose(job, &self.mail_domain).await {
             Err(error) => JobOutcome::Failed { error },
             Ok(Composed::Nobody) => JobOutcome::Done,

@@ -38,11 +38,18 @@ pub struct ReportSettings {
     /// The fewest cases a rate (on-time, satisfaction) is given for: a rate over two or three
     /// cases says little and can point at the people behind them.
     pub min_group: u32,
+    /// Who receives the monthly report by e-mail on the first working day of the next month
+    /// (leadership, the ministry's bureau); nobody when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub monthly_recipients: Vec<String>,
 }
 
 impl Default for ReportSettings {
     fn default() -> Self {
-        Self { min_group: 5 }
+        Self {
+            min_group: 5,
+            monthly_recipients: Vec::new(),
+        }
     }
 }
 
@@ -224,6 +231,8 @@ pub enum OrganisationError {
     },
     #[error("reports.min_group must be 1–1000, not {0}")]
     BadMinGroup(u32),
+    #[error("reports.monthly_recipients: `{0}` is not an e-mail address")]
+    BadRecipient(String),
     #[error("deadline override for `{kind}` / `{stage}` appears twice")]
     DuplicateOverride { kind: String, stage: String },
 }
@@ -296,6 +305,14 @@ impl Organisation {
         }
         if !(1..=1000).contains(&self.reports.min_group) {
             return Err(OrganisationError::BadMinGroup(self.reports.min_group));
+        }
+        if let Some(bad) = self
+            .reports
+            .monthly_recipients
+            .iter()
+            .find(|to| crate::Email::parse(to).is_err())
+        {
+            return Err(OrganisationError::BadRecipient(bad.clone()));
         }
         let mut overridden = BTreeSet::new();
         for o in &self.deadline_overrides {
@@ -443,6 +460,22 @@ pub(crate) mod tests {
             vec!["rusun".to_string(), "rusun_teknis".to_string()]
         );
         assert_eq!(org.subtree("ditjen").len(), 6);
+    }
+
+    #[test]
+    fn report_settings_are_checked() {
+        let mut org = sample();
+        org.reports.min_group = 0;
+        assert!(matches!(
+            org.validate(),
+            Err(OrganisationError::BadMinGroup(0))
+        ));
+        let mut org = sample();
+        org.reports.monthly_recipients = vec!["pimpinan@pu.go.id".into(), "bukan alamat".into()];
+        assert!(matches!(
+            org.validate(),
+            Err(OrganisationError::BadRecipient(to)) if to == "bukan alamat"
+        ));
     }
 
     #[test]

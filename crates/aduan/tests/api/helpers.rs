@@ -112,6 +112,26 @@ impl TestApp {
         }
     }
 
+    /// With the organisation `toml` (the shipped one edited) and a simulated clock.
+    pub async fn spawn_with_organisation(toml: &str, start: OffsetDateTime) -> Self {
+        let db = TestDb::new().await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("organisation.toml");
+        std::fs::write(&path, toml).unwrap();
+        let clock = ManualClock::new(start);
+        let aduan = server::open(&db.url, Some(&path), Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        let running = server::spawn(aduan, "127.0.0.1:0").await.unwrap();
+        TestApp {
+            base: format!("http://{}", running.addr),
+            db,
+            client: Client::new(),
+            running: Some(running),
+            clock: Some(clock),
+        }
+    }
+
     /// Stops the server and starts a new one on the same database.
     pub async fn restart(mut self) -> Self {
         if let Some(running) = self.running.take() {

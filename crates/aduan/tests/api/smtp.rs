@@ -14,6 +14,8 @@ pub struct Mail {
     pub body: String,
     pub message_id: String,
     pub auto_submitted: String,
+    /// Attached files: name and content.
+    pub attachments: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Clone)]
@@ -57,6 +59,17 @@ impl Handler for Sink {
                 .unwrap_or_default()
                 .trim()
                 .to_string(),
+            attachments: message
+                .attachments()
+                .map(|part| {
+                    (
+                        mail_parser::MimeHeaders::attachment_name(part)
+                            .unwrap_or_default()
+                            .to_string(),
+                        part.contents().to_vec(),
+                    )
+                })
+                .collect(),
         };
         self.store.lock().unwrap().push(mail);
         response::OK

@@ -782,3 +782,65 @@ async fn the_information_service_report_counts_decisions_grounds_and_objections(
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_monthly_report_is_mailed_once_on_the_first_working_day() {
+    let organisation = aduan_app::config::DEFAULT_ORGANISATION.replace(
+        "monthly_recipients = []",
+        r#"monthly_recipients = ["pimpinan@perumahan.go.id", "biro.kompu@pu.go.id"]"#,
+    );
+    let app = TestApp::spawn_with_organisation(&organisation, datetime!(2026-12-14 09:00 +7)).await;
+    submit_at(&app, datetime!(2026-12-14 09:00 +7), "Lift rusunawa mati").await;
+    let outgoing = crate::smtp::SmtpServer::start();
+    let reports = |outgoing: &crate::smtp::SmtpServer| {
+        outgoing
+            .mails()
+            .into_iter()
+            .filter(|m| m.subject.starts_with("Laporan Bulanan"))
+            .collect::<Vec<_>>()
+    };
+
+    // 31 December: the first worker pass this month sends November's report, which was due
+    // on 1 December (a worker that was down catches up); December is not over.
+    app.clock().set(datetime!(2026-12-31 16:00 +7));
+    app.worker(Some(outgoing.url())).run_once().await.unwrap();
+    let november = reports(&outgoing);
+    assert_eq!(november.len(), 2);
+    assert!(november.iter().all(|m| m.subject.contains("2026-11")));
+    // 1 January 2027 is a holiday: December's report waits for the first working day.
+    app.clock().set(datetime!(2027-01-01 08:00 +7));
+    app.worker(Some(outgoing.url())).run_once().await.unwrap();
+    assert_eq!(reports(&outgoing).len(), 2);
+    // Monday 4 January: December's report, to each recipient, with the workbook.
+    app.clock().set(datetime!(2027-01-04 07:00 +7));
+    app.worker(Some(outgoing.url())).run_once().await.unwrap();
+    let sent: Vec<_> = reports(&outgoing)
+        .into_iter()
+        .filter(|m| m.subject.contains("2026-12"))
+        .collect();
+    let mut to: Vec<String> = sent.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["biro.kompu@pu.go.id", "pimpinan@perumahan.go.id"]);
+    let mail = &sent[0];
+    assert!(
+        mail.body.contains("Diterima / Received: 1"),
+        "{}",
+        mail.body
+    );
+    assert!(mail.auto_submitted.starts_with("auto-"));
+    assert_eq!(mail.attachments.len(), 1);
+    let (name, book) = &mail.attachments[0];
+    assert_eq!(name, "laporan-bulanan-2026-12.xlsx");
+    let summary = sheet(book, "Ringkasan");
+    assert!(
+        summary
+            .iter()
+            .any(|r| r[0] == "Diterima / Received" && r[1] == "1"),
+        "{summary:?}"
+    );
+    // Later passes that month, or a second worker, send nothing more.
+    app.clock().set(datetime!(2027-01-05 07:00 +7));
+    app.worker(Some(outgoing.url())).run_once().await.unwrap();
+    assert_eq!(reports(&outgoing).len(), 4);
+    app.finish().await;
+}
