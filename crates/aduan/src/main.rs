@@ -181,14 +181,15 @@ enum Command {
         db: DatabaseArg,
     },
     /// Make a report: `monthly YYYY-MM` for leadership and the ministry (the month's figures,
-    /// every table and the overdue cases) as a workbook (xlsx), CSV (UTF-8 with BOM) or JSON;
+    /// every table, the charts and the overdue cases) as a workbook (xlsx), PDF, CSV (UTF-8
+    /// with BOM) or JSON;
     /// `info-service YYYY`, the yearly public information service report, as xlsx or JSON.
     Report {
         /// `monthly` or `info-service`.
         kind: ReportKind,
         /// The month (YYYY-MM) or, for info-service, the year (YYYY).
         period: String,
-        /// `xlsx` (default), `csv` (monthly only) or `json`.
+        /// `xlsx` (default), `pdf` or `csv` (monthly only), or `json`.
         #[arg(long, default_value = "xlsx")]
         format: String,
         /// Write to this file instead of standard output.
@@ -594,8 +595,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             output,
             db,
         } => {
-            if !matches!(format.as_str(), "xlsx" | "csv" | "json") {
-                bail!("unknown format `{format}`; xlsx, csv or json");
+            if !matches!(format.as_str(), "xlsx" | "pdf" | "csv" | "json") {
+                bail!("unknown format `{format}`; xlsx, pdf, csv or json");
             }
             let aduan = open(db).await?;
             let report = aduan
@@ -606,6 +607,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "csv" => aduan_app::statistics::statistics_csv(&report.statistics)
                     .map_err(cli::explain)?,
                 "json" => serde_json::to_vec_pretty(&report.statistics)?,
+                "pdf" => aduan_app::pdf::monthly_pdf(&report, &aduan.organisation())
+                    .map_err(cli::explain)?,
                 _ => aduan_app::reports::monthly_xlsx(&report, &aduan.organisation())
                     .map_err(cli::explain)?,
             };

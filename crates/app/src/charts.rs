@@ -41,7 +41,7 @@ fn nice_ceiling(max: f64) -> f64 {
         return 1.0;
     }
     let magnitude = 10f64.powf(max.log10().floor());
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+    for step in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
         if step * magnitude >= max {
             return step * magnitude;
         }
@@ -195,6 +195,116 @@ pub fn row_bars(
     svg
 }
 
+/// The words a chart set is drawn with, in the language of the page or file.
+pub struct ChartWords {
+    pub trend: String,
+    pub backlog: String,
+    pub on_time: String,
+    pub channels: String,
+    pub received: String,
+    pub finished: String,
+    pub open: String,
+    pub overdue: String,
+}
+
+/// The four charts of a period's statistics (dashboard and monthly report): received against
+/// finished per week, open and overdue per unit, on-time rate per unit (units with a rate
+/// only), and cases per channel. Each is a caption and its SVG.
+pub fn statistics_charts(
+    f: &aduan_domain::statistics::Statistics,
+    words: &ChartWords,
+    channel_name: impl Fn(&str) -> String,
+) -> Vec<(String, String)> {
+    let weeks: Vec<String> = f
+        .weeks
+        .iter()
+        .map(|w| format!("{:02}/{:02}", w.week.day(), u8::from(w.week.month())))
+        .collect();
+    let units: Vec<String> = f.by_unit.iter().map(|u| u.unit.clone()).collect();
+    let rated: Vec<_> = f
+        .by_unit
+        .iter()
+        .filter(|u| u.on_time.rate.is_some())
+        .collect();
+    vec![
+        (
+            words.trend.clone(),
+            grouped_bars(
+                "chart-trend",
+                &words.trend,
+                &weeks,
+                &[
+                    Series {
+                        name: &words.received,
+                        colour: BLUE,
+                        values: f.weeks.iter().map(|w| w.received as f64).collect(),
+                    },
+                    Series {
+                        name: &words.finished,
+                        colour: ORANGE,
+                        values: f.weeks.iter().map(|w| w.closed as f64).collect(),
+                    },
+                ],
+            ),
+        ),
+        (
+            words.backlog.clone(),
+            row_bars(
+                "chart-backlog",
+                &words.backlog,
+                &units,
+                &[
+                    Series {
+                        name: &words.open,
+                        colour: BLUE,
+                        values: f.by_unit.iter().map(|u| u.open_at_end as f64).collect(),
+                    },
+                    Series {
+                        name: &words.overdue,
+                        colour: RED,
+                        values: f.by_unit.iter().map(|u| u.overdue_at_end as f64).collect(),
+                    },
+                ],
+                None,
+                "",
+            ),
+        ),
+        (
+            words.on_time.clone(),
+            row_bars(
+                "chart-on-time",
+                &words.on_time,
+                &rated.iter().map(|u| u.unit.clone()).collect::<Vec<_>>(),
+                &[Series {
+                    name: "%",
+                    colour: BLUE,
+                    values: rated.iter().filter_map(|u| u.on_time.rate).collect(),
+                }],
+                Some(100.0),
+                "%",
+            ),
+        ),
+        (
+            words.channels.clone(),
+            row_bars(
+                "chart-channels",
+                &words.channels,
+                &f.by_channel
+                    .iter()
+                    .map(|c| channel_name(&c.key))
+                    .collect::<Vec<_>>(),
+                &[Series {
+                    name: &words.received,
+                    colour: BLUE,
+                    values: f.by_channel.iter().map(|c| c.cases as f64).collect(),
+                }],
+                None,
+                "",
+            ),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,16 +323,17 @@ mod tests {
         );
         assert!(svg.contains("Diterima &lt;script&gt;") && svg.contains("A&amp;B"));
         assert!(!svg.contains("<script>"));
-        // 7 is drawn against an axis of 10: 70% of the plot's 190 px height.
-        assert!(svg.contains(r#"height="133.0""#), "{svg}");
+        // 7 is drawn against an axis of 8: 87.5% of the plot's 190 px height.
+        assert!(svg.contains(r#"height="166.2""#), "{svg}");
     }
 
     #[test]
     fn axes_end_on_round_numbers() {
         assert_eq!(nice_ceiling(0.0), 1.0);
-        assert_eq!(nice_ceiling(7.0), 10.0);
-        assert_eq!(nice_ceiling(12.0), 20.0);
+        assert_eq!(nice_ceiling(7.0), 8.0);
+        assert_eq!(nice_ceiling(12.0), 12.0);
         assert_eq!(nice_ceiling(230.0), 250.0);
+        assert_eq!(nice_ceiling(567.0), 600.0);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod mail_in;
 pub mod notices;
 pub mod open311;
 pub mod org_admin;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 pub mod public_stats;
 pub mod report_delivery;
 pub mod reports;

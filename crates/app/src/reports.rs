@@ -37,6 +37,8 @@ pub struct Labels {
     pub measures: BTreeMap<String, Label>,
     pub text: BTreeMap<String, Label>,
     pub info: BTreeMap<String, Label>,
+    pub charts: BTreeMap<String, Label>,
+    pub channels: BTreeMap<String, Label>,
 }
 
 impl Labels {
@@ -57,6 +59,12 @@ impl Labels {
     }
     pub fn info(&self, key: &str) -> String {
         Self::find(&self.info, key)
+    }
+    pub fn chart(&self, key: &str) -> String {
+        Self::find(&self.charts, key)
+    }
+    pub fn channel(&self, key: &str) -> String {
+        Self::find(&self.channels, key)
     }
 }
 

@@ -119,6 +119,8 @@ struct Report {
     search: Stats,
     backlog: Stats,
     monthly: Stats,
+    period_statistics: Stats,
+    report_files: Stats,
     idle_rss_mb: f64,
     peak_rss_mb: f64,
 }
@@ -153,6 +155,16 @@ impl Report {
             ("full-text search".into(), &self.search, None),
             ("backlog".into(), &self.backlog, None),
             ("monthly statistics".into(), &self.monthly, None),
+            (
+                "statistics of a month from case facts".into(),
+                &self.period_statistics,
+                None,
+            ),
+            (
+                "monthly report file (xlsx, pdf; 1 client)".into(),
+                &self.report_files,
+                None,
+            ),
         ]
     }
 
@@ -237,6 +249,9 @@ async fn run(setup: &server::Setup, duration: Duration, clients: usize) -> anyho
     let search = measures.search(clients, duration).await;
     let backlog = measures.backlog(clients, duration).await;
     let monthly = measures.monthly(clients, duration).await;
+    eprintln!("measuring statistics and reports");
+    let period_statistics = measures.period_statistics(clients, duration).await;
+    let report_files = measures.report_files(duration).await;
     let peak_rss_mb = server::rss_mb(running.pid, "VmHWM");
     running.stop();
     prepared.cleanup().await;
@@ -252,6 +267,8 @@ async fn run(setup: &server::Setup, duration: Duration, clients: usize) -> anyho
         search,
         backlog,
         monthly,
+        period_statistics,
+        report_files,
         idle_rss_mb,
         peak_rss_mb,
     })

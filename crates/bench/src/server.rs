@@ -433,4 +433,36 @@ impl Measures {
         };
         self.get_many(clients, duration, paths).await
     }
+
+    /// The statistics of a whole month computed from the case facts (`/api/v1/stats`), the
+    /// figures behind the dashboard and every report file.
+    pub async fn period_statistics(&self, clients: usize, duration: Duration) -> Stats {
+        let paths = self.month_paths(|m| format!("/api/v1/stats?from={m}-01&to={}", last_day(m)));
+        self.get_many(clients, duration, paths).await
+    }
+
+    /// The monthly report as a workbook and as a PDF, one at a time (leadership downloads
+    /// them; nobody asks for hundreds at once).
+    pub async fn report_files(&self, duration: Duration) -> Stats {
+        let mut paths = self.month_paths(|m| format!("/api/v1/reports/monthly/{m}?format=xlsx"));
+        paths.extend(self.month_paths(|m| format!("/api/v1/reports/monthly/{m}?format=pdf")));
+        self.get_many(1, duration, paths).await
+    }
+
+    fn month_paths(&self, path: impl Fn(&str) -> String) -> Vec<String> {
+        if self.months.is_empty() {
+            vec![path("2026-10")]
+        } else {
+            self.months.iter().map(|m| path(m)).collect()
+        }
+    }
+}
+
+/// The last day of `YYYY-MM`, as `YYYY-MM-DD`.
+fn last_day(month: &str) -> String {
+    let (year, number) = month.split_once('-').unwrap_or(("2026", "10"));
+    let year: i32 = year.parse().unwrap_or(2026);
+    let number: u8 = number.parse().unwrap_or(10);
+    let days = time::Month::try_from(number).map_or(30, |m| m.length(year));
+    format!("{month}-{days:02}")
 }

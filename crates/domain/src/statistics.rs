@@ -413,7 +413,7 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
     s.satisfaction.accepted_share = (reacted > 0)
         .then(|| (s.satisfaction.accepted as f64 * 1000.0 / reacted as f64).round() / 10.0);
     s.by_category = ranked(categories);
-    s.by_region = ranked(regions);
+    s.by_region = ranked(common_regions(regions, min_group));
     s.by_channel = ranked(channels);
     s.by_kind = ranked(kinds);
     s.by_unit = units
@@ -437,6 +437,21 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
         })
         .collect();
     s
+}
+
+/// Regions are free text: a "province" written by fewer than `min_group` reporters is counted
+/// under `-` with the other rare ones, so that what one person typed is never shown.
+fn common_regions(regions: BTreeMap<String, u64>, min_group: u64) -> BTreeMap<String, u64> {
+    let mut kept = BTreeMap::new();
+    for (region, n) in regions {
+        let key = if n >= min_group.max(1) {
+            region
+        } else {
+            "-".to_string()
+        };
+        *kept.entry(key).or_default() += n;
+    }
+    kept
 }
 
 /// Most cases first; ties by code, so the order is stable everywhere.
@@ -545,6 +560,20 @@ mod tests {
             Some("2026-10-26".into())
         );
         assert_eq!(weeks.len(), 5);
+    }
+
+    #[test]
+    fn rare_regions_are_counted_together() {
+        let regions = BTreeMap::from([
+            ("DKI Jakarta".to_string(), 6),
+            ("Rumah Pak Budi".to_string(), 1),
+            ("Banten".to_string(), 2),
+        ]);
+        let kept = common_regions(regions, 5);
+        assert_eq!(
+            kept,
+            BTreeMap::from([("-".to_string(), 3), ("DKI Jakarta".to_string(), 6)])
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::staff::StaffChrome;
 use super::{Page, html, no_store};
 use crate::state::AppState;
 use aduan_app::AppError;
-use aduan_app::charts::{self, BLUE, ORANGE, RED, Series};
+use aduan_app::charts;
 use aduan_app::reports::month_bounds;
 use aduan_app::statistics::{StatisticsReport, StatsQuery, statistics_csv};
 use askama::Template;
@@ -173,101 +173,20 @@ pub async fn stats_page(
                 .map_or_else(|| "-".into(), |a| format!("{a:.1}%")),
         },
     ];
-    let unit_labels: Vec<String> = f.by_unit.iter().map(|u| u.unit.clone()).collect();
-    let weeks: Vec<String> = f
-        .weeks
-        .iter()
-        .map(|w| format!("{:02}/{:02}", w.week.day(), u8::from(w.week.month())))
+    let words = charts::ChartWords {
+        trend: tr.t("stats_trend"),
+        backlog: tr.t("stats_backlog_unit"),
+        on_time: tr.t("stats_on_time_unit"),
+        channels: tr.t("stats_channel_mix"),
+        received: tr.t("stats_received"),
+        finished: tr.t("stats_finished"),
+        open: tr.t("col_open"),
+        overdue: tr.t("col_overdue"),
+    };
+    let charts = charts::statistics_charts(f, &words, |code| tr.t(&format!("ch_{code}")))
+        .into_iter()
+        .map(|(caption, svg)| Chart { caption, svg })
         .collect();
-    let (received, finished) = (tr.t("stats_received"), tr.t("stats_finished"));
-    let (open, overdue) = (tr.t("col_open"), tr.t("col_overdue"));
-    let rated: Vec<_> = f
-        .by_unit
-        .iter()
-        .filter(|u| u.on_time.rate.is_some())
-        .collect();
-    let charts = vec![
-        Chart {
-            caption: tr.t("stats_trend"),
-            svg: charts::grouped_bars(
-                "chart-trend",
-                &tr.t("stats_trend"),
-                &weeks,
-                &[
-                    Series {
-                        name: &received,
-                        colour: BLUE,
-                        values: f.weeks.iter().map(|w| w.received as f64).collect(),
-                    },
-                    Series {
-                        name: &finished,
-                        colour: ORANGE,
-                        values: f.weeks.iter().map(|w| w.closed as f64).collect(),
-                    },
-                ],
-            ),
-        },
-        Chart {
-            caption: tr.t("stats_backlog_unit"),
-            svg: charts::row_bars(
-                "chart-backlog",
-                &tr.t("stats_backlog_unit"),
-                &unit_labels,
-                &[
-                    Series {
-                        name: &open,
-                        colour: BLUE,
-                        values: f.by_unit.iter().map(|u| u.open_at_end as f64).collect(),
-                    },
-                    Series {
-                        name: &overdue,
-                        colour: RED,
-                        values: f.by_unit.iter().map(|u| u.overdue_at_end as f64).collect(),
-                    },
-                ],
-                None,
-                "",
-            ),
-        },
-        Chart {
-            caption: format!(
-                "{} ({}: {})",
-                tr.t("stats_on_time_unit"),
-                tr.t("stats_on_time"),
-                not_shown
-            ),
-            svg: charts::row_bars(
-                "chart-on-time",
-                &tr.t("stats_on_time_unit"),
-                &rated.iter().map(|u| u.unit.clone()).collect::<Vec<_>>(),
-                &[Series {
-                    name: "%",
-                    colour: BLUE,
-                    values: rated.iter().filter_map(|u| u.on_time.rate).collect(),
-                }],
-                Some(100.0),
-                "%",
-            ),
-        },
-        Chart {
-            caption: tr.t("stats_channel_mix"),
-            svg: charts::row_bars(
-                "chart-channels",
-                &tr.t("stats_channel_mix"),
-                &f.by_channel
-                    .iter()
-                    .map(|c| tr.t(&format!("ch_{}", c.key)))
-                    .collect::<Vec<_>>(),
-                &[Series {
-                    name: &received,
-                    colour: BLUE,
-                    values: f.by_channel.iter().map(|c| c.cases as f64).collect(),
-                }],
-                None,
-                "",
-            ),
-        },
-    ];
     let top_categories = f
         .by_category
         .iter()
@@ -361,6 +280,11 @@ pub async fn stats_download(
             aduan_app::reports::monthly_xlsx(&report, &state.aduan.organisation()),
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "pdf" => (
+            aduan_app::pdf::monthly_pdf(&report, &state.aduan.organisation()),
+            "pdf",
+            "application/pdf",
         ),
         _ => return super::error_page(page, AppError::NotFound),
     };

@@ -72,7 +72,7 @@ pub async fn statistics_file(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// `xlsx` (default), `csv` or `json`.
+    /// `xlsx` (default), `pdf`, `csv` or `json`.
     pub format: Option<String>,
 }
 
@@ -81,7 +81,7 @@ pub struct ReportQuery {
     security(("bearer" = [])),
     params(("month" = String, Path, description = "YYYY-MM"), ReportQuery),
     responses(
-        (status = 200, description = "The month's report: a workbook with a summary sheet and one sheet per table (xlsx), every table as CSV, or the figures as JSON", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String),
+        (status = 200, description = "The month's report: a workbook with a summary sheet and one sheet per table (xlsx), a PDF document with the charts, every table as CSV, or the figures as JSON", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = String),
         (status = 400, description = "Unknown format or parameter", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role may not see statistics", body = ErrorBody),
@@ -103,7 +103,7 @@ pub async fn monthly_report(
         .map_err(|_| bad())?
         .0;
     let format = query.format.as_deref().unwrap_or("xlsx");
-    if !matches!(format, "xlsx" | "csv" | "json") {
+    if !matches!(format, "xlsx" | "pdf" | "csv" | "json") {
         return Err(
             ApiError::new(StatusCode::BAD_REQUEST, "unknown_format").field("format", "unknown")
         );
@@ -129,6 +129,11 @@ pub async fn monthly_report(
             "csv",
             statistics_csv(&report.statistics)?,
             "text/csv; charset=utf-8",
+        ),
+        "pdf" => file(
+            "pdf",
+            aduan_app::pdf::monthly_pdf(&report, &state.aduan.organisation())?,
+            "application/pdf",
         ),
         _ => file(
             "xlsx",
