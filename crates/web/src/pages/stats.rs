@@ -7,6 +7,7 @@
 use super::session::Session;
 use super::staff::StaffChrome;
 use super::{Page, html, no_store};
+use crate::routes::stats::attachment;
 use crate::state::AppState;
 use aduan_app::AppError;
 use aduan_app::charts;
@@ -14,8 +15,7 @@ use aduan_app::reports::month_bounds;
 use aduan_app::statistics::{StatisticsReport, StatsQuery, statistics_csv};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 /// The dashboard's form, as submitted (GET).
@@ -289,22 +289,11 @@ pub async fn stats_download(
         _ => return super::error_page(page, AppError::NotFound),
     };
     match bytes {
-        Ok(bytes) => no_store(
-            (
-                [
-                    (header::CONTENT_TYPE, content_type.to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!(
-                            "attachment; filename=\"laporan-bulanan-{}.{kind}\"",
-                            report.month
-                        ),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-        ),
+        Ok(bytes) => no_store(attachment(
+            &format!("laporan-bulanan-{}.{kind}", report.month),
+            content_type,
+            bytes,
+        )),
         Err(e) => super::error_page(page, e),
     }
 }

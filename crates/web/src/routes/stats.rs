@@ -10,16 +10,29 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Reads the query string; an unknown or repeated parameter is a clear 400, not a guess.
-fn stats_query(raw: Option<String>) -> Result<StatsQuery, ApiError> {
+fn query_of<T: serde::de::DeserializeOwned>(raw: Option<String>) -> Result<T, ApiError> {
     let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("query", "invalid");
-    let raw = raw.unwrap_or_default();
-    if raw.is_empty() {
-        return Ok(StatsQuery::default());
-    }
-    let uri: axum::http::Uri = format!("/?{raw}").parse().map_err(|_| bad())?;
-    Ok(axum::extract::Query::<StatsQuery>::try_from_uri(&uri)
+    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or_default())
+        .parse()
+        .map_err(|_| bad())?;
+    Ok(axum::extract::Query::<T>::try_from_uri(&uri)
         .map_err(|_| bad())?
         .0)
+}
+
+/// A file to download, named for the browser.
+pub fn attachment(name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[utoipa::path(
@@ -36,7 +49,7 @@ pub async fn statistics(
     Staff(user, _): Staff,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<StatisticsReport>, ApiError> {
-    let query = stats_query(raw)?;
+    let query: StatsQuery = query_of(raw)?;
     Ok(Json(state.aduan.statistics(&user, &query).await?))
 }
 
@@ -52,20 +65,14 @@ pub async fn statistics_file(
     Staff(user, _): Staff,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let query = stats_query(raw)?;
+    let query: StatsQuery = query_of(raw)?;
     let report = state.aduan.statistics(&user, &query).await?;
-    let name = format!(
-        "attachment; filename=\"statistik-{}-{}.csv\"",
-        report.from, report.to
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        statistics_csv(&report)?,
-    )
-        .into_response())
+    let bytes = statistics_csv(&report)?;
+    Ok(attachment(
+        &format!("statistik-{}-{}.csv", report.from, report.to),
+        "text/csv; charset=utf-8",
+        bytes,
+    ))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -95,13 +102,7 @@ pub async fn monthly_report(
     axum::extract::Path(month): axum::extract::Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("query", "invalid");
-    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or_default())
-        .parse()
-        .map_err(|_| bad())?;
-    let query = axum::extract::Query::<ReportQuery>::try_from_uri(&uri)
-        .map_err(|_| bad())?
-        .0;
+    let query: ReportQuery = query_of(raw)?;
     let format = query.format.as_deref().unwrap_or("xlsx");
     if !matches!(format, "xlsx" | "pdf" | "csv" | "json") {
         return Err(
@@ -109,19 +110,12 @@ pub async fn monthly_report(
         );
     }
     let report = state.aduan.monthly_report(Some(&user), &month).await?;
-    let file = |kind: &str, bytes: Vec<u8>, content_type: &'static str| {
-        let name = format!(
-            "attachment; filename=\"laporan-bulanan-{}.{kind}\"",
-            report.month
-        );
-        (
-            [
-                (header::CONTENT_TYPE, content_type.to_string()),
-                (header::CONTENT_DISPOSITION, name),
-            ],
+    let file = |kind: &str, bytes: Vec<u8>, content_type: &str| {
+        attachment(
+            &format!("laporan-bulanan-{}.{kind}", report.month),
+            content_type,
             bytes,
         )
-            .into_response()
     };
     Ok(match format {
         "json" => Json(&report.statistics).into_response(),
@@ -162,13 +156,7 @@ pub async fn info_service_report(
     axum::extract::Path(year): axum::extract::Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").field("query", "invalid");
-    let uri: axum::http::Uri = format!("/?{}", raw.unwrap_or_default())
-        .parse()
-        .map_err(|_| bad())?;
-    let query = axum::extract::Query::<ReportQuery>::try_from_uri(&uri)
-        .map_err(|_| bad())?
-        .0;
+    let query: ReportQuery = query_of(raw)?;
     let year: i32 = year.trim().parse().map_err(|_| {
         ApiError::from(aduan_app::AppError::Validation(vec![
             aduan_domain::intake::FieldError::new("year", "invalid"),
@@ -177,20 +165,11 @@ pub async fn info_service_report(
     let file = state.aduan.info_service_report(Some(&user), year).await?;
     match query.format.as_deref().unwrap_or("xlsx") {
         "json" => Ok(Json(file).into_response()),
-        "xlsx" => Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"laporan-layanan-informasi-{year}.xlsx\""),
-                ),
-            ],
+        "xlsx" => Ok(attachment(
+            &format!("laporan-layanan-informasi-{year}.xlsx"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             aduan_app::reports::info_service_xlsx(&file)?,
-        )
-            .into_response()),
+        )),
         _ => {
             Err(ApiError::new(StatusCode::BAD_REQUEST, "unknown_format").field("format", "unknown"))
         }
