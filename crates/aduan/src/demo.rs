@@ -486,6 +486,25 @@ impl Maker {
             )),
             _ => {
                 plan.push((coordinator.clone(), Action::Verify { category: None }));
+                // About one complaint in six alleges some form of maladministration, most
+                // often undue delay, as in the Ombudsman's own figures.
+                if new.kind == aduan_domain::Kind::Complaint && rng.chance(16) {
+                    let forms = aduan_domain::Maladministration::ALL;
+                    let mut alleged = vec![if rng.chance(40) {
+                        aduan_domain::Maladministration::UndueDelay
+                    } else {
+                        *rng.pick(forms)
+                    }];
+                    if rng.chance(20) {
+                        alleged.push(*rng.pick(forms));
+                    }
+                    plan.push((
+                        coordinator.clone(),
+                        Action::Classify {
+                            maladministration: alleged,
+                        },
+                    ));
+                }
                 if goal != Target::Verified {
                     let instruction = "Mohon ditindaklanjuti dan dijawab sesuai ketentuan.".into();
                     plan.push((

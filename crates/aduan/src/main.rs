@@ -183,7 +183,7 @@ enum Command {
     /// Make a report: `monthly YYYY-MM` for leadership and the ministry (the month's figures,
     /// every table, the charts and the overdue cases) as a workbook (xlsx), PDF, CSV (UTF-8
     /// with BOM) or JSON;
-    /// `info-service YYYY`, the yearly public information service report, as xlsx or JSON.
+    /// `info-service YYYY`, the yearly public information service report, as xlsx, pdf or JSON.
     Report {
         /// `monthly` or `info-service`.
         kind: ReportKind,
@@ -578,7 +578,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes = match format.as_str() {
                 "json" => serde_json::to_vec_pretty(&file)?,
                 "xlsx" => aduan_app::reports::info_service_xlsx(&file).map_err(cli::explain)?,
-                other => bail!("unknown format `{other}`; xlsx or json"),
+                "pdf" => aduan_app::pdf::info_service_pdf(&file).map_err(cli::explain)?,
+                other => bail!("unknown format `{other}`; xlsx, pdf or json"),
             };
             write_out(output.as_deref(), &bytes)?;
             let r = &file.report;

@@ -12,6 +12,7 @@ mod deadlines;
 pub mod duplicates;
 mod error;
 pub mod faq;
+pub mod figures_cache;
 pub mod imports;
 mod links;
 pub mod mail;

@@ -1,20 +1,25 @@
-//! The monthly report as PDF: typst lays out `reports/monthly.typ` with every figure, label and
-//! chart handed over as one JSON document, using only the fonts typst embeds, so that every
-//! machine makes the same file. The figures are the statistics' own.
+//! The report files as PDF: typst lays out `reports/monthly.typ` and `reports/info_service.typ`
+//! with every figure, label and chart handed over as one JSON document, using only the fonts
+//! typst embeds, so that every machine makes the same file. The figures are the statistics'
+//! own.
 
 use crate::AppError;
 use crate::charts::{ChartWords, statistics_charts};
-use crate::reports::{Labels, MonthlyReport, labels};
+use crate::reports::{InfoServiceFile, Labels, MonthlyReport, info_summary_rows, labels};
 use crate::statistics::{Figure, summary_rows};
 use aduan_domain::Organisation;
 use serde::Serialize;
 use std::sync::OnceLock;
 use typst::foundations::{Dict, IntoValue};
 use typst_as_lib::typst_kit_options::TypstKitFontOptions;
-use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
+use typst_as_lib::{TypstEngine, TypstTemplateCollection};
 use typst_layout::PagedDocument;
 
-const MONTHLY: &str = include_str!("../reports/monthly.typ");
+const MONTHLY: (&str, &str) = ("monthly.typ", include_str!("../reports/monthly.typ"));
+const INFO_SERVICE: (&str, &str) = (
+    "info_service.typ",
+    include_str!("../reports/info_service.typ"),
+);
 
 #[derive(Serialize)]
 struct Chart {
@@ -36,18 +41,19 @@ struct MonthlyData {
     units: Vec<[String; 7]>,
     categories_header: Vec<String>,
     categories: Vec<[String; 3]>,
+    maladministration: Vec<[String; 2]>,
     weeks_header: Vec<String>,
     weeks: Vec<[String; 3]>,
     overdue_header: Vec<String>,
     overdue: Vec<[String; 7]>,
 }
 
-/// The engine with the template and the embedded fonts, built once (loading fonts is slow).
-fn engine() -> &'static TypstEngine<TypstTemplateMainFile> {
-    static ENGINE: OnceLock<TypstEngine<TypstTemplateMainFile>> = OnceLock::new();
+/// The engine with the templates and the embedded fonts, built once (loading fonts is slow).
+fn engine() -> &'static TypstEngine<TypstTemplateCollection> {
+    static ENGINE: OnceLock<TypstEngine<TypstTemplateCollection>> = OnceLock::new();
     ENGINE.get_or_init(|| {
         TypstEngine::builder()
-            .main_file(MONTHLY)
+            .with_static_source_file_resolver([MONTHLY, INFO_SERVICE])
             .search_fonts_with(
                 TypstKitFontOptions::default()
                     .include_system_fonts(false)
@@ -117,6 +123,7 @@ fn monthly_data(report: &MonthlyReport, org: &Organisation) -> Result<MonthlyDat
         ("value", "columns", "value"),
         ("units", "sheets", "unit"),
         ("categories", "sheets", "category"),
+        ("maladministration", "sheets", "maladministration"),
         ("weeks", "sheets", "week"),
         ("overdue", "text", "overdue_as_of"),
         ("none", "charts", "none"),
@@ -173,6 +180,11 @@ fn monthly_data(report: &MonthlyReport, org: &Organisation) -> Result<MonthlyDat
                 [c.key.clone(), name, c.cases.to_string()]
             })
             .collect(),
+        maladministration: f
+            .by_maladministration
+            .iter()
+            .map(|c| [labels.maladministration(&c.key), c.cases.to_string()])
+            .collect(),
         weeks_header: vec![
             labels.column("week"),
             labels.measure("received"),
@@ -218,12 +230,134 @@ fn monthly_data(report: &MonthlyReport, org: &Organisation) -> Result<MonthlyDat
 
 /// The monthly report as a PDF document.
 pub fn monthly_pdf(report: &MonthlyReport, org: &Organisation) -> Result<Vec<u8>, AppError> {
-    let data = serde_json::to_string(&monthly_data(report, org)?)
-        .map_err(|e| AppError::Internal(format!("pdf data: {e}")))?;
+    render(MONTHLY.0, &monthly_data(report, org)?)
+}
+
+#[derive(Serialize)]
+struct InfoServiceData {
+    title: String,
+    agency: String,
+    year: String,
+    basis: String,
+    generated: String,
+    labels: std::collections::BTreeMap<&'static str, String>,
+    summary: Vec<[String; 2]>,
+    exemptions_header: Vec<String>,
+    exemptions: Vec<[String; 2]>,
+    requests_header: Vec<String>,
+    requests: Vec<[String; 8]>,
+    objections: Vec<[String; 2]>,
+}
+
+/// Keys of the summary that belong to part C (objections) rather than part B.
+const OBJECTION_ROWS: &[&str] = &[
+    "objections",
+    "objections_answered",
+    "objections_granted_more",
+];
+
+fn info_service_data(file: &InfoServiceFile) -> Result<InfoServiceData, AppError> {
+    let labels = labels()?;
+    let r = &file.report;
+    let mut text = std::collections::BTreeMap::new();
+    for (key, group, label) in [
+        ("period", "text", "period"),
+        ("generated", "text", "generated"),
+        ("measure", "columns", "measure"),
+        ("value", "columns", "value"),
+        ("requests", "info", "requests_list"),
+        ("none", "info", "none"),
+    ] {
+        text.insert(key, both(labels, group, label));
+    }
+    for part in [
+        "part_a",
+        "part_b",
+        "part_c",
+        "part_d",
+        "part_e",
+        "by_ppid",
+        "disputes_note",
+    ] {
+        text.insert(part, labels.info(part));
+    }
+    text.insert("exemptions", labels.info("sheet_exemptions"));
+    text.insert("basis", labels.info("basis_label"));
+    let (summary, objections): (Vec<_>, Vec<_>) = info_summary_rows(r)
+        .into_iter()
+        .partition(|(key, _)| !OBJECTION_ROWS.contains(key));
+    let rows = |rows: Vec<(&str, Option<f64>)>| -> Vec<[String; 2]> {
+        rows.into_iter()
+            .map(|(key, value)| {
+                [
+                    labels.info(key),
+                    value.map_or_else(|| "-".into(), |v| format!("{v}")),
+                ]
+            })
+            .collect()
+    };
+    let yes = labels.info("yes");
+    let flag = |on: bool| if on { yes.clone() } else { String::new() };
+    Ok(InfoServiceData {
+        title: labels.info("title"),
+        agency: file.agency.clone(),
+        year: file.year.to_string(),
+        basis: labels.info("basis"),
+        generated: file.generated_at.date().to_string(),
+        labels: text,
+        summary: rows(summary),
+        exemptions_header: vec![labels.info("ground"), labels.info("refused")],
+        exemptions: r
+            .exemptions
+            .iter()
+            .map(|c| [c.key.clone(), c.cases.to_string()])
+            .collect(),
+        requests_header: vec![
+            labels.column("ticket"),
+            labels.info("received"),
+            labels.info("decided_on"),
+            labels.info("working_days"),
+            labels.info("extended"),
+            labels.info("decision"),
+            labels.info("ground"),
+            labels.info("objected"),
+        ],
+        requests: r
+            .rows
+            .iter()
+            .map(|q| {
+                [
+                    q.ticket.clone(),
+                    q.received.to_string(),
+                    q.decided.map(|d| d.to_string()).unwrap_or_default(),
+                    q.working_days.map(|d| d.to_string()).unwrap_or_default(),
+                    flag(q.extended),
+                    q.decision
+                        .as_deref()
+                        .map(|d| labels.info(d))
+                        .unwrap_or_default(),
+                    q.exemption.clone().unwrap_or_default(),
+                    flag(q.objected),
+                ]
+            })
+            .collect(),
+        objections: rows(objections),
+    })
+}
+
+/// The yearly information-service report as a PDF document, in the regulation's parts.
+pub fn info_service_pdf(file: &InfoServiceFile) -> Result<Vec<u8>, AppError> {
+    render(INFO_SERVICE.0, &info_service_data(file)?)
+}
+
+/// Lays out one template with `data` as its input and writes the PDF.
+fn render(template: &str, data: &impl Serialize) -> Result<Vec<u8>, AppError> {
+    let data =
+        serde_json::to_string(data).map_err(|e| AppError::Internal(format!("pdf data: {e}")))?;
     let mut inputs = Dict::new();
     inputs.insert("data".into(), data.into_value());
     let document: PagedDocument = engine()
-        .compile_with_input(inputs)
+        .compile_with_input(template, inputs)
         .output
         .map_err(|e| AppError::Internal(format!("pdf layout: {e:?}")))?;
     typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default())

@@ -84,20 +84,20 @@ fn month_start(year: i32, month: Month) -> Option<Date> {
 }
 
 impl Aduan {
-    /// The public figures, computed at most once an hour.
+    /// The public figures, computed at most once an hour. The lock is held while they are
+    /// computed, so the visitors who arrive meanwhile wait for that one computation instead of
+    /// each starting their own.
     pub async fn public_statistics(&self) -> Result<Arc<PublicStatistics>, AppError> {
+        let mut cached = self.public_stats.lock().await;
         let now = self.now();
-        if let Ok(cached) = self.public_stats.lock()
-            && let Some(stats) = cached.as_ref()
+        if let Some(stats) = cached.as_ref()
             && now - stats.generated_at < FRESH_FOR
             && now >= stats.generated_at
         {
             return Ok(stats.clone());
         }
         let stats = Arc::new(self.compute_public_statistics(now).await?);
-        if let Ok(mut cached) = self.public_stats.lock() {
-            *cached = Some(stats.clone());
-        }
+        *cached = Some(stats.clone());
         Ok(stats)
     }
 

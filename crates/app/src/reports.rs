@@ -39,6 +39,7 @@ pub struct Labels {
     pub info: BTreeMap<String, Label>,
     pub charts: BTreeMap<String, Label>,
     pub channels: BTreeMap<String, Label>,
+    pub maladministration: BTreeMap<String, Label>,
 }
 
 impl Labels {
@@ -65,6 +66,9 @@ impl Labels {
     }
     pub fn channel(&self, key: &str) -> String {
         Self::find(&self.channels, key)
+    }
+    pub fn maladministration(&self, key: &str) -> String {
+        Self::find(&self.maladministration, key)
     }
 }
 
@@ -199,6 +203,30 @@ impl Aduan {
     }
 }
 
+/// The summary of the information-service report, in the order every file shows it (keys of
+/// `[info]` in the labels); a duration is `None` when no request was decided.
+pub fn info_summary_rows(r: &InfoServiceReport) -> Vec<(&'static str, Option<f64>)> {
+    vec![
+        ("requests", Some(r.requests as f64)),
+        ("decided", Some(r.decided as f64)),
+        ("granted", Some(r.granted as f64)),
+        ("partly_granted", Some(r.partly_granted as f64)),
+        ("refused", Some(r.refused as f64)),
+        ("not_held", Some(r.not_held as f64)),
+        ("decided_on_time", Some(r.decided_on_time as f64)),
+        ("extended", Some(r.extended as f64)),
+        ("pending_at_end", Some(r.pending_at_end as f64)),
+        ("days_median", r.days_to_decide.median.map(|d| d as f64)),
+        ("days_p90", r.days_to_decide.p90.map(|d| d as f64)),
+        ("objections", Some(r.objections as f64)),
+        ("objections_answered", Some(r.objections_answered as f64)),
+        (
+            "objections_granted_more",
+            Some(r.objections_granted_more as f64),
+        ),
+    ]
+}
+
 /// The information-service report as a workbook: the figures the regulation asks for, every
 /// request with its time and decision, and the exemption grounds used.
 pub fn info_service_xlsx(file: &InfoServiceFile) -> Result<Vec<u8>, AppError> {
@@ -226,29 +254,10 @@ pub fn info_service_xlsx(file: &InfoServiceFile) -> Result<Vec<u8>, AppError> {
             &[labels.column("measure"), labels.column("value")],
             &bold,
         )?;
-        let rows: Vec<(&str, Option<f64>)> = vec![
-            ("requests", Some(r.requests as f64)),
-            ("decided", Some(r.decided as f64)),
-            ("granted", Some(r.granted as f64)),
-            ("partly_granted", Some(r.partly_granted as f64)),
-            ("refused", Some(r.refused as f64)),
-            ("not_held", Some(r.not_held as f64)),
-            ("decided_on_time", Some(r.decided_on_time as f64)),
-            ("extended", Some(r.extended as f64)),
-            ("pending_at_end", Some(r.pending_at_end as f64)),
-            ("days_median", r.days_to_decide.median.map(|d| d as f64)),
-            ("days_p90", r.days_to_decide.p90.map(|d| d as f64)),
-            ("objections", Some(r.objections as f64)),
-            ("objections_answered", Some(r.objections_answered as f64)),
-            (
-                "objections_granted_more",
-                Some(r.objections_granted_more as f64),
-            ),
-        ];
-        for (row, (key, value)) in (6u32..).zip(&rows) {
+        for (row, (key, value)) in (6u32..).zip(info_summary_rows(r)) {
             sheet.write_string(row, 0, labels.info(key))?;
             if let Some(value) = value {
-                sheet.write_number(row, 1, *value)?;
+                sheet.write_number(row, 1, value)?;
             }
         }
 
@@ -471,6 +480,29 @@ pub fn monthly_xlsx(report: &MonthlyReport, org: &Organisation) -> Result<Vec<u8
         }
 
         let sheet = book.add_worksheet();
+        sheet.set_name(
+            labels
+                .sheets
+                .get("maladministration")
+                .map_or("Maladministrasi", |l| &l.id),
+        )?;
+        header(
+            sheet,
+            0,
+            &[
+                labels.column("code"),
+                labels.column("name"),
+                labels.measure("received"),
+            ],
+            &bold,
+        )?;
+        for (row, count) in (1u32..).zip(&f.by_maladministration) {
+            sheet.write_string(row, 0, &count.key)?;
+            sheet.write_string(row, 1, labels.maladministration(&count.key))?;
+            sheet.write_number(row, 2, count.cases as f64)?;
+        }
+
+        let sheet = book.add_worksheet();
         sheet.set_name(labels.sheets.get("week").map_or("Mingguan", |l| &l.id))?;
         header(
             sheet,
@@ -544,6 +576,18 @@ mod tests {
                 .measures
                 .get(code)
                 .unwrap_or_else(|| panic!("{code}"));
+            assert!(!label.id.is_empty() && !label.en.is_empty() && label.id != label.en);
+        }
+    }
+
+    #[test]
+    fn every_form_of_maladministration_has_both_languages() {
+        let labels = labels().unwrap();
+        for form in aduan_domain::Maladministration::ALL {
+            let label = labels
+                .maladministration
+                .get(form.code())
+                .unwrap_or_else(|| panic!("{form}"));
             assert!(!label.id.is_empty() && !label.en.is_empty() && label.id != label.en);
         }
     }

@@ -56,7 +56,9 @@ pub struct Aduan {
     pub(crate) tokens: Arc<crate::token_cache::TokenCache>,
     /// The public statistics, computed at most once an hour for every visitor.
     pub(crate) public_stats:
-        Arc<std::sync::Mutex<Option<Arc<crate::public_stats::PublicStatistics>>>>,
+        Arc<tokio::sync::Mutex<Option<Arc<crate::public_stats::PublicStatistics>>>>,
+    /// Figures of recent statistics requests, shared by the requests that ask the same.
+    pub(crate) figures: Arc<crate::figures_cache::FiguresCache>,
 }
 
 /// An authenticated staff member.
@@ -151,6 +153,7 @@ impl Aduan {
             mail_from: None,
             tokens: Arc::default(),
             public_stats: Arc::default(),
+            figures: Arc::default(),
         })
     }
 
@@ -894,6 +897,11 @@ impl Aduan {
             instruction: wf.instruction.clone(),
             assignee: wf.assignee.clone(),
             related: wf.related.iter().map(ToString::to_string).collect(),
+            maladministration: wf
+                .maladministration
+                .iter()
+                .map(|m| m.code().to_string())
+                .collect(),
             draft: wf.draft.as_ref().and_then(|d| serde_json::to_value(d).ok()),
             answer: wf.answer.as_ref().map(|a| AnswerView {
                 text: a.text.clone(),

@@ -4,6 +4,7 @@
 //! computation feeds the API, the pages and the report files, so they cannot disagree.
 
 use crate::AppError;
+use crate::figures_cache::{Asking, FiguresKey};
 use crate::service::{Aduan, StaffUser};
 use aduan_domain::intake::FieldError;
 use aduan_domain::statistics::{self, Filter, Period, Statistics};
@@ -146,19 +147,31 @@ impl Aduan {
         let end = (to.midnight().assume_offset(offset) + Duration::DAY)
             .min(now + Duration::SECOND)
             .max(start);
-        let facts = self
-            .store
-            .case_facts(units.as_deref(), &filter, start, end)
-            .await?;
-        let figures = statistics::compute(
-            &facts,
-            Period {
+        let min_group = org.reports.min_group;
+        let asking = Asking {
+            changes: self.store.case_changes(),
+            ended: end <= now,
+            now,
+        };
+        let key = FiguresKey::new(units.as_deref(), &filter, from, to, min_group);
+        let compute = async {
+            let facts = self
+                .store
+                .case_facts(units.as_deref(), &filter, start, end)
+                .await?;
+            // Computing over hundreds of thousands of cases takes a while: off the threads
+            // that answer requests.
+            let period = Period {
                 from: start,
                 to: end,
-            },
-            &calendar,
-            u64::from(org.reports.min_group),
-        );
+            };
+            tokio::task::spawn_blocking(move || {
+                statistics::compute(&facts, period, &calendar, u64::from(min_group))
+            })
+            .await
+            .map_err(|e| AppError::Internal(format!("statistics: {e}")))
+        };
+        let figures: Statistics = (*self.figures.get(key, asking, compute).await?).clone();
         Ok(StatisticsReport {
             from,
             to,
@@ -234,6 +247,10 @@ pub fn summary_rows(f: &Statistics) -> Vec<(&'static str, Figure)> {
         ("accepted", Count(f.satisfaction.accepted)),
         ("objected", Count(f.satisfaction.objected)),
         ("accepted_share", Rate(f.satisfaction.accepted_share)),
+        (
+            "alleging_maladministration",
+            Count(f.alleging_maladministration),
+        ),
     ]
 }
 
@@ -252,6 +269,7 @@ pub fn statistics_csv(report: &StatisticsReport) -> Result<Vec<u8>, AppError> {
         ("region", &f.by_region),
         ("channel", &f.by_channel),
         ("kind", &f.by_kind),
+        ("maladministration", &f.by_maladministration),
     ] {
         for count in counts {
             rows.push((

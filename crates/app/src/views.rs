@@ -292,6 +292,10 @@ pub struct StaffCaseView {
     pub assignee: Option<String>,
     /// Cases marked as related to this one (tickets).
     pub related: Vec<String>,
+    /// The forms of maladministration the complaint alleges (codes), as the coordinator
+    /// classified it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maladministration: Vec<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub draft: Option<serde_json::Value>,
     pub answer: Option<AnswerView>,

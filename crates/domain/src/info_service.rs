@@ -212,6 +212,7 @@ mod tests {
             breached_at: None,
             owed_due_at: None,
             milestones: Vec::new(),
+            maladministration: Vec::new(),
         }
     }
 

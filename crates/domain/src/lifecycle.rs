@@ -5,6 +5,7 @@
 use crate::calendar::Calendar;
 use crate::case::{Channel, Kind};
 use crate::code_enum;
+use crate::maladministration::Maladministration;
 use crate::org::{Organisation, Stage};
 use crate::role::{Actor, Role};
 use crate::ticket::Ticket;
@@ -141,6 +142,9 @@ pub struct Workflow {
     /// Other cases an officer marked as related (both ways), without merging them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Ticket>,
+    /// The forms of maladministration a complaint alleges, as the coordinator classified it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maladministration: Vec<Maladministration>,
     pub rating: Option<u8>,
     pub objections: u32,
     pub extended: bool,
@@ -220,6 +224,7 @@ impl Workflow {
             draft: None,
             answer: None,
             related: Vec::new(),
+            maladministration: Vec::new(),
             rating: None,
             objections: 0,
             extended: false,
@@ -273,6 +278,10 @@ pub enum Action {
     },
     Unlink {
         ticket: String,
+    },
+    /// Records which forms of maladministration a complaint alleges (an empty list: none).
+    Classify {
+        maladministration: Vec<Maladministration>,
     },
     Dispose {
         lead_unit: String,
@@ -346,6 +355,7 @@ code_enum! {
         Merge = "merge",
         Link = "link",
         Unlink = "unlink",
+        Classify = "classify",
         Dispose = "dispose",
         Accept = "accept",
         Return = "return",
@@ -374,6 +384,7 @@ impl Action {
             Action::Merge { .. } => ActionCode::Merge,
             Action::Link { .. } => ActionCode::Link,
             Action::Unlink { .. } => ActionCode::Unlink,
+            Action::Classify { .. } => ActionCode::Classify,
             Action::Dispose { .. } => ActionCode::Dispose,
             Action::Accept {} => ActionCode::Accept,
             Action::Return { .. } => ActionCode::Return,
@@ -420,6 +431,10 @@ pub enum Change {
     },
     Unlinked {
         ticket: Ticket,
+    },
+    /// The forms of maladministration the complaint alleges, replacing any set before.
+    Classified {
+        maladministration: Vec<Maladministration>,
     },
     Dispositioned {
         lead_unit: String,
@@ -499,6 +514,7 @@ impl Change {
                 | Change::MessageReceived { .. }
                 | Change::Linked { .. }
                 | Change::Unlinked { .. }
+                | Change::Classified { .. }
                 | Change::DraftSubmitted { .. }
                 | Change::SentBack { .. }
                 | Change::ApprovedByUnitHead
@@ -518,6 +534,7 @@ impl Change {
             Change::Merged { .. } => "merged",
             Change::Linked { .. } => "linked",
             Change::Unlinked { .. } => "unlinked",
+            Change::Classified { .. } => "classified",
             Change::Dispositioned { .. } => "dispositioned",
             Change::AcceptedByUnit => "accepted_by_unit",
             Change::Returned { .. } => "returned",
@@ -586,6 +603,8 @@ pub enum Refusal {
     ExtensionUsed,
     #[error("only information requests can do this")]
     NotInfoRequest,
+    #[error("only complaints allege maladministration")]
+    NotComplaint,
     #[error("an information request answer needs a decision")]
     DecisionRequired,
     #[error("a refusal needs the exemption ground")]
@@ -714,6 +733,19 @@ pub fn decide(
                 return Err(Refusal::NotLinked);
             }
             vec![make(Change::Unlinked { ticket }, None)]
+        }
+        Action::Classify { maladministration } => {
+            if case.kind != Kind::Complaint {
+                return Err(Refusal::NotComplaint);
+            }
+            let maladministration = Maladministration::normalise(maladministration);
+            if maladministration == case.maladministration {
+                return Err(Refusal::Invalid {
+                    field: "maladministration",
+                    problem: "unchanged",
+                });
+            }
+            vec![make(Change::Classified { maladministration }, None)]
         }
         Action::Dispose {
             lead_unit,
@@ -1088,6 +1120,7 @@ fn authorise(
                     | A::Merge
                     | A::Link
                     | A::Unlink
+                    | A::Classify
                     | A::Dispose
                     | A::AskInfo
                     | A::Note
@@ -1165,6 +1198,9 @@ fn check_state(case: &Workflow, action: ActionCode) -> Result<(), Refusal> {
         ),
         A::AddInfo | A::CloseInfoLapsed => state == S::WaitingReporter,
         A::Note | A::Link | A::Unlink | A::Message => true,
+        // A finished complaint may still be classified for the reports, but not a merged one:
+        // it is counted in the case it joined.
+        A::Classify => state != S::Merged,
         A::SubmitDraft => state == S::InProgress,
         A::SendBack | A::Approve => state == S::AwaitingApproval,
         A::Extend => state.agency_owes(),
@@ -1250,6 +1286,9 @@ pub fn apply(case: &mut Workflow, event: &Event) {
             }
         }
         Change::Unlinked { ticket } => case.related.retain(|t| t != ticket),
+        Change::Classified { maladministration } => {
+            case.maladministration = maladministration.clone();
+        }
         Change::NoteAdded { .. }
         | Change::MessageReceived { .. }
         | Change::Rated { .. }

@@ -6,6 +6,7 @@
 
 use crate::calendar::Calendar;
 use crate::lifecycle::Decision;
+use crate::maladministration::Maladministration;
 use crate::{Channel, Kind, Privacy};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -67,6 +68,8 @@ pub struct CaseFacts {
     pub owed_due_at: Option<OffsetDateTime>,
     /// In time order.
     pub milestones: Vec<(OffsetDateTime, Milestone)>,
+    /// The forms of maladministration a complaint alleges, as last classified.
+    pub maladministration: Vec<Maladministration>,
 }
 
 impl CaseFacts {
@@ -279,6 +282,11 @@ pub struct Statistics {
     pub by_kind: Vec<Count>,
     pub by_unit: Vec<UnitFigures>,
     pub weeks: Vec<WeekFigures>,
+    /// Complaints received in the period that allege some form of maladministration.
+    pub alleging_maladministration: u64,
+    /// Complaints received in the period per form alleged (one complaint may allege several),
+    /// most first; forms no complaint alleged are left out.
+    pub by_maladministration: Vec<Count>,
 }
 
 #[derive(Default)]
@@ -313,6 +321,8 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
         by_kind: Vec::new(),
         by_unit: Vec::new(),
         weeks: Vec::new(),
+        alleging_maladministration: 0,
+        by_maladministration: Vec::new(),
     };
     let (mut to_verify, mut to_answer, mut to_close) = (Vec::new(), Vec::new(), Vec::new());
     let mut closed_on_time = 0;
@@ -321,6 +331,7 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
     let mut regions = BTreeMap::<String, u64>::new();
     let mut channels = BTreeMap::<String, u64>::new();
     let mut kinds = BTreeMap::<String, u64>::new();
+    let mut maladministration = BTreeMap::<String, u64>::new();
     let mut units = BTreeMap::<String, UnitTally>::new();
     let mut weeks = week_buckets(period, cal);
     for case in cases {
@@ -339,6 +350,14 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
             }
             if let Some(week) = weeks.get_mut(&monday_of(cal.local_date(case.received_at))) {
                 week.0 += 1;
+            }
+            if case.kind == Kind::Complaint && !case.maladministration.is_empty() {
+                s.alleging_maladministration += 1;
+                for form in &case.maladministration {
+                    *maladministration
+                        .entry(form.code().to_string())
+                        .or_default() += 1;
+                }
             }
         }
         if let Some(at) = case.first(|m| *m == Milestone::Verified)
@@ -416,6 +435,7 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
     s.by_region = ranked(common_regions(regions, min_group));
     s.by_channel = ranked(channels);
     s.by_kind = ranked(kinds);
+    s.by_maladministration = ranked(maladministration);
     s.by_unit = units
         .into_iter()
         .filter(|(_, t)| t.received + t.closed + t.open_at_end > 0)
@@ -508,6 +528,7 @@ mod tests {
             breached_at: None,
             owed_due_at: None,
             milestones: Vec::new(),
+            maladministration: Vec::new(),
         }
     }
 

@@ -110,7 +110,9 @@ fn actor(who: Who) -> Actor {
 fn roles_for(action: A) -> &'static [Who] {
     use Who::*;
     match action {
-        A::Verify | A::Reject | A::Forward | A::Merge | A::Dispose | A::Extend => &[Coordinator],
+        A::Verify | A::Reject | A::Forward | A::Merge | A::Dispose | A::Extend | A::Classify => {
+            &[Coordinator]
+        }
         // The coordinator answers only the cases its own unit leads.
         A::Accept | A::Return | A::SubmitDraft => &[Coordinator, Officer, Head],
         A::Assign => &[Head],
@@ -134,6 +136,19 @@ fn states_for(action: A) -> &'static [S] {
         A::AskInfo => &[S::Received, S::Verified, S::Dispositioned, S::InProgress],
         A::AddInfo | A::CloseInfoLapsed => &[S::WaitingReporter],
         A::Note | A::Link | A::Unlink | A::Message => S::ALL,
+        // Also after the end, for the reports; a merged case counts in the case it joined.
+        A::Classify => &[
+            S::Received,
+            S::Verified,
+            S::Dispositioned,
+            S::InProgress,
+            S::AwaitingApproval,
+            S::Answered,
+            S::WaitingReporter,
+            S::Closed,
+            S::Rejected,
+            S::Forwarded,
+        ],
         A::SubmitDraft => &[S::InProgress],
         A::SendBack | A::Approve => &[S::AwaitingApproval],
         A::Extend => &[
@@ -165,7 +180,7 @@ fn target(action: A, who: Who, from: S) -> S {
         A::Approve if who == Who::Head => S::AwaitingApproval,
         A::Approve => S::Answered,
         A::AcceptAnswer | A::CloseInfoLapsed | A::CloseNoReaction => S::Closed,
-        A::Assign | A::Note | A::Extend | A::Link | A::Unlink => from,
+        A::Assign | A::Note | A::Extend | A::Link | A::Unlink | A::Classify => from,
     }
 }
 
@@ -225,6 +240,10 @@ fn every_state_action_and_actor() {
                     }
                     if code == A::Extend && kind != Kind::InfoRequest {
                         assert_eq!(got.err(), Some(Refusal::NotInfoRequest), "{label}");
+                        continue;
+                    }
+                    if code == A::Classify && kind != Kind::Complaint {
+                        assert_eq!(got.err(), Some(Refusal::NotComplaint), "{label}");
                         continue;
                     }
                     if code == A::Unlink {

@@ -101,8 +101,8 @@ proptest! {
                     prop_assert!(!new_events.is_empty());
                     if before.state.is_terminal() {
                         prop_assert!(
-                            matches!(code, ActionCode::Note | ActionCode::Link | ActionCode::Unlink | ActionCode::Message),
-                            "only notes, links and messages after the end, not {}", code
+                            matches!(code, ActionCode::Note | ActionCode::Link | ActionCode::Unlink | ActionCode::Message | ActionCode::Classify),
+                            "only notes, links, messages and classification after the end, not {}", code
                         );
                     }
                     for event in &new_events {

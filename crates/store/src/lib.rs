@@ -27,6 +27,11 @@ pub trait Store: Send + Sync {
     /// Answers when the database answers.
     async fn health(&self) -> Result<()>;
 
+    /// How many changes to cases this store has committed since it was opened: figures read
+    /// after the count are at least as new as the count. Changes made by another process on
+    /// the same database are not counted.
+    fn case_changes(&self) -> u64;
+
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()>;
 

@@ -111,6 +111,7 @@ impl From<Refusal> for ApiError {
             Refusal::ObjectionLimit => Self::new(S::CONFLICT, "objection_limit"),
             Refusal::ExtensionUsed => Self::new(S::CONFLICT, "extension_used"),
             Refusal::NotInfoRequest => Self::new(S::UNPROCESSABLE_ENTITY, "not_info_request"),
+            Refusal::NotComplaint => Self::new(S::UNPROCESSABLE_ENTITY, "not_complaint"),
             Refusal::DecisionRequired => unprocessable("decision", "required"),
             Refusal::ExemptionRequired => unprocessable("exemption", "required"),
             Refusal::UnitHeadApprovalRequired => {

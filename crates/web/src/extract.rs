@@ -44,11 +44,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses JSON, naming the field that failed. Strict: one value only (no trailing data),
 /// no duplicate keys, and objects must be objects (serde would otherwise read an array by
-/// position). The only arrays in our request bodies are `supporting_units` and an answer's
-/// `attachments`.
+/// position). The only arrays in our request bodies are `supporting_units`, an answer's
+/// `attachments` and a classification's `maladministration`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(serde_error)?;
+    let value: T =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| serde_error(e, bytes))?;
     deserializer
         .end()
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
@@ -62,7 +63,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The top-level lists a request body may hold.
-const LIST_FIELDS: &[&str] = &["supporting_units", "attachments"];
+const LIST_FIELDS: &[&str] = &["supporting_units", "attachments", "maladministration"];
 
 /// The path of the first array that is not one of [`LIST_FIELDS`].
 fn misplaced_array(value: &serde_json::Value, path: &str) -> Option<String> {
@@ -80,7 +81,7 @@ fn misplaced_array(value: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
-fn serde_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn serde_error(error: serde_path_to_error::Error<serde_json::Error>, body: &[u8]) -> ApiError {
     let path = error.path().to_string();
     let inner = error.into_inner();
     let text = inner.to_string();
@@ -91,20 +92,40 @@ fn serde_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
             ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
         }
         serde_json::error::Category::Data => {
-            let (code, field, field_code) = if let Some(name) =
-                quoted_after(&text, "unknown field `")
-            {
-                ("unknown_field", path_or(&path, &name), "unknown_field")
-            } else if let Some(name) = quoted_after(&text, "missing field `") {
-                ("missing_field", join(&path, &name), "required")
-            } else if text.starts_with("unknown variant `") && (path.is_empty() || path == ".") {
-                ("invalid_field", "action".to_string(), "unknown")
-            } else {
-                ("invalid_field", path_or(&path, "body"), "invalid_type")
-            };
+            let (code, field, field_code) =
+                if let Some(name) = quoted_after(&text, "unknown field `") {
+                    ("unknown_field", path_or(&path, &name), "unknown_field")
+                } else if let Some(name) = quoted_after(&text, "missing field `") {
+                    ("missing_field", join(&path, &name), "required")
+                } else if let Some(code) = quoted_after(&text, "unknown variant `") {
+                    // A code not on its list: the action itself, or a field's (a reason, a form of
+                    // maladministration). Tagged enums lose the path, so the body says which.
+                    let field = if path.is_empty() || path == "." {
+                        field_holding(body, &code).unwrap_or_else(|| "action".to_string())
+                    } else {
+                        path.split('[').next().unwrap_or(&path).to_string()
+                    };
+                    ("invalid_field", field, "unknown")
+                } else {
+                    ("invalid_field", path_or(&path, "body"), "invalid_type")
+                };
             ApiError::new(StatusCode::BAD_REQUEST, code).field(field, field_code)
         }
     }
+}
+
+/// The top-level field of a JSON object whose value is `code`, or a list holding it.
+fn field_holding(body: &[u8], code: &str) -> Option<String> {
+    let tree: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let holds = |value: &serde_json::Value| match value {
+        serde_json::Value::String(s) => s == code,
+        serde_json::Value::Array(items) => items.iter().any(|i| i.as_str() == Some(code)),
+        _ => false,
+    };
+    tree.as_object()?
+        .iter()
+        .find(|(_, value)| holds(value))
+        .map(|(key, _)| key.clone())
 }
 
 fn quoted_after(text: &str, prefix: &str) -> Option<String> {

@@ -107,11 +107,31 @@ async fn october(app: &TestApp) -> Staff {
     answer_at(app, &staff, &a, datetime!(2026-10-07 10:00 +7)).await;
     let accept = |rating: u8| json!({"decision": "accept", "rating": rating});
     feedback_at(app, datetime!(2026-10-08 10:00 +7), &a, &a_code, accept(5)).await;
+    // A alleges a failure to provide service, but it came in before October.
+    let classify = |forms: &[&str]| json!({"action": "classify", "maladministration": forms});
+    act_at(
+        app,
+        datetime!(2026-10-08 11:00 +7),
+        c,
+        &a,
+        classify(&["no_service"]),
+    )
+    .await;
 
     // G: in 1 Oct, verified 2 Oct, answered 9 Oct, objected with 2 on 12 Oct (reopened),
     // answered again 16 Oct, accepted with 4 on 19 Oct.
     let (g, g_code) = submit_at(app, datetime!(2026-10-01 09:00 +7), "Kasus G atap bocor").await;
     verify_and_dispose_at(app, &staff, &g, datetime!(2026-10-02 09:00 +7)).await;
+    // G alleges undue delay, and after its objection also a request for money: the last
+    // classification stands.
+    act_at(
+        app,
+        datetime!(2026-10-02 09:30 +7),
+        c,
+        &g,
+        classify(&["undue_delay"]),
+    )
+    .await;
     answer_at(app, &staff, &g, datetime!(2026-10-09 10:00 +7)).await;
     feedback_at(
         app,
@@ -119,6 +139,14 @@ async fn october(app: &TestApp) -> Staff {
         &g,
         &g_code,
         json!({"decision": "object", "rating": 2, "reason": "Atap masih bocor"}),
+    )
+    .await;
+    act_at(
+        app,
+        datetime!(2026-10-12 11:00 +7),
+        c,
+        &g,
+        classify(&["improper_request", "undue_delay", "improper_request"]),
     )
     .await;
     answer_at(app, &staff, &g, datetime!(2026-10-16 10:00 +7)).await;
@@ -170,6 +198,14 @@ async fn october(app: &TestApp) -> Staff {
         c,
         &cc,
         json!({"action": "dispose", "lead_unit": "rusun", "instruction": "Mohon dicek"}),
+    )
+    .await;
+    act_at(
+        app,
+        datetime!(2026-10-20 11:30 +7),
+        c,
+        &cc,
+        classify(&["undue_delay"]),
     )
     .await;
 
@@ -287,6 +323,21 @@ async fn a_month_of_known_cases_gives_known_figures() {
         json!({"ratings": 3, "average": 3.7, "accepted": 2, "objected": 1, "accepted_share": 66.7})
     );
     assert_eq!(count_of(&f["by_category"], "rusun"), json!(4));
+    // Complaints received in October by the maladministration they allege (G and C).
+    assert_eq!(f["alleging_maladministration"], json!(2));
+    assert_eq!(
+        count_of(&f["by_maladministration"], "undue_delay"),
+        json!(2)
+    );
+    assert_eq!(
+        count_of(&f["by_maladministration"], "improper_request"),
+        json!(1)
+    );
+    assert_eq!(
+        count_of(&f["by_maladministration"], "no_service"),
+        json!(null),
+        "A came in September"
+    );
     // Regions are free text: one written by fewer than 5 cases is counted under "-".
     assert_eq!(count_of(&f["by_region"], "-"), json!(4));
     assert_eq!(count_of(&f["by_region"], "DKI Jakarta"), json!(null));
@@ -384,6 +435,11 @@ async fn a_month_of_known_cases_gives_known_figures() {
     assert_eq!(value("summary", None, "on_time_rate"), "80.0");
     assert_eq!(value("unit", Some("rusun"), "open_at_end"), "1");
     assert_eq!(value("week", Some("2026-10-05"), "closed"), "2");
+    assert_eq!(
+        value("maladministration", Some("undue_delay"), "received"),
+        "2"
+    );
+    assert_eq!(value("summary", None, "alleging_maladministration"), "2");
 
     // The monthly report as a workbook: the summary sheet carries the same figures, and the
     // units sheet the same rows.
@@ -416,6 +472,16 @@ async fn a_month_of_known_cases_gives_known_figures() {
     let units = sheet(&book, "Unit kerja");
     let rusun_row = units.iter().find(|r| r[0] == "rusun").unwrap();
     assert_eq!(rusun_row[2..6], ["2", "2", "1", "1"]);
+    let forms = sheet(&book, "Maladministrasi");
+    assert!(
+        forms.contains(&vec![
+            "improper_request".to_string(),
+            "Permintaan imbalan uang, barang atau jasa / Request for money, goods or services"
+                .to_string(),
+            "1".to_string()
+        ]),
+        "{forms:?}"
+    );
     let overdue = sheet(&book, "Terlambat");
     assert!(
         overdue.iter().any(|r| r.iter().any(|c| c == "rusun")),
@@ -446,6 +512,7 @@ async fn a_month_of_known_cases_gives_known_figures() {
         "Tingkat ketepatan waktu (%) / On-time rate (%) 80.0".to_string(),
         "Hari kerja sampai selesai, persentil 90 / Working days to finish, 90th percentile 12"
             .to_string(),
+        "Penundaan berlarut / Undue delay 2".to_string(),
     ] {
         assert!(
             text.contains(&expected),
@@ -529,6 +596,10 @@ async fn a_month_of_known_cases_gives_known_figures() {
     assert!(
         html.contains("<td>rusun</td><td class=\"num\">2</td>"),
         "the units table"
+    );
+    assert!(
+        html.contains("<td>Penundaan berlarut</td><td class=\"num\">2</td>"),
+        "the maladministration table"
     );
     for personal in ["Siti", "3174015708900001", "siti@contoh.id"] {
         assert!(!html.contains(personal), "no personal data: {personal}");
@@ -800,6 +871,38 @@ async fn the_information_service_report_counts_decisions_grounds_and_objections(
     let listed = sheet(&book, "Permohonan");
     assert_eq!(listed.len(), 3, "a header and two requests: {listed:?}");
     assert!(listed[1].contains(&x) && listed[1].contains(&"Pasal 17 huruf h".to_string()));
+
+    // The PDF has the regulation's parts, the same figures, and every request.
+    let pdf = app
+        .client
+        .get(app.url("/api/v1/reports/info-service/2026?format=pdf"))
+        .bearer_auth(&monitor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap().to_vec();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Laporan Layanan Informasi Publik / Public Information Service Report".to_string(),
+        "B. Rincian pelayanan informasi publik".to_string(),
+        "Jumlah permohonan informasi / Information requests 2".to_string(),
+        "Dikabulkan sebagian / Granted in part 0".to_string(),
+        "Keberatan yang menambah informasi diberikan / Objections that won more information 1"
+            .to_string(),
+        "Pasal 17 huruf h 1".to_string(),
+        "E. Rekomendasi dan rencana tindak lanjut".to_string(),
+        x.clone(),
+        y.clone(),
+    ] {
+        assert!(
+            text.contains(&expected),
+            "{expected} not in the PDF: {text}"
+        );
+    }
+    assert!(!text.contains("Siti"), "no personal data");
     let (status, _, fields) = error_code(
         app.client
             .get(app.url("/api/v1/reports/info-service/tahun-ini"))
@@ -875,5 +978,133 @@ async fn the_monthly_report_is_mailed_once_on_the_first_working_day() {
     app.clock().set(datetime!(2027-01-05 07:00 +7));
     app.worker(Some(outgoing.url())).run_once().await.unwrap();
     assert_eq!(reports(&outgoing).len(), 4);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_coordinator_records_the_maladministration_a_complaint_alleges() {
+    let app = TestApp::spawn().await;
+    let coordinator = app
+        .staff("koordinator", Role::Coordinator, Some("hukmas"))
+        .await;
+    let leadership = app.staff("pimpinan", Role::Leadership, None).await;
+    let (ticket, code) = app.submit(&complaint()).await;
+
+    // From the case page: the ticked boxes become the list.
+    let (client, cookie) = staff_session(&app, "koordinator").await;
+    let path = format!("/staff/cases/{ticket}");
+    let page = client
+        .get(app.url(&path))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"action-classify\""), "{page}");
+    assert!(page.contains("value=\"improper_request\""));
+    let posted = client
+        .post(app.url(&path))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("action", "classify"),
+            ("maladministration", "undue_delay"),
+            ("maladministration", "improper_request"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let case: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        case["maladministration"],
+        json!(["undue_delay", "improper_request"])
+    );
+    let page = client
+        .get(app.url(&path))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-code=\"improper_request\""), "{page}");
+    // Clearing every box says it alleges none after all.
+    let cleared = client
+        .post(app.url(&path))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf_of(&page).as_str()), ("action", "classify")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), StatusCode::SEE_OTHER);
+    let case: Value = app
+        .get_case(&coordinator, &ticket)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case.get("maladministration"), None, "{case:#}");
+
+    // The reporter's timeline does not show the classification.
+    let tracked = app.track(&ticket, &code).await.text().await.unwrap();
+    assert!(!tracked.contains("classified"), "{tracked}");
+
+    // Refusals, each with a clear code.
+    let (status, code, fields) = error_code(
+        app.act(
+            &coordinator,
+            &ticket,
+            json!({"action": "classify", "maladministration": ["korupsi"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str(), fields),
+        (
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            vec!["maladministration".to_string()]
+        )
+    );
+    let (status, code, _) = error_code(
+        app.act(
+            &leadership,
+            &ticket,
+            json!({"action": "classify", "maladministration": ["undue_delay"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "role_not_allowed")
+    );
+    let mut request = complaint();
+    request["kind"] = json!("info_request");
+    request["category"] = json!("informasi_umum");
+    let (info, _) = app.submit(&request).await;
+    let (status, code, _) = error_code(
+        app.act(
+            &coordinator,
+            &info,
+            json!({"action": "classify", "maladministration": ["undue_delay"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "not_complaint")
+    );
     app.finish().await;
 }

@@ -145,6 +145,9 @@ pub fn sample_action(code: aduan_domain::ActionCode, kind: Kind) -> Action {
         A::Unlink => Action::Unlink {
             ticket: "ADU-2026-000003".into(),
         },
+        A::Classify => Action::Classify {
+            maladministration: vec![aduan_domain::Maladministration::UndueDelay],
+        },
         A::Dispose => Action::Dispose {
             lead_unit: "rusun".into(),
             supporting_units: vec!["swadaya".into()],

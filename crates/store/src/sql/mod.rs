@@ -34,6 +34,8 @@ pub struct SqlStore {
     reader: AnyPool,
     /// The time zone of the monthly counters, once they exist (see `counts`).
     counting: std::sync::RwLock<Option<time::UtcOffset>>,
+    /// Committed changes to cases, for caches of figures (see `Store::case_changes`).
+    case_changes: std::sync::atomic::AtomicU64,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -108,7 +110,18 @@ impl SqlStore {
             writer,
             reader,
             counting: std::sync::RwLock::new(counting),
+            case_changes: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Counts one committed change to cases; called after the commit, so that a reader who
+    /// saw the old count never mistakes figures read before the change for current ones.
+    fn changed<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_ok() {
+            self.case_changes
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
+        result
     }
 
     fn counting(&self) -> Option<time::UtcOffset> {
@@ -162,19 +175,25 @@ impl Store for SqlStore {
             .await
     }
 
+    fn case_changes(&self) -> u64 {
+        self.case_changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     async fn create_case(&self, new: NewCaseRecord<'_>) -> Result<CaseRecord> {
         let owned = cases::OwnedNewCase::new(new, self.backend, self.counting());
-        self.writer.create(owned).await
+        self.changed(self.writer.create(owned).await)
     }
 
     async fn commit(&self, before: &CaseRecord, update: CaseUpdate<'_>) -> Result<CaseRecord> {
         let (before, update) = (before.clone(), cases::OwnedUpdate::from(update));
         let counting = self.counting().map(|offset| (offset, self.backend));
-        self.writer
+        let written = self
+            .writer
             .write(Box::new(move |c| {
                 Box::pin(cases::commit(c, before, update, counting))
             }))
-            .await
+            .await;
+        self.changed(written)
     }
 
     async fn commit_pair(
@@ -185,7 +204,8 @@ impl Store for SqlStore {
         let first = (first.0.clone(), cases::OwnedUpdate::from(first.1));
         let second = (second.0.clone(), cases::OwnedUpdate::from(second.1));
         let counting = self.counting().map(|offset| (offset, self.backend));
-        self.writer
+        let written = self
+            .writer
             .write(Box::new(move |c| {
                 Box::pin(async move {
                     let a = cases::commit(c, first.0, first.1, counting).await?;
@@ -193,7 +213,8 @@ impl Store for SqlStore {
                     Ok((a, b))
                 })
             }))
-            .await
+            .await;
+        self.changed(written)
     }
 
     async fn add_attachments(
@@ -232,11 +253,13 @@ impl Store for SqlStore {
         access_code: AccessCodeFn,
     ) -> Result<Vec<Ticket>> {
         let (backend, counting) = (self.backend, self.counting());
-        self.writer
+        let written = self
+            .writer
             .write(Box::new(move |c| {
                 Box::pin(import::import(c, backend, cases, access_code, counting))
             }))
-            .await
+            .await;
+        self.changed(written)
     }
 
     async fn prepare_counts(&self, offset: time::UtcOffset) -> Result<()> {

@@ -1,6 +1,11 @@
 //! The facts a period's statistics are computed from: every case open at some moment of the
 //! period, with its milestones read from its events. Two ordered reads (cases, then their
 //! milestone events) over the same conditions, merged by case id; no query per case.
+//!
+//! "Open at some moment of `[from, to)`" is read as two index-bounded halves rather than one
+//! condition no index can bound: the cases that ended at or after `from` (the index of
+//! closures), and the cases still open (the partial index of open cases), each created before
+//! `to`. For the recent months people ask about, both halves are small at any table size.
 
 use super::query::{Arg, Sql};
 use super::rows::{code, from_json};
@@ -12,7 +17,8 @@ use serde::Deserialize;
 use sqlx::{AnyPool, Row};
 
 const MILESTONE_TYPES: &str = "'verified', 'rejected', 'forwarded', 'answer_published', \
-     'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected', 'extended'";
+     'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected', 'extended', \
+     'classified'";
 
 /// Only the region of the stored details is read.
 #[derive(Deserialize)]
@@ -27,19 +33,57 @@ struct RegionOnly {
     province: Option<String>,
 }
 
-/// The conditions on `c`, the cases table: open at some moment of `[from, to)`, in scope and
-/// matching the filter's coded fields (the region is matched after reading the details).
-fn conditions(
+/// The two halves of the cases open at some moment of a period.
+#[derive(Clone, Copy)]
+enum Half {
+    /// Ended at or after the period's start (merged cases are counted in the case they joined).
+    EndedSince,
+    /// Not ended yet: the states of the partial index `cases_open_backlog`.
+    StillOpen,
+}
+
+/// The condition of one half of the cases, as a `SELECT <columns> FROM cases c WHERE …`.
+fn cases_of(
     sql: &mut Sql,
+    columns: &str,
+    half: Half,
     units: Option<&[String]>,
     filter: &Filter,
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) {
-    sql.push(
-        " c.created_at < ? AND (c.closed_at IS NULL OR c.closed_at >= ?) AND c.state <> 'merged'",
-        vec![Arg::Int(to_micros(to)), Arg::Int(to_micros(from))],
-    );
+    sql.push(&format!(" SELECT {columns} FROM cases c WHERE"), vec![]);
+    match half {
+        Half::EndedSince => sql.push(
+            " c.closed_at >= ? AND c.created_at < ? AND c.state <> 'merged'",
+            vec![Arg::Int(to_micros(from)), Arg::Int(to_micros(to))],
+        ),
+        Half::StillOpen => sql.push(
+            " c.state NOT IN ('closed', 'rejected', 'forwarded', 'merged') \
+             AND c.closed_at IS NULL AND c.created_at < ?",
+            vec![Arg::Int(to_micros(to))],
+        ),
+    };
+    conditions(sql, units, filter);
+}
+
+/// Both halves, one after the other.
+fn open_in_period(
+    sql: &mut Sql,
+    columns: &str,
+    units: Option<&[String]>,
+    filter: &Filter,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) {
+    cases_of(sql, columns, Half::EndedSince, units, filter, from, to);
+    sql.push(" UNION ALL", vec![]);
+    cases_of(sql, columns, Half::StillOpen, units, filter, from, to);
+}
+
+/// The conditions on `c`, the cases table, besides the period: in scope and matching the
+/// filter's coded fields (the region is matched after reading the details).
+fn conditions(sql: &mut Sql, units: Option<&[String]>, filter: &Filter) {
     if let Some(units) = units {
         if units.is_empty() {
             sql.push(" AND 1 = 0", vec![]);
@@ -70,12 +114,17 @@ pub async fn case_facts(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<Vec<CaseFacts>> {
-    let mut cases = Sql::new(
-        "SELECT c.id, c.ticket, c.kind, c.category, c.lead_unit, c.channel, c.privacy, c.state, \
-         c.created_at, c.closed_at, c.breached_at, c.due_at, c.details FROM cases c WHERE",
+    let mut cases = Sql::new("SELECT * FROM (");
+    open_in_period(
+        &mut cases,
+        "c.id, c.ticket, c.kind, c.category, c.lead_unit, c.channel, c.privacy, c.state, \
+         c.created_at, c.closed_at, c.breached_at, c.due_at, c.details",
+        units,
+        filter,
+        from,
+        to,
     );
-    conditions(&mut cases, units, filter, from, to);
-    cases.push(" ORDER BY c.id", vec![]);
+    cases.push(") AS facts ORDER BY id", vec![]);
     let mut facts: Vec<(i64, CaseFacts)> = Vec::new();
     for row in cases.query().fetch_all(reader).await? {
         let state = code(&row.try_get::<String, _>("state")?, State::parse)?;
@@ -109,15 +158,16 @@ pub async fn case_facts(
                     .map(from_micros)
                     .transpose()?,
                 milestones: Vec::new(),
+                maladministration: Vec::new(),
             },
         ));
     }
     let mut events = Sql::new(&format!(
-        "SELECT e.case_id, e.data FROM case_events e JOIN cases c ON c.id = e.case_id \
-         WHERE e.type IN ({MILESTONE_TYPES}) AND"
+        "SELECT e.case_id, e.data FROM case_events e \
+         WHERE e.type IN ({MILESTONE_TYPES}) AND e.case_id IN ("
     ));
-    conditions(&mut events, units, filter, from, to);
-    events.push(" ORDER BY e.case_id, e.seq", vec![]);
+    open_in_period(&mut events, "c.id", units, filter, from, to);
+    events.push(") ORDER BY e.case_id, e.seq", vec![]);
     let mut at = 0;
     for row in events.query().fetch_all(reader).await? {
         let case_id: i64 = row.try_get("case_id")?;
@@ -130,7 +180,10 @@ pub async fn case_facts(
             continue;
         };
         let event: Event = from_json(&row.try_get::<String, _>("data")?)?;
-        if let Some(milestone) = milestone(event.change) {
+        if let Change::Classified { maladministration } = event.change {
+            // Events are in order: the last classification stands.
+            case.maladministration = maladministration;
+        } else if let Some(milestone) = milestone(event.change) {
             case.milestones.push((event.at, milestone));
         }
     }

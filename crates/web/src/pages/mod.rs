@@ -339,6 +339,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/cases", get(staff::case_list))
         .route("/staff/statistik", get(stats::stats_page))
         .route("/staff/statistik/unduh", get(stats::stats_download))
+        .route(
+            "/staff/statistik/layanan-informasi",
+            get(stats::info_service_download),
+        )
         .route("/staff/admin", get(admin::admin))
         .route("/staff/admin/users", post(admin::add_user))
         .route("/staff/admin/calendar", post(admin::add_day))

@@ -444,7 +444,8 @@ pub async fn case_list(
 pub struct FieldView {
     pub name: &'static str,
     pub label: String,
-    /// `text`, `area`, `date`, `unit`, `units`, `category`, `reject_reason`, `decision`.
+    /// `text`, `area`, `date`, `unit`, `units`, `category`, `reject_reason`, `decision`,
+    /// `maladministration`.
     pub kind: &'static str,
     pub required: bool,
 }
@@ -463,6 +464,7 @@ fn action_fields(code: &str) -> Vec<(&'static str, &'static str, bool)> {
         "forward" => vec![("agency", "text", true), ("reason", "area", true)],
         "merge" => vec![("into", "text", true)],
         "link" | "unlink" => vec![("ticket", "text", true)],
+        "classify" => vec![("maladministration", "maladministration", false)],
         "dispose" => vec![
             ("lead_unit", "unit", true),
             ("supporting_units", "units", false),
@@ -516,6 +518,8 @@ struct CasePage {
     answer_files: Vec<(i64, String)>,
     /// Likely duplicates, while the case can still be merged.
     duplicates: Vec<aduan_app::duplicates::DuplicateView>,
+    /// Every form of maladministration: code, name, whether the case alleges it.
+    maladministration: Vec<(String, String, bool)>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -674,7 +678,16 @@ async fn render_case_with(
         .filter(|f| f.purpose == "answer")
         .map(|f| (f.id, f.name.clone()))
         .collect();
+    let maladministration = aduan_domain::Maladministration::ALL
+        .iter()
+        .map(|form| {
+            let code = form.code().to_string();
+            let alleged = case.maladministration.contains(&code);
+            (code, tr.t(&format!("maladministration_{form}")), alleged)
+        })
+        .collect();
     no_store(html(CasePage {
+        maladministration,
         draft,
         answer_files,
         duplicates,
@@ -723,31 +736,53 @@ pub async fn case_page(
 /// that the domain names them in its refusal.
 const OPTIONAL_FIELDS: &[&str] = &["category", "note", "due_date", "decision", "exemption"];
 
-/// The form as the API's action JSON: empty optional fields left out, `supporting_units` a list.
+/// Fields a form sends once per ticked box or chosen option, and the action that needs the
+/// list even when nothing was chosen.
+const LIST_FIELDS: &[(&str, &str)] = &[
+    ("supporting_units", "dispose"),
+    ("maladministration", "classify"),
+];
+
+/// The form as the API's action JSON: empty optional fields left out, list fields as lists.
 fn action_json(pairs: &[(String, String)]) -> serde_json::Value {
     let mut object = serde_json::Map::new();
-    let mut supporting = Vec::new();
+    let mut lists: Vec<(&str, Vec<serde_json::Value>)> = Vec::new();
     for (key, value) in pairs {
         let value = value.trim();
+        let list = LIST_FIELDS.iter().find(|(name, _)| name == key);
         if key == "csrf"
-            || (value.is_empty()
-                && (OPTIONAL_FIELDS.contains(&key.as_str()) || key == "supporting_units"))
+            || (value.is_empty() && (OPTIONAL_FIELDS.contains(&key.as_str()) || list.is_some()))
         {
             continue;
         }
-        if key == "supporting_units" {
-            supporting.push(serde_json::Value::String(value.to_string()));
+        if let Some((name, _)) = list {
+            let item = serde_json::Value::String(value.to_string());
+            match lists.iter_mut().find(|(n, _)| n == name) {
+                Some((_, items)) => items.push(item),
+                None => lists.push((name, vec![item])),
+            }
         } else if !object.contains_key(key) {
             object.insert(key.clone(), serde_json::Value::String(value.to_string()));
         }
     }
-    if !supporting.is_empty() {
-        object.insert(
-            "supporting_units".into(),
-            serde_json::Value::Array(supporting),
-        );
-    } else if object.get("action").and_then(|a| a.as_str()) == Some("dispose") {
-        object.insert("supporting_units".into(), serde_json::Value::Array(vec![]));
+    let action = object
+        .get("action")
+        .and_then(|a| a.as_str())
+        .map(str::to_string);
+    for (name, needed_by) in LIST_FIELDS {
+        let items = lists
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, items)| items.clone());
+        match items {
+            Some(items) => {
+                object.insert(name.to_string(), serde_json::Value::Array(items));
+            }
+            None if action.as_deref() == Some(*needed_by) => {
+                object.insert(name.to_string(), serde_json::Value::Array(vec![]));
+            }
+            None => {}
+        }
     }
     serde_json::Value::Object(object)
 }

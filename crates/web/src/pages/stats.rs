@@ -63,6 +63,10 @@ struct StatsPage {
     /// The ten categories and regions with most cases received: name and count.
     top_categories: Vec<(String, u64)>,
     top_regions: Vec<(String, u64)>,
+    /// Complaints received per form of maladministration alleged: name and count.
+    maladministration: Vec<(String, u64)>,
+    /// The year of the month shown, for the information-service report's links.
+    year: String,
     report: StatisticsReport,
 }
 
@@ -211,6 +215,11 @@ pub async fn stats_page(
         .take(10)
         .map(|r| (r.key.clone(), r.cases))
         .collect();
+    let maladministration = f
+        .by_maladministration
+        .iter()
+        .map(|m| (tr.t(&format!("maladministration_{}", m.key)), m.cases))
+        .collect();
     let kinds = ["complaint", "info_request", "aspiration"]
         .iter()
         .map(|k| (k.to_string(), tr.t(&format!("kind_{k}"))))
@@ -244,6 +253,8 @@ pub async fn stats_page(
         charts,
         top_categories,
         top_regions,
+        maladministration,
+        year: report.from.year().to_string(),
         report,
         page,
     }))
@@ -253,6 +264,58 @@ pub async fn stats_page(
 pub struct DownloadForm {
     pub month: String,
     pub format: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InfoDownloadForm {
+    pub year: String,
+    pub format: String,
+}
+
+/// The yearly information-service report as a file, for the session's user.
+pub async fn info_service_download(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    Query(form): Query<InfoDownloadForm>,
+) -> Response {
+    let Ok(year) = form.year.trim().parse::<i32>() else {
+        return super::error_page(
+            page,
+            AppError::Validation(vec![aduan_domain::intake::FieldError::new(
+                "year", "invalid",
+            )]),
+        );
+    };
+    let file = match state
+        .aduan
+        .info_service_report(Some(&session.user), year)
+        .await
+    {
+        Ok(file) => file,
+        Err(e) => return super::error_page(page, e),
+    };
+    let (bytes, kind, content_type) = match form.format.as_str() {
+        "xlsx" => (
+            aduan_app::reports::info_service_xlsx(&file),
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "pdf" => (
+            aduan_app::pdf::info_service_pdf(&file),
+            "pdf",
+            "application/pdf",
+        ),
+        _ => return super::error_page(page, AppError::NotFound),
+    };
+    match bytes {
+        Ok(bytes) => no_store(attachment(
+            &format!("laporan-layanan-informasi-{year}.{kind}"),
+            content_type,
+            bytes,
+        )),
+        Err(e) => super::error_page(page, e),
+    }
 }
 
 /// The monthly report as a file, for the session's user.

@@ -142,7 +142,7 @@ pub async fn monthly_report(
     security(("bearer" = [])),
     params(("year" = i32, Path, description = "The year, e.g. 2026"), ReportQuery),
     responses(
-        (status = 200, description = "The public information service report (laporan layanan informasi publik) of the year: requests, time per request, decisions, exemption grounds, objections; as a workbook (xlsx, the default) or JSON", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = aduan_app::reports::InfoServiceFile),
+        (status = 200, description = "The public information service report (laporan layanan informasi publik) of the year: requests, time per request, decisions, exemption grounds, objections; as a workbook (xlsx, the default), a PDF document in the regulation's parts, or JSON", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = aduan_app::reports::InfoServiceFile),
         (status = 400, description = "Unknown format or parameter", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role may not see statistics", body = ErrorBody),
@@ -169,6 +169,11 @@ pub async fn info_service_report(
             &format!("laporan-layanan-informasi-{year}.xlsx"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             aduan_app::reports::info_service_xlsx(&file)?,
+        )),
+        "pdf" => Ok(attachment(
+            &format!("laporan-layanan-informasi-{year}.pdf"),
+            "application/pdf",
+            aduan_app::pdf::info_service_pdf(&file)?,
         )),
         _ => {
             Err(ApiError::new(StatusCode::BAD_REQUEST, "unknown_format").field("format", "unknown"))
