@@ -460,11 +460,28 @@ impl Maker {
         let coordinator = staff(&self.org, Role::Coordinator, &coordinator_unit);
         let officer = staff(&self.org, Role::UnitOfficer, &lead);
         let head = staff(&self.org, Role::UnitHead, &lead);
-        let decision = (new.kind == aduan_domain::Kind::InfoRequest).then_some(Decision::Granted);
+        // Most requests are granted; some in part or refused on an exemption ground of UU 14/2008
+        // Pasal 17, a few ask for what the agency does not hold.
+        let (decision, exemption) = if new.kind == aduan_domain::Kind::InfoRequest {
+            const GROUNDS: [&str; 3] = [
+                "Pasal 17 huruf b (mengganggu perlindungan HKI dan persaingan usaha)",
+                "Pasal 17 huruf h (rahasia pribadi)",
+                "Pasal 17 huruf i (memorandum antarbadan publik)",
+            ];
+            let ground = Some(rng.pick(&GROUNDS).to_string());
+            match rng.below(100) {
+                0..=69 => (Some(Decision::Granted), None),
+                70..=84 => (Some(Decision::PartlyGranted), ground),
+                85..=94 => (Some(Decision::Refused), ground),
+                _ => (Some(Decision::NotHeld), None),
+            }
+        } else {
+            (None, None)
+        };
         let answer = Action::SubmitDraft {
             text: "Terima kasih atas laporan Anda. Unit kami telah berkoordinasi dengan pihak terkait dan menjadwalkan penanganan dalam dua minggu. Perkembangan akan kami sampaikan melalui kanal ini.".into(),
             decision,
-            exemption: None,
+            exemption,
             attachments: Vec::new(),
         };
         let mut plan: Vec<(Actor, Action)> = Vec::new();
@@ -567,7 +584,8 @@ impl Maker {
                             officer.clone(),
                             Action::SubmitDraft {
                                 text: "Perbaikan lift telah selesai dan diuji bersama pengelola pada minggu ini.".into(),
-                                decision,
+                                // The objection won: what was asked is now given in full.
+                                decision: decision.map(|_| Decision::Granted),
                                 exemption: None,
                                 attachments: Vec::new(),
                             },

@@ -22,6 +22,10 @@ use tokio::sync::Mutex as AsyncMutex;
 pub const MAX_AGE: Duration = Duration::minutes(1);
 /// How many different requests are remembered; beyond it, figures not in use are dropped.
 const MAX_ENTRIES: usize = 256;
+/// How many figures are computed at once. Each holds its period's facts in memory (tens of
+/// megabytes for a month of a million cases) and keeps a core busy: more at once would only
+/// share the same two cores slower and hold more memory.
+const COMPUTING_AT_ONCE: usize = 2;
 
 /// What the figures are of: who sees them, the filter and the period's first and last day.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,9 +75,18 @@ struct Slot {
     computed: AsyncMutex<Option<Computed>>,
 }
 
-#[derive(Default)]
 pub struct FiguresCache {
     slots: Mutex<HashMap<FiguresKey, Arc<Slot>>>,
+    computing: tokio::sync::Semaphore,
+}
+
+impl Default for FiguresCache {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::default(),
+            computing: tokio::sync::Semaphore::new(COMPUTING_AT_ONCE),
+        }
+    }
 }
 
 /// Where a request stands when it asks for figures.
@@ -115,8 +128,14 @@ impl FiguresCache {
                 return Ok(done.figures.clone());
             }
         }
+        let permit = self
+            .computing
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("statistics: the computing queue closed".into()))?;
         let serial = slot.begun.fetch_add(1, Ordering::AcqRel) + 1;
         let result = compute.await;
+        drop(permit);
         slot.finished.store(serial, Ordering::Release);
         let figures = Arc::new(result?);
         *computed = Some(Computed {

@@ -1,7 +1,10 @@
 //! The statistics the portal shows everyone: the last twelve months' volumes, on-time rate and
 //! median answer time, and the cases per category. Counts below the organisation's minimum
 //! group are not shown (only that they are fewer), so no small group of cases, and no person
-//! behind one, can be singled out. Computed from one read of the facts and kept for an hour.
+//! behind one, can be singled out. Where a single hidden count could be worked out by
+//! subtracting the shown ones from a total the page also gives (the months add up to the same
+//! total as the categories), the next smallest count is withheld with it. Computed from one
+//! read of the facts and kept for an hour.
 
 use crate::AppError;
 use crate::service::Aduan;
@@ -19,8 +22,11 @@ const FRESH_FOR: Duration = Duration::HOUR;
 #[serde(rename_all = "snake_case", tag = "shown", content = "value")]
 pub enum Suppressed {
     Count(u64),
-    /// Fewer than the minimum group (possibly none).
+    /// Fewer than the minimum group (but not none).
     FewerThan(u32),
+    /// Not shown although not small, so that a small count beside it cannot be worked out by
+    /// subtraction.
+    Withheld,
 }
 
 impl Suppressed {
@@ -37,7 +43,30 @@ impl Suppressed {
         match self {
             Suppressed::Count(n) => n.to_string(),
             Suppressed::FewerThan(n) => format!("< {n}"),
+            Suppressed::Withheld => "*".into(),
         }
+    }
+}
+
+/// Complementary suppression: when exactly one count of a list that adds up to a known total
+/// is hidden, the smallest shown one is withheld too, so that neither can be worked out.
+fn complement(list: &mut [Suppressed], counts: &[u64]) {
+    let hidden = list
+        .iter()
+        .filter(|s| matches!(s, Suppressed::FewerThan(_)))
+        .count();
+    if hidden != 1 {
+        return;
+    }
+    let smallest = list
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .filter(|(_, (s, _))| matches!(s, Suppressed::Count(_)))
+        .min_by_key(|(_, (_, n))| **n)
+        .map(|(i, _)| i);
+    if let Some(shown) = smallest.and_then(|i| list.get_mut(i)) {
+        *shown = Suppressed::Withheld;
     }
 }
 
@@ -133,6 +162,7 @@ impl Aduan {
             .await?;
         let min = u64::from(min_group);
         let mut months = Vec::new();
+        let (mut received, mut finished) = (Vec::new(), Vec::new());
         for (i, start) in starts.iter().enumerate() {
             let period_from = start.midnight().assume_offset(offset);
             let period_to = starts
@@ -148,6 +178,8 @@ impl Aduan {
                 min,
             );
             let answered_enough = f.days_to_first_answer.cases >= min;
+            received.push(f.received);
+            finished.push(f.closed);
             months.push(PublicMonth {
                 month: format!("{:04}-{:02}", start.year(), u8::from(start.month())),
                 received: Suppressed::of(f.received, min_group),
@@ -156,8 +188,18 @@ impl Aduan {
                 median_days_to_answer: f.days_to_first_answer.median.filter(|_| answered_enough),
             });
         }
+        let mut shown: Vec<Suppressed> = months.iter().map(|m| m.received).collect();
+        complement(&mut shown, &received);
+        for (month, shown) in months.iter_mut().zip(shown) {
+            month.received = shown;
+        }
+        let mut shown: Vec<Suppressed> = months.iter().map(|m| m.finished).collect();
+        complement(&mut shown, &finished);
+        for (month, shown) in months.iter_mut().zip(shown) {
+            month.finished = shown;
+        }
         let year = statistics::compute(&facts, Period { from, to }, &calendar, min);
-        let categories = year
+        let mut categories: Vec<PublicCategory> = year
             .by_category
             .iter()
             .map(|count| {
@@ -170,6 +212,12 @@ impl Aduan {
                 }
             })
             .collect();
+        let counts: Vec<u64> = year.by_category.iter().map(|c| c.cases).collect();
+        let mut shown: Vec<Suppressed> = categories.iter().map(|c| c.received).collect();
+        complement(&mut shown, &counts);
+        for (category, shown) in categories.iter_mut().zip(shown) {
+            category.received = shown;
+        }
         Ok(PublicStatistics {
             generated_at: now,
             min_group,
@@ -189,5 +237,31 @@ mod tests {
         assert_eq!(Suppressed::of(4, 5), Suppressed::FewerThan(5));
         assert_eq!(Suppressed::of(5, 5), Suppressed::Count(5));
         assert_eq!(Suppressed::FewerThan(5).text(), "< 5");
+    }
+
+    #[test]
+    fn a_lone_hidden_count_takes_the_smallest_shown_one_with_it() {
+        let counts = [40, 3, 12, 9];
+        let mut list: Vec<Suppressed> = counts.iter().map(|n| Suppressed::of(*n, 5)).collect();
+        complement(&mut list, &counts);
+        assert_eq!(
+            list,
+            [
+                Suppressed::Count(40),
+                Suppressed::FewerThan(5),
+                Suppressed::Count(12),
+                Suppressed::Withheld
+            ]
+        );
+        // Two hidden already: their sum is all a reader can work out.
+        let counts = [40, 3, 2, 9];
+        let mut list: Vec<Suppressed> = counts.iter().map(|n| Suppressed::of(*n, 5)).collect();
+        complement(&mut list, &counts);
+        assert_eq!(list[3], Suppressed::Count(9));
+        // None hidden: nothing withheld.
+        let counts = [40, 0, 9];
+        let mut list: Vec<Suppressed> = counts.iter().map(|n| Suppressed::of(*n, 5)).collect();
+        complement(&mut list, &counts);
+        assert!(list.iter().all(|s| matches!(s, Suppressed::Count(_))));
     }
 }

@@ -120,6 +120,7 @@ struct Report {
     backlog: Stats,
     monthly: Stats,
     period_statistics: Stats,
+    period_statistics_cold: Stats,
     report_files: Stats,
     idle_rss_mb: f64,
     peak_rss_mb: f64,
@@ -158,6 +159,11 @@ impl Report {
             (
                 "statistics of a month from case facts".into(),
                 &self.period_statistics,
+                None,
+            ),
+            (
+                "statistics of a month, each filter new (1 client)".into(),
+                &self.period_statistics_cold,
                 None,
             ),
             (
@@ -251,6 +257,7 @@ async fn run(setup: &server::Setup, duration: Duration, clients: usize) -> anyho
     let monthly = measures.monthly(clients, duration).await;
     eprintln!("measuring statistics and reports");
     let period_statistics = measures.period_statistics(clients, duration).await;
+    let period_statistics_cold = measures.period_statistics_cold(duration).await;
     let report_files = measures.report_files(duration).await;
     let peak_rss_mb = server::rss_mb(running.pid, "VmHWM");
     running.stop();
@@ -268,6 +275,7 @@ async fn run(setup: &server::Setup, duration: Duration, clients: usize) -> anyho
         backlog,
         monthly,
         period_statistics,
+        period_statistics_cold,
         report_files,
         idle_rss_mb,
         peak_rss_mb,

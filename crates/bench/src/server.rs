@@ -441,6 +441,27 @@ impl Measures {
         self.get_many(clients, duration, paths).await
     }
 
+    /// The same computation with nothing to reuse: one client asks each month under filters
+    /// it has not asked before (channel × kind), so every answer is computed from the facts.
+    pub async fn period_statistics_cold(&self, duration: Duration) -> Stats {
+        let channels = [
+            "web", "email", "walk_in", "phone", "letter", "lapor", "social", "api",
+        ];
+        let kinds = ["complaint", "info_request", "aspiration"];
+        let mut paths = Vec::new();
+        for channel in channels {
+            for kind in kinds {
+                paths.extend(self.month_paths(|m| {
+                    format!(
+                        "/api/v1/stats?from={m}-01&to={}&channel={channel}&kind={kind}",
+                        last_day(m)
+                    )
+                }));
+            }
+        }
+        self.get_many(1, duration, paths).await
+    }
+
     /// The monthly report as a workbook and as a PDF, one at a time (leadership downloads
     /// them; nobody asks for hundreds at once).
     pub async fn report_files(&self, duration: Duration) -> Stats {

@@ -345,7 +345,7 @@ impl Store for SqlStore {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<aduan_domain::statistics::CaseFacts>> {
-        statistics::case_facts(&self.reader, units, filter, from, to).await
+        statistics::case_facts(&self.reader, self.backend, units, filter, from, to).await
     }
 
     async fn on_time(

@@ -701,7 +701,7 @@ pub async fn public_statistics(State(state): State<AppState>, page: Page) -> Res
     // Suppressed months are drawn as zero; the table beside the chart says "< n".
     let value = |s: &Suppressed| match s {
         Suppressed::Count(n) => *n as f64,
-        Suppressed::FewerThan(_) => 0.0,
+        Suppressed::FewerThan(_) | Suppressed::Withheld => 0.0,
     };
     let (received, finished) = (page.tr.t("stats_received"), page.tr.t("stats_finished"));
     let chart = aduan_app::charts::grouped_bars(
