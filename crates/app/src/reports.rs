@@ -330,6 +330,35 @@ pub fn info_service_xlsx(file: &InfoServiceFile) -> Result<Vec<u8>, AppError> {
     book.save_to_buffer().map_err(xlsx_error)
 }
 
+/// A sheet of counts by code: the code, its name and the cases received.
+fn coded_sheet(
+    book: &mut Workbook,
+    labels: &Labels,
+    sheet_key: &str,
+    counts: &[aduan_domain::statistics::Count],
+    bold: &Format,
+    name_of: impl Fn(&str) -> String,
+) -> Result<(), XlsxError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(labels.sheets.get(sheet_key).map_or(sheet_key, |l| &l.id))?;
+    header(
+        sheet,
+        0,
+        &[
+            labels.column("code"),
+            labels.column("name"),
+            labels.measure("received"),
+        ],
+        bold,
+    )?;
+    for (row, count) in (1u32..).zip(counts) {
+        sheet.write_string(row, 0, &count.key)?;
+        sheet.write_string(row, 1, name_of(&count.key))?;
+        sheet.write_number(row, 2, count.cases as f64)?;
+    }
+    Ok(())
+}
+
 fn xlsx_error(e: XlsxError) -> AppError {
     AppError::Internal(format!("xlsx: {e}"))
 }
@@ -410,23 +439,9 @@ pub fn monthly_xlsx(report: &MonthlyReport, org: &Organisation) -> Result<Vec<u8
             }
         }
 
-        let sheet = book.add_worksheet();
-        sheet.set_name(labels.sheets.get("category").map_or("Kategori", |l| &l.id))?;
-        header(
-            sheet,
-            0,
-            &[
-                labels.column("code"),
-                labels.column("name"),
-                labels.measure("received"),
-            ],
-            &bold,
-        )?;
-        for (row, count) in (1u32..).zip(&f.by_category) {
-            sheet.write_string(row, 0, &count.key)?;
-            sheet.write_string(row, 1, name_of_category(org, &count.key))?;
-            sheet.write_number(row, 2, count.cases as f64)?;
-        }
+        coded_sheet(book, labels, "category", &f.by_category, &bold, |code| {
+            name_of_category(org, code)
+        })?;
 
         let sheet = book.add_worksheet();
         sheet.set_name(labels.sheets.get("unit").map_or("Unit kerja", |l| &l.id))?;
@@ -479,28 +494,14 @@ pub fn monthly_xlsx(report: &MonthlyReport, org: &Organisation) -> Result<Vec<u8
             }
         }
 
-        let sheet = book.add_worksheet();
-        sheet.set_name(
-            labels
-                .sheets
-                .get("maladministration")
-                .map_or("Maladministrasi", |l| &l.id),
-        )?;
-        header(
-            sheet,
-            0,
-            &[
-                labels.column("code"),
-                labels.column("name"),
-                labels.measure("received"),
-            ],
+        coded_sheet(
+            book,
+            labels,
+            "maladministration",
+            &f.by_maladministration,
             &bold,
+            |code| labels.maladministration(code),
         )?;
-        for (row, count) in (1u32..).zip(&f.by_maladministration) {
-            sheet.write_string(row, 0, &count.key)?;
-            sheet.write_string(row, 1, labels.maladministration(&count.key))?;
-            sheet.write_number(row, 2, count.cases as f64)?;
-        }
 
         let sheet = book.add_worksheet();
         sheet.set_name(labels.sheets.get("week").map_or("Mingguan", |l| &l.id))?;
