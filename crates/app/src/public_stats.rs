@@ -48,15 +48,20 @@ impl Suppressed {
     }
 }
 
-/// Complementary suppression: when exactly one count of a list that adds up to a known total
-/// is hidden, the smallest shown one is withheld too, so that neither can be worked out.
-fn complement(list: &mut [Suppressed], counts: &[u64]) {
+/// A list of counts that adds up to a known total as shown: small ones hidden, and, when exactly
+/// one is hidden, the smallest shown one withheld too (complementary suppression), so that
+/// neither can be worked out by subtraction.
+fn shown(counts: &[u64], min_group: u32) -> Vec<Suppressed> {
+    let mut list: Vec<Suppressed> = counts
+        .iter()
+        .map(|n| Suppressed::of(*n, min_group))
+        .collect();
     let hidden = list
         .iter()
         .filter(|s| matches!(s, Suppressed::FewerThan(_)))
         .count();
     if hidden != 1 {
-        return;
+        return list;
     }
     let smallest = list
         .iter()
@@ -68,6 +73,7 @@ fn complement(list: &mut [Suppressed], counts: &[u64]) {
     if let Some(shown) = smallest.and_then(|i| list.get_mut(i)) {
         *shown = Suppressed::Withheld;
     }
+    list
 }
 
 /// One month on the portal.
@@ -161,8 +167,7 @@ impl Aduan {
             .case_facts(None, &Filter::default(), from, to)
             .await?;
         let min = u64::from(min_group);
-        let mut months = Vec::new();
-        let (mut received, mut finished) = (Vec::new(), Vec::new());
+        let mut figures = Vec::new();
         for (i, start) in starts.iter().enumerate() {
             let period_from = start.midnight().assume_offset(offset);
             let period_to = starts
@@ -177,47 +182,52 @@ impl Aduan {
                 &calendar,
                 min,
             );
-            let answered_enough = f.days_to_first_answer.cases >= min;
-            received.push(f.received);
-            finished.push(f.closed);
-            months.push(PublicMonth {
-                month: format!("{:04}-{:02}", start.year(), u8::from(start.month())),
-                received: Suppressed::of(f.received, min_group),
-                finished: Suppressed::of(f.closed, min_group),
-                on_time_rate: f.on_time.rate,
-                median_days_to_answer: f.days_to_first_answer.median.filter(|_| answered_enough),
-            });
+            figures.push((start, f));
         }
-        let mut shown: Vec<Suppressed> = months.iter().map(|m| m.received).collect();
-        complement(&mut shown, &received);
-        for (month, shown) in months.iter_mut().zip(shown) {
-            month.received = shown;
-        }
-        let mut shown: Vec<Suppressed> = months.iter().map(|m| m.finished).collect();
-        complement(&mut shown, &finished);
-        for (month, shown) in months.iter_mut().zip(shown) {
-            month.finished = shown;
-        }
+        let received = shown(
+            &figures.iter().map(|(_, f)| f.received).collect::<Vec<_>>(),
+            min_group,
+        );
+        let finished = shown(
+            &figures.iter().map(|(_, f)| f.closed).collect::<Vec<_>>(),
+            min_group,
+        );
+        let months = figures
+            .iter()
+            .zip(received.into_iter().zip(finished))
+            .map(|((start, f), (received, finished))| {
+                let answered_enough = f.days_to_first_answer.cases >= min;
+                PublicMonth {
+                    month: format!("{:04}-{:02}", start.year(), u8::from(start.month())),
+                    received,
+                    finished,
+                    on_time_rate: f.on_time.rate,
+                    median_days_to_answer: f
+                        .days_to_first_answer
+                        .median
+                        .filter(|_| answered_enough),
+                }
+            })
+            .collect();
         let year = statistics::compute(&facts, Period { from, to }, &calendar, min);
-        let mut categories: Vec<PublicCategory> = year
+        let received = shown(
+            &year.by_category.iter().map(|c| c.cases).collect::<Vec<_>>(),
+            min_group,
+        );
+        let categories = year
             .by_category
             .iter()
-            .map(|count| {
+            .zip(received)
+            .map(|(count, received)| {
                 let known = org.categories.iter().find(|c| c.code == count.key);
                 PublicCategory {
                     code: count.key.clone(),
                     name_id: known.map_or_else(|| count.key.clone(), |c| c.name_id.clone()),
                     name_en: known.map_or_else(|| count.key.clone(), |c| c.name_en.clone()),
-                    received: Suppressed::of(count.cases, min_group),
+                    received,
                 }
             })
             .collect();
-        let counts: Vec<u64> = year.by_category.iter().map(|c| c.cases).collect();
-        let mut shown: Vec<Suppressed> = categories.iter().map(|c| c.received).collect();
-        complement(&mut shown, &counts);
-        for (category, shown) in categories.iter_mut().zip(shown) {
-            category.received = shown;
-        }
         Ok(PublicStatistics {
             generated_at: now,
             min_group,
@@ -242,8 +252,7 @@ mod tests {
     #[test]
     fn a_lone_hidden_count_takes_the_smallest_shown_one_with_it() {
         let counts = [40, 3, 12, 9];
-        let mut list: Vec<Suppressed> = counts.iter().map(|n| Suppressed::of(*n, 5)).collect();
-        complement(&mut list, &counts);
+        let list = shown(&counts, 5);
         assert_eq!(
             list,
             [
@@ -255,13 +264,11 @@ mod tests {
         );
         // Two hidden already: their sum is all a reader can work out.
         let counts = [40, 3, 2, 9];
-        let mut list: Vec<Suppressed> = counts.iter().map(|n| Suppressed::of(*n, 5)).collect();
-        complement(&mut list, &counts);
+        let list = shown(&counts, 5);
         assert_eq!(list[3], Suppressed::Count(9));
         // None hidden: nothing withheld.
         let counts = [40, 0, 9];
-        let mut list: Vec<Suppressed> = counts.iter().map(|n| Suppressed::of(*n, 5)).collect();
-        complement(&mut list, &counts);
+        let list = shown(&counts, 5);
         assert!(list.iter().all(|s| matches!(s, Suppressed::Count(_))));
     }
 }
