@@ -308,12 +308,23 @@ pub async fn info_service_download(
         ),
         _ => return super::error_page(page, AppError::NotFound),
     };
+    report_file(
+        page,
+        &format!("laporan-layanan-informasi-{year}.{kind}"),
+        content_type,
+        bytes,
+    )
+}
+
+/// A made report file as a download, or the error page if making it failed.
+fn report_file(
+    page: Page,
+    name: &str,
+    content_type: &str,
+    bytes: Result<Vec<u8>, AppError>,
+) -> Response {
     match bytes {
-        Ok(bytes) => no_store(attachment(
-            &format!("laporan-layanan-informasi-{year}.{kind}"),
-            content_type,
-            bytes,
-        )),
+        Ok(bytes) => no_store(attachment(name, content_type, bytes)),
         Err(e) => super::error_page(page, e),
     }
 }
@@ -351,12 +362,10 @@ pub async fn stats_download(
         ),
         _ => return super::error_page(page, AppError::NotFound),
     };
-    match bytes {
-        Ok(bytes) => no_store(attachment(
-            &format!("laporan-bulanan-{}.{kind}", report.month),
-            content_type,
-            bytes,
-        )),
-        Err(e) => super::error_page(page, e),
-    }
+    report_file(
+        page,
+        &format!("laporan-bulanan-{}.{kind}", report.month),
+        content_type,
+        bytes,
+    )
 }
