@@ -37,51 +37,9 @@ fn province(backend: Backend) -> &'static str {
     }
 }
 
-/// The two halves of the cases open at some moment of a period.
-#[derive(Clone, Copy)]
-enum Half {
-    /// Ended at or after the period's start (merged cases are counted in the case they joined).
-    EndedSince,
-    /// Not ended yet: the states of the partial index `cases_open_backlog`.
-    StillOpen,
-}
-
-/// The condition of one half of the cases, as a `SELECT <columns> FROM cases c WHERE …`.
-#[allow(clippy::too_many_arguments)]
-fn cases_of(
-    sql: &mut Sql,
-    backend: Backend,
-    columns: &str,
-    half: Half,
-    units: Option<&[String]>,
-    filter: &Filter,
-    from: OffsetDateTime,
-    to: OffsetDateTime,
-) {
-    let index = match (backend, half) {
-        (Backend::Sqlite, Half::EndedSince) => " INDEXED BY cases_by_closed",
-        (Backend::Sqlite, Half::StillOpen) => " INDEXED BY cases_open_backlog",
-        (Backend::Postgres, _) => "",
-    };
-    sql.push(
-        &format!(" SELECT {columns} FROM cases c{index} WHERE"),
-        vec![],
-    );
-    match half {
-        Half::EndedSince => sql.push(
-            " c.closed_at >= ? AND +c.created_at < ? AND c.state <> 'merged'",
-            vec![Arg::Int(to_micros(from)), Arg::Int(to_micros(to))],
-        ),
-        Half::StillOpen => sql.push(
-            " c.state NOT IN ('closed', 'rejected', 'forwarded', 'merged') \
-             AND c.closed_at IS NULL AND +c.created_at < ?",
-            vec![Arg::Int(to_micros(to))],
-        ),
-    };
-    conditions(sql, units, filter);
-}
-
-/// Both halves, one after the other.
+/// The cases open at some moment of `[from, to)` as a `SELECT <columns> … UNION ALL SELECT …`
+/// of two halves: those that ended at or after the start (merged cases are counted in the case
+/// they joined), and those not ended yet (the states of the partial index `cases_open_backlog`).
 fn open_in_period(
     sql: &mut Sql,
     backend: Backend,
@@ -91,27 +49,33 @@ fn open_in_period(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) {
-    cases_of(
-        sql,
-        backend,
-        columns,
-        Half::EndedSince,
-        units,
-        filter,
-        from,
-        to,
-    );
-    sql.push(" UNION ALL", vec![]);
-    cases_of(
-        sql,
-        backend,
-        columns,
-        Half::StillOpen,
-        units,
-        filter,
-        from,
-        to,
-    );
+    let (before_end, since_start) = (to_micros(to), to_micros(from));
+    let halves = [
+        (
+            "cases_by_closed",
+            " c.closed_at >= ? AND +c.created_at < ? AND c.state <> 'merged'",
+            vec![Arg::Int(since_start), Arg::Int(before_end)],
+        ),
+        (
+            "cases_open_backlog",
+            " c.state NOT IN ('closed', 'rejected', 'forwarded', 'merged') \
+             AND c.closed_at IS NULL AND +c.created_at < ?",
+            vec![Arg::Int(before_end)],
+        ),
+    ];
+    for (i, (index, period, args)) in halves.into_iter().enumerate() {
+        let index = match backend {
+            Backend::Sqlite => format!(" INDEXED BY {index}"),
+            Backend::Postgres => String::new(),
+        };
+        let union = if i == 0 { "" } else { " UNION ALL" };
+        sql.push(
+            &format!("{union} SELECT {columns} FROM cases c{index} WHERE"),
+            vec![],
+        );
+        sql.push(period, args);
+        conditions(sql, units, filter);
+    }
 }
 
 /// The conditions on `c`, the cases table, besides the period: in scope and matching the
