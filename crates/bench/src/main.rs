@@ -52,6 +52,9 @@ enum Command {
         /// CI smoke run; timings are never asserted).
         #[arg(long)]
         strict: bool,
+        /// SQLite only: fill the database once (in DATA/kept-CASES) and reuse it in later runs.
+        #[arg(long)]
+        keep: bool,
     },
     /// The bare HTTP ceiling: serve a small JSON body on ADDR.
     BareHttp {
@@ -74,13 +77,19 @@ async fn main() -> anyhow::Result<()> {
             postgres,
             markdown,
             strict,
+            keep,
         } => {
+            anyhow::ensure!(
+                !keep || backend == "sqlite",
+                "--keep works with the SQLite backend only"
+            );
             let setup = server::Setup {
                 backend,
                 cases,
                 aduan,
                 data,
                 postgres,
+                keep,
             };
             let report = run(&setup, Duration::from_secs(seconds), clients).await?;
             println!("{}", report.table());

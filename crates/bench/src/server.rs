@@ -28,6 +28,10 @@ pub struct Setup {
     pub aduan: PathBuf,
     pub data: PathBuf,
     pub postgres: String,
+    /// SQLite only: fill `data/kept-N` once and reuse it in later runs, instead of a fresh
+    /// database removed at the end (for working on one figure; its demo-data rate is not
+    /// measured again).
+    pub keep: bool,
 }
 
 pub struct Prepared {
@@ -38,6 +42,7 @@ pub struct Prepared {
     pub demo_rate: f64,
     pg_names: Vec<String>,
     postgres_admin: String,
+    keep: bool,
 }
 
 const SEED: u64 = 20_261_128;
@@ -74,7 +79,12 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
             names,
         )
     } else if setup.backend == "sqlite" {
-        let dir = setup.data.join(format!("run-{}", random_suffix()));
+        let name = if setup.keep {
+            format!("kept-{}", setup.cases)
+        } else {
+            format!("run-{}", random_suffix())
+        };
+        let dir = setup.data.join(name);
         std::fs::create_dir_all(&dir)?;
         let dir = std::fs::canonicalize(&dir)?;
         (
@@ -85,6 +95,21 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
     } else {
         anyhow::bail!("--backend is sqlite or postgres");
     };
+    let kept = setup.keep
+        && url
+            .strip_prefix("sqlite://")
+            .is_some_and(|path| std::path::Path::new(path).exists());
+    if kept {
+        return Ok(Prepared {
+            url,
+            scratch_url,
+            demo_summary: "kept from an earlier run".into(),
+            demo_rate: 0.0,
+            pg_names,
+            postgres_admin: setup.postgres.clone(),
+            keep: true,
+        });
+    }
     let output = Command::new(&setup.aduan)
         .args([
             "demo-data",
@@ -139,6 +164,7 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
         demo_rate,
         pg_names,
         postgres_admin: setup.postgres.clone(),
+        keep: setup.keep,
     })
 }
 
@@ -152,6 +178,9 @@ impl Prepared {
                 .execute(&mut admin)
                 .await;
             }
+        }
+        if self.keep {
+            return;
         }
         if let Some(path) = self.url.strip_prefix("sqlite://")
             && let Some(dir) = std::path::Path::new(path).parent()
