@@ -187,6 +187,7 @@ impl Aduan {
             Ok(mut slot) => *slot = Arc::new(calendar),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(calendar),
         }
+        self.edited();
     }
 
     /// Picks up days another instance added.

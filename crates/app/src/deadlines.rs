@@ -11,6 +11,11 @@ use aduan_domain::{Scope, Ticket};
 use aduan_store::{CaseFilter, StoreError};
 use time::{Date, Duration, OffsetDateTime};
 
+/// Recent backlogs by who sees them (their units, or all) and the on-time period's first and
+/// last day. A backlog stays exact until a case changes or the next due time passes.
+pub(crate) type BacklogCache =
+    crate::shared_cache::SharedCache<(Option<Vec<String>>, Date, Date), BacklogView>;
+
 /// At most this many overdue cases are listed in the backlog.
 const OVERDUE_LIST: u32 = 100;
 /// The longest period the on-time rate is computed over.
@@ -119,6 +124,30 @@ impl Aduan {
                 "invalid_period",
             )]));
         }
+        let asking = crate::shared_cache::Asking {
+            now,
+            changes: self.changes(),
+            ended: false,
+        };
+        let key = (units.clone(), from, to);
+        let compute = self.compute_backlog(units, from, to, now);
+        let mut view = (*self.backlogs.get(key, asking, compute).await?).clone();
+        view.at = now;
+        Ok(view)
+    }
+
+    /// The backlog at `now`, and until when it stays exact without a change: the next due
+    /// time (a case becomes overdue), or midnight (the working days overdue grow).
+    async fn compute_backlog(
+        &self,
+        units: Option<Vec<String>>,
+        from: Date,
+        to: Date,
+        now: OffsetDateTime,
+    ) -> Result<crate::shared_cache::Fresh<BacklogView>, AppError> {
+        let calendar = self.calendar();
+        // Read first: a case that falls due while the rest is read ends the answer's life.
+        let next_due = self.store.next_due(now).await?;
         let offset = calendar.offset();
         let start = from.midnight().assume_offset(offset);
         // The end of the last day, or now if that is earlier (nothing is overdue in the future);
@@ -150,7 +179,7 @@ impl Aduan {
             let percent = counts.closed_on_time as f64 * 100.0 / denominator as f64;
             (percent * 10.0).round() / 10.0
         });
-        Ok(BacklogView {
+        let view = BacklogView {
             at: now,
             open: rows.iter().map(|r| r.open).sum(),
             overdue: rows.iter().map(|r| r.overdue).sum(),
@@ -186,6 +215,13 @@ impl Aduan {
                 open_overdue: counts.open_overdue,
                 rate_percent: rate,
             },
-        })
+        };
+        // Exact while the overdue counts (due before now) and the period's open overdue cases
+        // (due before now plus a second) stay the same, and until the local date changes.
+        let tomorrow = (calendar.local_date(now) + Duration::DAY)
+            .midnight()
+            .assume_offset(offset);
+        let until = next_due.map_or(tomorrow, |due| (due - Duration::SECOND).min(tomorrow));
+        Ok(crate::shared_cache::Fresh::until(view, until))
     }
 }

@@ -177,6 +177,8 @@ impl Aduan {
             Err(poisoned) => poisoned.into_inner(),
         };
         *current = Arc::new(org);
+        drop(current);
+        self.edited();
         tracing::info!(admin = %user.username, "organisation edited");
         Ok(())
     }

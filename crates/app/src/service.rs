@@ -58,8 +58,23 @@ pub struct Aduan {
     pub(crate) public_stats:
         Arc<tokio::sync::Mutex<Option<Arc<crate::public_stats::PublicStatistics>>>>,
     /// Figures of recent statistics requests, shared by the requests that ask the same.
-    pub(crate) figures: Arc<crate::figures_cache::FiguresCache>,
+    pub(crate) figures: Arc<crate::shared_cache::FiguresCache>,
+    /// Recent backlogs, shared the same way (see `deadlines.rs`).
+    pub(crate) backlogs: Arc<crate::deadlines::BacklogCache>,
+    /// Recent monthly counts, shared the same way.
+    pub(crate) months: Arc<MonthCache>,
+    /// Edits of the calendar or the organisation this process made or picked up: like a case
+    /// change, they make shared answers stale (working days are counted by the calendar).
+    pub(crate) edits: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// Monthly counts by who sees them (their units, or all) and the month.
+pub(crate) type MonthCache =
+    crate::shared_cache::SharedCache<(Option<Vec<String>>, i32, time::Month), MonthlyStats>;
+
+/// The longest monthly counts and backlogs are reused: they are cheap enough to recompute, and
+/// another process writing to the same database shows within this time.
+pub(crate) const COUNTS_MAX_AGE: time::Duration = time::Duration::seconds(5);
 
 /// An authenticated staff member.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +169,24 @@ impl Aduan {
             tokens: Arc::default(),
             public_stats: Arc::default(),
             figures: Arc::default(),
+            backlogs: Arc::new(crate::shared_cache::SharedCache::new(COUNTS_MAX_AGE, 2)),
+            months: Arc::new(crate::shared_cache::SharedCache::new(COUNTS_MAX_AGE, 2)),
+            edits: Arc::default(),
         })
+    }
+
+    /// Grows with every change to a case and every edit of the calendar or the organisation:
+    /// while it stays the same, an answer computed from them is still exact. (Both counts only
+    /// grow, so their sum changes whenever either does.)
+    pub(crate) fn changes(&self) -> u64 {
+        self.store
+            .case_changes()
+            .wrapping_add(self.edits.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    /// Records an edit of the calendar or the organisation (see [`Self::changes`]).
+    pub(crate) fn edited(&self) {
+        self.edits.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The portal's address, as links in mail and Open311 discovery give it.
@@ -1005,33 +1037,42 @@ impl Aduan {
         }
         .map_err(|_| invalid())?;
         let offset = self.calendar().offset();
-        let rows = self
-            .store
-            .period_counts(
-                units.as_deref(),
-                first.midnight().assume_offset(offset),
-                next.midnight().assume_offset(offset),
-            )
-            .await?;
-        let mut stats = MonthlyStats {
-            month: format!("{year:04}-{:02}", u8::from(month)),
-            received: 0,
-            by_kind: Default::default(),
-            by_category: Default::default(),
-            by_channel: Default::default(),
-            by_state: Default::default(),
+        let asking = crate::shared_cache::Asking {
+            now: self.clock.now(),
+            changes: self.changes(),
+            ended: false,
         };
-        for row in rows {
-            stats.received += row.count;
-            *stats.by_kind.entry(row.kind.code().into()).or_default() += row.count;
-            *stats.by_category.entry(row.category).or_default() += row.count;
-            *stats
-                .by_channel
-                .entry(row.channel.code().into())
-                .or_default() += row.count;
-            *stats.by_state.entry(row.state.code().into()).or_default() += row.count;
-        }
-        Ok(stats)
+        let compute = async {
+            let rows = self
+                .store
+                .period_counts(
+                    units.as_deref(),
+                    first.midnight().assume_offset(offset),
+                    next.midnight().assume_offset(offset),
+                )
+                .await?;
+            let mut stats = MonthlyStats {
+                month: format!("{year:04}-{:02}", u8::from(month)),
+                received: 0,
+                by_kind: Default::default(),
+                by_category: Default::default(),
+                by_channel: Default::default(),
+                by_state: Default::default(),
+            };
+            for row in rows {
+                stats.received += row.count;
+                *stats.by_kind.entry(row.kind.code().into()).or_default() += row.count;
+                *stats.by_category.entry(row.category).or_default() += row.count;
+                *stats
+                    .by_channel
+                    .entry(row.channel.code().into())
+                    .or_default() += row.count;
+                *stats.by_state.entry(row.state.code().into()).or_default() += row.count;
+            }
+            Ok(crate::shared_cache::Fresh::new(stats))
+        };
+        let key = (units.clone(), year, month);
+        Ok((*self.months.get(key, asking, compute).await?).clone())
     }
 
     // ---- Accounts -----------------------------------------------------------------------------

@@ -1,33 +1,33 @@
-//! Figures of recent statistics requests, kept so that a dashboard opened by many people, or
-//! the same month asked for as a page, a workbook and a PDF, is computed once.
+//! Answers of recent read-only requests that are costly to compute (statistics, the backlog,
+//! the monthly counts), kept so that a dashboard opened by many people, or the same month asked
+//! for as a page, a workbook and a PDF, is computed once.
 //!
-//! Figures are reused while no case has changed since they were computed, so they stay exact.
-//! A period that has ended is also reused for a short while after changes: what happens now
-//! rarely moves a past month's figures, and a report is not worth recomputing on every new
-//! submission. Requests that ask the same while the figures are being computed wait for that
-//! one computation rather than each starting their own (a burst of 64 requests used to run 64
-//! computations side by side and take most of a gigabyte).
+//! An answer is reused while no case has changed since it was computed, and only until the
+//! moment its computation said it stops being exact (the backlog: the next due time, when a
+//! case becomes overdue without any change), so it stays exact. A period that has ended is also
+//! reused for a short while after changes: what happens now rarely moves a past month's
+//! figures, and a report is not worth recomputing on every new submission. Requests that ask
+//! the same while the answer is being computed wait for that one computation rather than each
+//! starting their own (a burst of 64 requests used to run 64 computations side by side and take
+//! most of a gigabyte).
 
 use crate::AppError;
 use aduan_domain::statistics::{Filter, Statistics};
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 use tokio::sync::Mutex as AsyncMutex;
 
-/// The longest any figures are reused, so that changes this process does not see (another
+/// The longest statistics are reused, so that changes this process does not see (another
 /// process writing to the same database) show within this time.
 pub const MAX_AGE: Duration = Duration::minutes(1);
-/// How many different requests are remembered; beyond it, figures not in use are dropped.
+/// How many different requests are remembered; beyond it, answers not in use are dropped.
 const MAX_ENTRIES: usize = 256;
-/// How many figures are computed at once. Each holds its period's facts in memory (tens of
-/// megabytes for a month of a million cases) and keeps a core busy: more at once would only
-/// share the same two cores slower and hold more memory.
-const COMPUTING_AT_ONCE: usize = 2;
 
-/// What the figures are of: who sees them, the filter and the period's first and last day.
+/// What statistics are of: who sees them, the filter and the period's first and last day.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FiguresKey {
     pub units: Option<Vec<String>>,
@@ -55,60 +55,103 @@ impl FiguresKey {
     }
 }
 
-struct Computed {
-    figures: Arc<Statistics>,
-    /// The change count read before the facts were.
+/// The statistics of recent requests.
+pub type FiguresCache = SharedCache<FiguresKey, Statistics>;
+
+impl Default for FiguresCache {
+    /// Each computation holds its period's facts in memory (tens of megabytes for a month of a
+    /// million cases) and keeps a core busy: more than two at once would only share the same
+    /// two cores slower and hold more memory.
+    fn default() -> Self {
+        Self::new(MAX_AGE, 2)
+    }
+}
+
+/// A computed answer, and until when it is exact if nothing changes.
+pub struct Fresh<V> {
+    pub value: V,
+    pub exact_until: Option<OffsetDateTime>,
+}
+
+impl<V> Fresh<V> {
+    /// An answer that only a change makes wrong.
+    pub fn new(value: V) -> Self {
+        Self {
+            value,
+            exact_until: None,
+        }
+    }
+
+    /// An answer that also goes wrong at `until` (a case becomes overdue then).
+    pub fn until(value: V, until: OffsetDateTime) -> Self {
+        Self {
+            value,
+            exact_until: Some(until),
+        }
+    }
+}
+
+struct Computed<V> {
+    value: Arc<V>,
+    /// The change count read before the answer was computed.
     changes: u64,
     at: OffsetDateTime,
-    /// Whether the period had ended when they were computed.
+    exact_until: Option<OffsetDateTime>,
+    /// Whether the period had ended when it was computed.
     ended: bool,
     /// Which computation of this key this is, so that a request that waited for it knows.
     serial: u64,
 }
 
-#[derive(Default)]
-struct Slot {
+struct Slot<V> {
     /// Computations begun and finished: read before waiting, they tell a request whether
-    /// the figures it finds were computed while it waited.
+    /// the answer it finds was computed while it waited.
     begun: AtomicU64,
     finished: AtomicU64,
-    computed: AsyncMutex<Option<Computed>>,
+    computed: AsyncMutex<Option<Computed<V>>>,
 }
 
-pub struct FiguresCache {
-    slots: Mutex<HashMap<FiguresKey, Arc<Slot>>>,
-    computing: tokio::sync::Semaphore,
-}
-
-impl Default for FiguresCache {
+impl<V> Default for Slot<V> {
     fn default() -> Self {
         Self {
-            slots: Mutex::default(),
-            computing: tokio::sync::Semaphore::new(COMPUTING_AT_ONCE),
+            begun: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            computed: AsyncMutex::new(None),
         }
     }
 }
 
-/// Where a request stands when it asks for figures.
+pub struct SharedCache<K, V> {
+    slots: Mutex<HashMap<K, Arc<Slot<V>>>>,
+    computing: tokio::sync::Semaphore,
+    max_age: Duration,
+}
+
+/// Where a request stands when it asks.
 pub struct Asking {
     pub now: OffsetDateTime,
-    /// The store's change count, read before anything else.
+    /// The change count, read before anything else.
     pub changes: u64,
     /// Whether the period ended before now.
     pub ended: bool,
 }
 
-impl FiguresCache {
-    /// The figures for `key`: reused when still good, else computed by `compute` (once for
+impl<K: Eq + Hash + Clone, V> SharedCache<K, V> {
+    /// Answers are reused for at most `max_age`; at most `at_once` different ones are computed
+    /// at the same time.
+    pub fn new(max_age: Duration, at_once: usize) -> Self {
+        Self {
+            slots: Mutex::default(),
+            computing: tokio::sync::Semaphore::new(at_once),
+            max_age,
+        }
+    }
+
+    /// The answer for `key`: reused when still good, else computed by `compute` (once for
     /// every request that asks meanwhile).
-    pub async fn get<F>(
-        &self,
-        key: FiguresKey,
-        asking: Asking,
-        compute: F,
-    ) -> Result<Arc<Statistics>, AppError>
+    pub async fn get<F>(&self, key: K, asking: Asking, compute: F) -> Result<Arc<V>, AppError>
     where
-        F: Future<Output = Result<Statistics, AppError>>,
+        F: Future<Output = Result<Fresh<V>, AppError>>,
     {
         let slot = self.slot(key);
         let begun = slot.begun.load(Ordering::Acquire);
@@ -123,32 +166,35 @@ impl FiguresCache {
                 done.serial > begun
             };
             let unchanged = done.changes == asking.changes;
-            let young = asking.now >= done.at && asking.now - done.at < MAX_AGE;
-            if young && (unchanged || done.ended || waited_for_it) {
-                return Ok(done.figures.clone());
+            let young = asking.now >= done.at && asking.now - done.at < self.max_age;
+            let exact = done.exact_until.is_none_or(|until| asking.now < until);
+            if young && exact && (unchanged || done.ended || waited_for_it) {
+                return Ok(done.value.clone());
             }
         }
         let permit = self
             .computing
             .acquire()
             .await
-            .map_err(|_| AppError::Internal("statistics: the computing queue closed".into()))?;
+            .map_err(|_| AppError::Internal("the computing queue closed".into()))?;
         let serial = slot.begun.fetch_add(1, Ordering::AcqRel) + 1;
         let result = compute.await;
         drop(permit);
         slot.finished.store(serial, Ordering::Release);
-        let figures = Arc::new(result?);
+        let fresh = result?;
+        let value = Arc::new(fresh.value);
         *computed = Some(Computed {
-            figures: figures.clone(),
+            value: value.clone(),
             changes: asking.changes,
             at: asking.now,
+            exact_until: fresh.exact_until,
             ended: asking.ended,
             serial,
         });
-        Ok(figures)
+        Ok(value)
     }
 
-    fn slot(&self, key: FiguresKey) -> Arc<Slot> {
+    fn slot(&self, key: K) -> Arc<Slot<V>> {
         let mut slots = match self.slots.lock() {
             Ok(slots) => slots,
             Err(poisoned) => poisoned.into_inner(),
@@ -210,7 +256,7 @@ mod tests {
         let runs = AtomicU32::new(0);
         let run = |n| {
             runs.fetch_add(1, Ordering::SeqCst);
-            async move { Ok(figures(n)) }
+            async move { Ok(Fresh::new(figures(n))) }
         };
         let live = |changes| asking(NOW, changes, false);
         assert_eq!(cache.get(key(), live(7), run(1)).await.unwrap().received, 1);
@@ -227,14 +273,37 @@ mod tests {
     async fn an_ended_period_is_reused_for_a_minute_despite_changes() {
         let cache = FiguresCache::default();
         let ended = |now, changes| asking(now, changes, true);
-        let first = cache.get(key(), ended(NOW, 1), async { Ok(figures(1)) });
+        let first = cache.get(key(), ended(NOW, 1), async { Ok(Fresh::new(figures(1))) });
         assert_eq!(first.await.unwrap().received, 1);
         let soon = NOW + Duration::seconds(30);
-        let again = cache.get(key(), ended(soon, 9), async { Ok(figures(2)) });
+        let again = cache.get(key(), ended(soon, 9), async { Ok(Fresh::new(figures(2))) });
         assert_eq!(again.await.unwrap().received, 1);
         let late = NOW + Duration::seconds(61);
-        let fresh = cache.get(key(), ended(late, 9), async { Ok(figures(3)) });
+        let fresh = cache.get(key(), ended(late, 9), async { Ok(Fresh::new(figures(3))) });
         assert_eq!(fresh.await.unwrap().received, 3);
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_not_reused_past_the_moment_it_stops_being_exact() {
+        let cache: SharedCache<&str, u32> = SharedCache::new(Duration::seconds(30), 1);
+        let due = NOW + Duration::seconds(10);
+        let live = |now| asking(now, 4, false);
+        let first = cache.get("backlog", live(NOW), async { Ok(Fresh::until(1, due)) });
+        assert_eq!(*first.await.unwrap(), 1);
+        let before = NOW + Duration::seconds(9);
+        let again = cache.get("backlog", live(before), async { Ok(Fresh::until(2, due)) });
+        assert_eq!(*again.await.unwrap(), 1, "still exact, nothing changed");
+        let at_due = cache.get("backlog", live(due), async { Ok(Fresh::new(3)) });
+        assert_eq!(*at_due.await.unwrap(), 3, "a case fell due: computed again");
+        // This cache's own age limit applies to answers without an end.
+        let older = cache.get("backlog", live(due + Duration::seconds(29)), async {
+            Ok(Fresh::new(4))
+        });
+        assert_eq!(*older.await.unwrap(), 3);
+        let too_old = cache.get("backlog", live(due + Duration::seconds(30)), async {
+            Ok(Fresh::new(5))
+        });
+        assert_eq!(*too_old.await.unwrap(), 5);
     }
 
     #[tokio::test]
@@ -249,7 +318,7 @@ mod tests {
                     .get(key(), asking(NOW, 1, false), async move {
                         runs.fetch_add(1, Ordering::SeqCst);
                         gate.await.ok();
-                        Ok(figures(1))
+                        Ok(Fresh::new(figures(1)))
                     })
                     .await
             })
@@ -265,7 +334,7 @@ mod tests {
                 cache
                     .get(key(), asking(NOW, changes, false), async move {
                         runs.fetch_add(1, Ordering::SeqCst);
-                        Ok(figures(changes))
+                        Ok(Fresh::new(figures(changes)))
                     })
                     .await
             }));
@@ -290,7 +359,9 @@ mod tests {
             })
             .await;
         assert!(failed.is_err());
-        let ok = cache.get(key(), asking(NOW, 1, false), async { Ok(figures(5)) });
+        let ok = cache.get(key(), asking(NOW, 1, false), async {
+            Ok(Fresh::new(figures(5)))
+        });
         assert_eq!(ok.await.unwrap().received, 5);
     }
 }

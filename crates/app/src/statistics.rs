@@ -4,8 +4,8 @@
 //! computation feeds the API, the pages and the report files, so they cannot disagree.
 
 use crate::AppError;
-use crate::figures_cache::{Asking, FiguresKey};
 use crate::service::{Aduan, StaffUser};
+use crate::shared_cache::{Asking, FiguresKey, Fresh};
 use aduan_domain::intake::FieldError;
 use aduan_domain::statistics::{self, Filter, Period, Statistics};
 use aduan_domain::{Channel, Kind, Privacy};
@@ -149,7 +149,7 @@ impl Aduan {
             .max(start);
         let min_group = org.reports.min_group;
         let asking = Asking {
-            changes: self.store.case_changes(),
+            changes: self.changes(),
             ended: end <= now,
             now,
         };
@@ -166,7 +166,12 @@ impl Aduan {
                 to: end,
             };
             tokio::task::spawn_blocking(move || {
-                statistics::compute(&facts, period, &calendar, u64::from(min_group))
+                Fresh::new(statistics::compute(
+                    &facts,
+                    period,
+                    &calendar,
+                    u64::from(min_group),
+                ))
             })
             .await
             .map_err(|e| AppError::Internal(format!("statistics: {e}")))

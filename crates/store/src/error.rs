@@ -16,6 +16,9 @@ pub enum StoreError {
     Busy,
     #[error("database: {0}")]
     Database(sqlx::Error),
+    /// From a native SQLite read (see `sql::native`).
+    #[error("database: {0}")]
+    Sqlite(rusqlite::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
@@ -37,7 +40,35 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            _ => StoreError::Sqlite(error),
+        }
+    }
+}
+
 impl StoreError {
+    /// Whether the connection itself failed (so it should be opened again), rather than the
+    /// statement or its data.
+    pub(crate) fn is_connection_fault(&self) -> bool {
+        match self {
+            StoreError::Sqlite(error) => matches!(
+                error.sqlite_error_code(),
+                Some(
+                    rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::NotADatabase
+                        | rusqlite::ErrorCode::SystemIoFailure
+                        | rusqlite::ErrorCode::DatabaseCorrupt
+                )
+            ),
+            _ => false,
+        }
+    }
+
     pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
     }

@@ -95,6 +95,9 @@ pub trait Store: Send + Sync {
         units: Option<&[String]>,
         now: OffsetDateTime,
     ) -> Result<Vec<BacklogRow>>;
+    /// The earliest due time at or after `at` of a case the agency still owes an answer on:
+    /// until then, without a change, no case becomes overdue.
+    async fn next_due(&self, at: OffsetDateTime) -> Result<Option<OffsetDateTime>>;
     /// The facts of every case open at some moment of `[from, to)` (received before its end,
     /// not closed before its start, not merged), within `units` and matching `filter`.
     async fn case_facts(

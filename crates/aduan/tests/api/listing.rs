@@ -299,6 +299,53 @@ async fn search_backlog_and_monthly_figures() {
         (status, fields),
         (StatusCode::BAD_REQUEST, vec!["month".to_string()])
     );
+
+    // Backlogs and monthly counts are shared between requests; they must still move the
+    // moment they should. Time alone, with no change to any case: the dispositioned case falls
+    // due at the end of Mon 9 Nov.
+    let clock = app.clock.as_ref().unwrap();
+    clock.set(datetime!(2026-11-09 23:59:57 +7));
+    let monitor_token = app.login("pemantau").await;
+    let backlog = || async {
+        app.client
+            .get(app.url("/api/v1/backlog?from=2026-11-01&to=2026-11-30"))
+            .bearer_auth(&monitor_token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(backlog().await["overdue"], 2);
+    clock.set(datetime!(2026-11-09 23:59:58 +7));
+    let shared = backlog().await;
+    assert_eq!(shared["overdue"], 2);
+    assert_eq!(shared["at"], "2026-11-09T23:59:58+07:00", "{shared}");
+    clock.set(datetime!(2026-11-10 00:00:01 +7));
+    let later = backlog().await;
+    assert_eq!(
+        (later["open"].clone(), later["overdue"].clone()),
+        (json!(3), json!(3))
+    );
+    // A change: a new case shows at once in both.
+    app.submit(&complaint()).await;
+    let changed = backlog().await;
+    assert_eq!(
+        (changed["open"].clone(), changed["overdue"].clone()),
+        (json!(4), json!(3))
+    );
+    let november: Value = app
+        .client
+        .get(app.url("/api/v1/stats/monthly?month=2026-11"))
+        .bearer_auth(&monitor_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(november["received"], 4, "{november}");
     app.finish().await;
 }
 

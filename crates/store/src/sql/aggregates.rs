@@ -92,6 +92,28 @@ async fn backlog_from_counts(
         .collect())
 }
 
+pub async fn next_due(
+    reader: &AnyPool,
+    backend: super::Backend,
+    at: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>> {
+    // Walks the due times upwards from `at` and stops at the first owed case. Finished cases
+    // have no due time, so few rows are passed over.
+    let by_due = match backend {
+        super::Backend::Sqlite => " INDEXED BY cases_by_due",
+        super::Backend::Postgres => "",
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT due_at FROM cases{by_due} WHERE due_at >= $1 AND state IN ({}) \
+         ORDER BY due_at LIMIT 1",
+        owed_states()
+    ));
+    sql.bind_first(Arg::Int(to_micros(at)));
+    let row = sql.query().fetch_optional(reader).await?;
+    row.map(|row| crate::time_codec::from_micros(row.try_get("due_at")?))
+        .transpose()
+}
+
 fn owed_states() -> String {
     State::ALL
         .iter()

@@ -1,8 +1,9 @@
 //! Cases, their events, reporters and lists.
 
+use super::native::Reads;
 use super::query::{Arg, Sql, push_scope};
 use super::rows::*;
-use crate::time_codec::{from_micros, to_micros};
+use crate::time_codec::to_micros;
 use crate::*;
 use aduan_domain::State;
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -496,37 +497,39 @@ pub async fn to_check(reader: &AnyPool, now: OffsetDateTime, limit: u32) -> Resu
         .collect()
 }
 
-pub async fn find(reader: &AnyPool, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
+pub async fn find(reads: Reads<'_>, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
     let mut sql = Sql::new(&format!(
         "SELECT {CASE_COLUMNS} FROM cases c WHERE c.ticket = "
     ));
     sql.push("?", vec![Arg::Text(ticket.as_str().to_string())]);
     push_scope(&mut sql, scope);
-    let row = sql.query().fetch_optional(reader).await?;
-    row.as_ref().map(case_from_row).transpose()
+    reads.optional(&sql, case_from_row).await
 }
 
 pub async fn for_reporter(
-    reader: &AnyPool,
+    reads: Reads<'_>,
     ticket: &Ticket,
     since: OffsetDateTime,
 ) -> Result<(i64, Option<CaseRecord>)> {
     // The one-row count on the left keeps a row even when the ticket is unknown.
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let mut sql = Sql::new(&format!(
         "SELECT f.failures, {CASE_COLUMNS} FROM \
          (SELECT COUNT(*) AS failures FROM access_failures WHERE ticket = $1 AND at >= $2) f \
          LEFT JOIN cases c ON c.ticket = $1"
-    )))
-    .bind(ticket.as_str().to_string())
-    .bind(to_micros(since))
-    .fetch_one(reader)
-    .await?;
-    let failures: i64 = row.try_get("failures")?;
-    let case = match row.try_get::<Option<i64>, _>("id")? {
-        Some(_) => Some(case_from_row(&row)?),
-        None => None,
-    };
-    Ok((failures, case))
+    ));
+    sql.bind_first(Arg::Int(to_micros(since)));
+    sql.bind_first(Arg::Text(ticket.as_str().to_string()));
+    let found = reads
+        .optional(&sql, |row| {
+            let failures = row.int("failures")?;
+            let case = match row.opt_int("id")? {
+                Some(_) => Some(case_from_row(row)?),
+                None => None,
+            };
+            Ok((failures, case))
+        })
+        .await?;
+    found.ok_or_else(|| StoreError::corrupt("the access count gave no row"))
 }
 
 pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>> {
@@ -541,27 +544,12 @@ pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>
 const ATTACHMENT_COLUMNS: &str =
     "id, name, content_type, size, sha256, uploaded_by, uploaded_at, purpose";
 
-fn attachment_from_row(row: &sqlx::any::AnyRow) -> Result<AttachmentMeta> {
-    Ok(AttachmentMeta {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        content_type: row.try_get("content_type")?,
-        size: row.try_get("size")?,
-        sha256: row.try_get("sha256")?,
-        uploaded_by: row.try_get("uploaded_by")?,
-        uploaded_at: from_micros(row.try_get("uploaded_at")?)?,
-        purpose: row.try_get("purpose")?,
-    })
-}
-
-pub async fn attachments(reader: &AnyPool, case_id: i64) -> Result<Vec<AttachmentMeta>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+pub async fn attachments(reads: Reads<'_>, case_id: i64) -> Result<Vec<AttachmentMeta>> {
+    let mut sql = Sql::new(&format!(
         "SELECT {ATTACHMENT_COLUMNS} FROM case_attachments WHERE case_id = $1 ORDER BY id"
-    )))
-    .bind(case_id)
-    .fetch_all(reader)
-    .await?;
-    rows.iter().map(attachment_from_row).collect()
+    ));
+    sql.bind_first(Arg::Int(case_id));
+    reads.all(&sql, attachment_from_row).await
 }
 
 pub async fn attachment(
@@ -585,31 +573,18 @@ pub async fn attachment(
     .transpose()
 }
 
-pub async fn events(reader: &AnyPool, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
-    let rows = sqlx::query(
+pub async fn events(reads: Reads<'_>, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
+    let mut sql = Sql::new(
         "SELECT seq, at, actor, actor_role, public, data FROM case_events \
          WHERE case_id = $1 AND (public = 1 OR $2 = 0) ORDER BY seq",
-    )
-    .bind(case_id)
-    .bind(i64::from(public_only))
-    .fetch_all(reader)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(StoredEvent {
-                seq: row.try_get("seq")?,
-                at: from_micros(row.try_get("at")?)?,
-                actor: row.try_get("actor")?,
-                actor_role: row.try_get("actor_role")?,
-                public: row.try_get::<i64, _>("public")? != 0,
-                event: from_json(&row.try_get::<String, _>("data")?)?,
-            })
-        })
-        .collect()
+    );
+    sql.bind_first(Arg::Int(i64::from(public_only)));
+    sql.bind_first(Arg::Int(case_id));
+    reads.all(&sql, event_from_row).await
 }
 
 pub async fn list(
-    reader: &AnyPool,
+    reads: Reads<'_>,
     backend: Backend,
     scope: &Scope,
     filter: &CaseFilter,
@@ -759,6 +734,5 @@ pub async fn list(
             &format!("){order}"),
         );
     }
-    let rows = sql.query().fetch_all(reader).await?;
-    rows.iter().map(summary_from_row).collect()
+    reads.all(&sql, summary_from_row).await
 }

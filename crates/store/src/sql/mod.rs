@@ -7,6 +7,7 @@ mod cases;
 mod counts;
 mod import;
 mod jobs;
+mod native;
 mod quarantine;
 mod query;
 mod rows;
@@ -32,6 +33,8 @@ pub struct SqlStore {
     backend: Backend,
     writer: Writer,
     reader: AnyPool,
+    /// On SQLite, the small reads that answer most requests skip sqlx (see `native`).
+    native: Option<native::NativeReader>,
     /// The time zone of the monthly counters, once they exist (see `counts`).
     counting: std::sync::RwLock<Option<time::UtcOffset>>,
     /// Committed changes to cases, for caches of figures (see `Store::case_changes`).
@@ -78,7 +81,9 @@ impl SqlStore {
                 .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                 .connect(&url)
                 .await?;
-            SqlStore::new(Backend::Sqlite, Writer::batched(writer), reader).await
+            let mut store = SqlStore::new(Backend::Sqlite, Writer::batched(writer), reader).await?;
+            store.native = sqlite_file(&url).map(|path| native::NativeReader::new(&path));
+            Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
@@ -109,6 +114,7 @@ impl SqlStore {
             backend,
             writer,
             reader,
+            native: None,
             counting: std::sync::RwLock::new(counting),
             case_changes: std::sync::atomic::AtomicU64::new(0),
         })
@@ -124,6 +130,13 @@ impl SqlStore {
         result
     }
 
+    fn reads(&self) -> native::Reads<'_> {
+        native::Reads {
+            pool: &self.reader,
+            native: self.native.as_ref(),
+        }
+    }
+
     fn counting(&self) -> Option<time::UtcOffset> {
         self.counting.read().map(|c| *c).unwrap_or(None)
     }
@@ -134,15 +147,26 @@ impl SqlStore {
     }
 }
 
-fn prepare_sqlite_folder(url: &str) -> Result<()> {
+/// The database file of a `sqlite:` URL; none for an in-memory database, which other
+/// connections could not open.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or("");
-    if path.is_empty() || path == ":memory:" {
+    // Decoded as sqlx decodes it, so both open the same file.
+    let path = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
+    (!path.is_empty() && path != ":memory:" && !url.contains("mode=memory"))
+        .then(|| std::path::PathBuf::from(path.as_ref()))
+}
+
+fn prepare_sqlite_folder(url: &str) -> Result<()> {
+    let Some(path) = sqlite_file(url) else {
         return Ok(());
-    }
-    if let Some(parent) = Path::new(path)
+    };
+    if let Some(parent) = Path::new(&path)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
     {
@@ -298,7 +322,7 @@ impl Store for SqlStore {
     }
 
     async fn case(&self, ticket: &Ticket, scope: &Scope) -> Result<Option<CaseRecord>> {
-        cases::find(&self.reader, ticket, scope).await
+        cases::find(self.reads(), ticket, scope).await
     }
 
     async fn reporter(&self, case_id: i64) -> Result<Option<Reporter>> {
@@ -306,7 +330,7 @@ impl Store for SqlStore {
     }
 
     async fn attachments(&self, case_id: i64) -> Result<Vec<AttachmentMeta>> {
-        cases::attachments(&self.reader, case_id).await
+        cases::attachments(self.reads(), case_id).await
     }
 
     async fn attachment(&self, case_id: i64, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
@@ -314,11 +338,11 @@ impl Store for SqlStore {
     }
 
     async fn events(&self, case_id: i64, public_only: bool) -> Result<Vec<StoredEvent>> {
-        cases::events(&self.reader, case_id, public_only).await
+        cases::events(self.reads(), case_id, public_only).await
     }
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        cases::list(&self.reader, self.backend, scope, filter).await
+        cases::list(self.reads(), self.backend, scope, filter).await
     }
 
     async fn backlog(
@@ -327,6 +351,10 @@ impl Store for SqlStore {
         now: OffsetDateTime,
     ) -> Result<Vec<BacklogRow>> {
         aggregates::backlog(&self.reader, units, now, self.counting().is_some()).await
+    }
+
+    async fn next_due(&self, at: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
+        aggregates::next_due(&self.reader, self.backend, at).await
     }
 
     async fn period_counts(
@@ -345,7 +373,7 @@ impl Store for SqlStore {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<aduan_domain::statistics::CaseFacts>> {
-        statistics::case_facts(&self.reader, self.backend, units, filter, from, to).await
+        statistics::case_facts(self.reads(), self.backend, units, filter, from, to).await
     }
 
     async fn on_time(
@@ -488,7 +516,7 @@ impl Store for SqlStore {
         ticket: &Ticket,
         since: OffsetDateTime,
     ) -> Result<(i64, Option<CaseRecord>)> {
-        cases::for_reporter(&self.reader, ticket, since).await
+        cases::for_reporter(self.reads(), ticket, since).await
     }
 
     async fn sourced_case(&self, system: &str, external_id: &str) -> Result<Option<Ticket>> {

@@ -26,43 +26,86 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-pub fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
-    let ticket: String = row.try_get("ticket")?;
+/// A result row read by column name, from sqlx or from a native SQLite connection, so that
+/// both turn rows into records the same way.
+pub trait Columns {
+    fn int(&self, name: &str) -> Result<i64>;
+    fn opt_int(&self, name: &str) -> Result<Option<i64>>;
+    fn text(&self, name: &str) -> Result<String>;
+    fn opt_text(&self, name: &str) -> Result<Option<String>>;
+}
+
+impl Columns for AnyRow {
+    fn int(&self, name: &str) -> Result<i64> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        Ok(self.try_get(name)?)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.try_get(name)?)
+    }
+}
+
+pub fn case_from_row(row: &dyn Columns) -> Result<CaseRecord> {
     Ok(CaseRecord {
-        id: row.try_get("id")?,
-        ticket: Ticket::parse(&ticket).map_err(StoreError::corrupt)?,
-        access_hash: row.try_get("access_hash")?,
-        kind: code(&row.try_get::<String, _>("kind")?, Kind::parse)?,
-        title: row.try_get("title")?,
-        privacy: code(&row.try_get::<String, _>("privacy")?, Privacy::parse)?,
-        channel: code(&row.try_get::<String, _>("channel")?, Channel::parse)?,
-        language: code(&row.try_get::<String, _>("language")?, Language::parse)?,
-        registered_by: row.try_get("registered_by")?,
-        created_at: from_micros(row.try_get("created_at")?)?,
-        updated_at: from_micros(row.try_get("updated_at")?)?,
-        details: from_json(&row.try_get::<String, _>("details")?)?,
-        workflow: from_json(&row.try_get::<String, _>("workflow")?)?,
-        last_seq: row.try_get("last_seq")?,
+        id: row.int("id")?,
+        ticket: Ticket::parse(&row.text("ticket")?).map_err(StoreError::corrupt)?,
+        access_hash: row.text("access_hash")?,
+        kind: code(&row.text("kind")?, Kind::parse)?,
+        title: row.text("title")?,
+        privacy: code(&row.text("privacy")?, Privacy::parse)?,
+        channel: code(&row.text("channel")?, Channel::parse)?,
+        language: code(&row.text("language")?, Language::parse)?,
+        registered_by: row.opt_text("registered_by")?,
+        created_at: from_micros(row.int("created_at")?)?,
+        updated_at: from_micros(row.int("updated_at")?)?,
+        details: from_json(&row.text("details")?)?,
+        workflow: from_json(&row.text("workflow")?)?,
+        last_seq: row.int("last_seq")?,
     })
 }
 
-pub fn summary_from_row(row: &AnyRow) -> Result<CaseSummary> {
-    let ticket: String = row.try_get("ticket")?;
+pub fn summary_from_row(row: &dyn Columns) -> Result<CaseSummary> {
     Ok(CaseSummary {
-        id: row.try_get("id")?,
-        ticket: Ticket::parse(&ticket).map_err(StoreError::corrupt)?,
-        kind: code(&row.try_get::<String, _>("kind")?, Kind::parse)?,
-        category: row.try_get("category")?,
-        state: code(&row.try_get::<String, _>("state")?, State::parse)?,
-        privacy: code(&row.try_get::<String, _>("privacy")?, Privacy::parse)?,
-        channel: code(&row.try_get::<String, _>("channel")?, Channel::parse)?,
-        lead_unit: row.try_get("lead_unit")?,
-        title: row.try_get("title")?,
-        created_at: from_micros(row.try_get("created_at")?)?,
-        due_at: row
-            .try_get::<Option<i64>, _>("due_at")?
-            .map(from_micros)
-            .transpose()?,
+        id: row.int("id")?,
+        ticket: Ticket::parse(&row.text("ticket")?).map_err(StoreError::corrupt)?,
+        kind: code(&row.text("kind")?, Kind::parse)?,
+        category: row.text("category")?,
+        state: code(&row.text("state")?, State::parse)?,
+        privacy: code(&row.text("privacy")?, Privacy::parse)?,
+        channel: code(&row.text("channel")?, Channel::parse)?,
+        lead_unit: row.opt_text("lead_unit")?,
+        title: row.text("title")?,
+        created_at: from_micros(row.int("created_at")?)?,
+        due_at: row.opt_int("due_at")?.map(from_micros).transpose()?,
+    })
+}
+
+pub fn event_from_row(row: &dyn Columns) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.int("seq")?,
+        at: from_micros(row.int("at")?)?,
+        actor: row.text("actor")?,
+        actor_role: row.text("actor_role")?,
+        public: row.int("public")? != 0,
+        event: from_json(&row.text("data")?)?,
+    })
+}
+
+pub fn attachment_from_row(row: &dyn Columns) -> Result<AttachmentMeta> {
+    Ok(AttachmentMeta {
+        id: row.int("id")?,
+        name: row.text("name")?,
+        content_type: row.text("content_type")?,
+        size: row.int("size")?,
+        sha256: row.text("sha256")?,
+        uploaded_by: row.text("uploaded_by")?,
+        uploaded_at: from_micros(row.int("uploaded_at")?)?,
+        purpose: row.text("purpose")?,
     })
 }
 

@@ -12,13 +12,14 @@
 //! closures for a walk through every older case either, and the rows are put in id order here
 //! rather than by an `ORDER BY`, which also led SQLite to read the table in id order.
 
+use super::native::{NativeReader, Reads};
 use super::query::{Arg, Sql};
-use super::rows::{code, from_json};
+use super::rows::{Columns, code, from_json};
 use crate::time_codec::{from_micros, to_micros};
 use crate::*;
 use aduan_domain::statistics::{CaseFacts, Filter, Milestone};
 use aduan_domain::{Change, Channel, Event, Kind, Privacy, State};
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 const MILESTONE_TYPES: &str = "'verified', 'rejected', 'forwarded', 'answer_published', \
      'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected', 'extended', \
@@ -105,7 +106,7 @@ fn conditions(sql: &mut Sql, units: Option<&[String]>, filter: &Filter) {
 }
 
 pub async fn case_facts(
-    reader: &AnyPool,
+    reads: Reads<'_>,
     backend: Backend,
     units: Option<&[String]>,
     filter: &Filter,
@@ -119,46 +120,17 @@ pub async fn case_facts(
         province(backend)
     );
     open_in_period(&mut cases, backend, &columns, units, filter, from, to);
-
-    let mut facts: Vec<(i64, CaseFacts)> = Vec::new();
-    for row in cases.query().fetch_all(reader).await? {
-        let state = code(&row.try_get::<String, _>("state")?, State::parse)?;
-        let due_at: Option<i64> = row.try_get("due_at")?;
-        let region: Option<String> = row.try_get("region")?;
-        facts.push((
-            row.try_get("id")?,
-            CaseFacts {
-                ticket: row.try_get("ticket")?,
-                kind: code(&row.try_get::<String, _>("kind")?, Kind::parse)?,
-                category: row.try_get("category")?,
-                lead_unit: row.try_get("lead_unit")?,
-                channel: code(&row.try_get::<String, _>("channel")?, Channel::parse)?,
-                privacy: code(&row.try_get::<String, _>("privacy")?, Privacy::parse)?,
-                region: region
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty()),
-                received_at: from_micros(row.try_get("created_at")?)?,
-                closed_at: row
-                    .try_get::<Option<i64>, _>("closed_at")?
-                    .map(from_micros)
-                    .transpose()?,
-                breached_at: row
-                    .try_get::<Option<i64>, _>("breached_at")?
-                    .map(from_micros)
-                    .transpose()?,
-                owed_due_at: due_at
-                    .filter(|_| state.agency_owes())
-                    .map(from_micros)
-                    .transpose()?,
-                milestones: Vec::new(),
-                maladministration: Vec::new(),
-            },
-        ));
-    }
-    facts.sort_unstable_by_key(|(id, _)| *id);
-    for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
-        add_milestones(reader, chunk).await?;
-    }
+    let facts = match reads.native {
+        // Hundreds of thousands of rows: read on a thread of their own, not one that answers
+        // requests.
+        Some(native) => {
+            let native = native.clone();
+            tokio::task::spawn_blocking(move || native_facts(&native, &cases))
+                .await
+                .map_err(|e| StoreError::corrupt(format!("the facts read stopped: {e}")))??
+        }
+        None => pooled_facts(reads.pool, &cases).await?,
+    };
     Ok(facts
         .into_iter()
         .map(|(_, case)| case)
@@ -166,11 +138,66 @@ pub async fn case_facts(
         .collect())
 }
 
+async fn pooled_facts(pool: &AnyPool, cases: &Sql) -> Result<Vec<(i64, CaseFacts)>> {
+    let mut facts = Vec::new();
+    for row in cases.query().fetch_all(pool).await? {
+        facts.push(facts_from_row(&row)?);
+    }
+    facts.sort_unstable_by_key(|(id, _)| *id);
+    for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
+        let mut merge = Merge::default();
+        for row in milestones_of(chunk).query().fetch_all(pool).await? {
+            merge.add(chunk, &row)?;
+        }
+    }
+    Ok(facts)
+}
+
+fn native_facts(native: &NativeReader, cases: &Sql) -> Result<Vec<(i64, CaseFacts)>> {
+    let mut facts = Vec::new();
+    native.each(cases, |row| {
+        facts.push(facts_from_row(row)?);
+        Ok(())
+    })?;
+    facts.sort_unstable_by_key(|(id, _)| *id);
+    for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
+        let mut merge = Merge::default();
+        native.each(&milestones_of(chunk), |row| merge.add(chunk, row))?;
+    }
+    Ok(facts)
+}
+
+fn facts_from_row(row: &dyn Columns) -> Result<(i64, CaseFacts)> {
+    let state = code(&row.text("state")?, State::parse)?;
+    let time = |name: &str| row.opt_int(name)?.map(from_micros).transpose();
+    Ok((
+        row.int("id")?,
+        CaseFacts {
+            ticket: row.text("ticket")?,
+            kind: code(&row.text("kind")?, Kind::parse)?,
+            category: row.text("category")?,
+            lead_unit: row.opt_text("lead_unit")?,
+            channel: code(&row.text("channel")?, Channel::parse)?,
+            privacy: code(&row.text("privacy")?, Privacy::parse)?,
+            region: row
+                .opt_text("region")?
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty()),
+            received_at: from_micros(row.int("created_at")?)?,
+            closed_at: time("closed_at")?,
+            breached_at: time("breached_at")?,
+            owed_due_at: time("due_at")?.filter(|_| state.agency_owes()),
+            milestones: Vec::new(),
+            maladministration: Vec::new(),
+        },
+    ))
+}
+
 /// Cases whose events one query reads: few enough for any database's limit on parameters.
 const EVENTS_PER_QUERY: usize = 500;
 
-/// Reads the milestone events of `cases` (ordered by id) and adds them in order.
-async fn add_milestones(reader: &AnyPool, cases: &mut [(i64, CaseFacts)]) -> Result<()> {
+/// The milestone events of `cases` (ordered by id), in the same order.
+fn milestones_of(cases: &[(i64, CaseFacts)]) -> Sql {
     let mut events = Sql::new(&format!(
         "SELECT e.case_id, e.type, e.at, \
          CASE WHEN e.type IN ({TYPES_WITH_DATA}) THEN e.data END AS data FROM case_events e \
@@ -179,20 +206,28 @@ async fn add_milestones(reader: &AnyPool, cases: &mut [(i64, CaseFacts)]) -> Res
     let marks = vec!["?"; cases.len()].join(", ");
     events.push(&marks, cases.iter().map(|(id, _)| Arg::Int(*id)).collect());
     events.push(") ORDER BY e.case_id, e.seq", vec![]);
-    let mut at = 0;
-    for row in events.query().fetch_all(reader).await? {
-        let case_id: i64 = row.try_get("case_id")?;
+    events
+}
+
+/// Adds milestone events, read in case order, to their cases.
+#[derive(Default)]
+struct Merge {
+    at: usize,
+}
+
+impl Merge {
+    fn add(&mut self, cases: &mut [(i64, CaseFacts)], row: &dyn Columns) -> Result<()> {
+        let case_id = row.int("case_id")?;
         // Both are ordered by case id: walk forward to the event's case.
-        while cases.get(at).is_some_and(|(id, _)| *id < case_id) {
-            at += 1;
+        while cases.get(self.at).is_some_and(|(id, _)| *id < case_id) {
+            self.at += 1;
         }
-        let Some((_, case)) = cases.get_mut(at).filter(|(id, _)| *id == case_id) else {
-            continue;
+        let Some((_, case)) = cases.get_mut(self.at).filter(|(id, _)| *id == case_id) else {
+            return Ok(());
         };
-        let at = from_micros(row.try_get("at")?)?;
-        let kind: String = row.try_get("type")?;
-        let data: Option<String> = row.try_get("data")?;
-        let milestone = match (kind.as_str(), data) {
+        let at = from_micros(row.int("at")?)?;
+        let kind = row.text("type")?;
+        let milestone = match (kind.as_str(), row.opt_text("data")?) {
             (_, Some(data)) => match from_json::<Event>(&data)?.change {
                 Change::Classified { maladministration } => {
                     // Events are in order: the last classification stands.
@@ -214,8 +249,8 @@ async fn add_milestones(reader: &AnyPool, cases: &mut [(i64, CaseFacts)]) -> Res
         if let Some(milestone) = milestone {
             case.milestones.push((at, milestone));
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn milestone(change: Change) -> Option<Milestone> {
