@@ -22,12 +22,49 @@ struct Db {
     store: SqlStore,
     url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database this handle created, dropped with it so that runs leave none.
+    pg_name: Option<String>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            drop_postgres_database(postgres_admin_url(), name);
+        }
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("ADUAN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Drops a test database from a thread of its own: `Drop` runs inside the test's runtime,
+/// which cannot wait for async work itself. A failure only leaves the database behind.
+fn drop_postgres_database(admin: String, name: String) {
+    let dropping = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        });
+    });
+    let _ = dropping.join();
 }
 
 async fn fresh() -> Db {
     if std::env::var("ADUAN_TEST_BACKEND").is_ok_and(|b| b == "postgres") {
-        let admin = std::env::var("ADUAN_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = postgres_admin_url();
         let mut bytes = [0u8; 6];
         getrandom::fill(&mut bytes).unwrap();
         let name = format!("aduan_store_{}", hex::encode(bytes));
@@ -43,6 +80,7 @@ async fn fresh() -> Db {
             store: SqlStore::connect(&url).await.unwrap(),
             url,
             _dir: None,
+            pg_name: Some(name),
         }
     } else {
         let dir = tempfile::tempdir().unwrap();
@@ -51,6 +89,7 @@ async fn fresh() -> Db {
             store: SqlStore::connect(&url).await.unwrap(),
             url,
             _dir: Some(dir),
+            pg_name: None,
         }
     }
 }
@@ -1188,6 +1227,7 @@ async fn counters_follow_every_change_and_match_a_recount() {
             store: other,
             url: db.url.clone(),
             _dir: None,
+            pg_name: None,
         },
         Kind::InfoRequest,
         "rusun",
