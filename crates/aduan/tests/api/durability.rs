@@ -97,7 +97,6 @@ async fn acknowledged_submissions_survive_sigkill() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    db.drop_db().await;
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged cases lost: {missing:?}",

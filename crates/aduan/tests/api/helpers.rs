@@ -57,23 +57,11 @@ impl TestDb {
             }
         }
     }
-
-    pub async fn drop_db(&self) {
-        if let Some(name) = &self.pg_name
-            && let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut conn)
-            .await;
-        }
-    }
 }
 
-/// Tests that end without `finish` (or use a database without a server) still leave no
-/// PostgreSQL database behind. `Drop` runs inside the test's runtime, which cannot wait for
-/// async work itself, so the database is dropped from a thread with a runtime of its own.
+/// A PostgreSQL test database is dropped with its handle, however the test ends. `Drop` runs
+/// inside the test's runtime, which cannot wait for async work itself, so the database is
+/// dropped from a thread with a runtime of its own.
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(name) = self.pg_name.take() else {
@@ -183,7 +171,6 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             running.stop().await.unwrap();
         }
-        self.db.drop_db().await;
     }
 
     pub fn aduan(&self) -> &aduan_app::Aduan {
