@@ -110,11 +110,15 @@ pub async fn create_many(
             .copied()
             .ok_or(StoreError::NotFound("created case"))?;
     }
-    let mut reporters = Sql::new("INSERT INTO case_reporters (case_id, data) VALUES ");
-    let mut events = Sql::new(
+    let mut reporters = Sql::in_order(
+        backend,
+        "INSERT INTO case_reporters (case_id, data) VALUES ",
+    );
+    let mut events = Sql::in_order(
+        backend,
         "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) VALUES ",
     );
-    let mut fts = Sql::new("INSERT INTO cases_fts (rowid, body) VALUES ");
+    let mut fts = Sql::in_order(backend, "INSERT INTO cases_fts (rowid, body) VALUES ");
     let (mut any_reporter, mut delta) = (false, BTreeMap::new());
     let mut jobs = Vec::new();
     for (i, (new, record)) in news.iter().zip(&records).enumerate() {
@@ -167,7 +171,7 @@ pub async fn create_many(
     if backend == Backend::Sqlite {
         fts.query().execute(&mut *conn).await?;
     }
-    super::jobs::insert_many(conn, &jobs).await?;
+    super::jobs::insert_many(conn, backend, &jobs).await?;
     for (new, record) in news.iter().zip(&records) {
         insert_attachments(conn, record.id, record.created_at, &new.attachments).await?;
     }
@@ -186,7 +190,7 @@ pub async fn create_many(
                 .map(move |key| (record.id, key))
         })
         .collect();
-    insert_contacts(conn, &contacts).await?;
+    insert_contacts(conn, backend, &contacts).await?;
     super::counts::apply(conn, backend, &delta).await?;
     Ok(records)
 }
@@ -208,11 +212,14 @@ pub async fn insert_case_rows(
     };
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(CASE_ROWS) {
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
+        let mut sql = Sql::in_order(
+            backend,
+            &format!(
+                "INSERT INTO cases (ticket, access_hash, kind, category, state, privacy, channel, language, \
              lead_unit, title, registered_by, created_at, updated_at, due_at, last_seq, details, workflow, \
              next_check_at, closed_at, breached_at{search}) VALUES "
-        ));
+            ),
+        );
         for (i, (record, next_check_at)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ", vec![]);
@@ -395,9 +402,13 @@ pub async fn commit(
 }
 
 /// Records the hashes of new cases' reporter contacts, for finding a person's other cases.
-async fn insert_contacts(conn: &mut AnyConnection, contacts: &[(i64, String)]) -> Result<()> {
+async fn insert_contacts(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    contacts: &[(i64, String)],
+) -> Result<()> {
     for chunk in contacts.chunks(200) {
-        let mut sql = Sql::new("INSERT INTO case_contacts (hash, case_id) VALUES ");
+        let mut sql = Sql::in_order(backend, "INSERT INTO case_contacts (hash, case_id) VALUES ");
         for (i, (case_id, hash)) in chunk.iter().enumerate() {
             sql.push(
                 if i == 0 { "(?, ?)" } else { ", (?, ?)" },

@@ -126,7 +126,10 @@ pub async fn apply(
         Backend::Postgres => i64::try_from(rand_shard()).unwrap_or(0),
     };
     for chunk in delta.iter().collect::<Vec<_>>().chunks(100) {
-        let mut sql = Sql::new("INSERT INTO case_counts (bucket, shard, n) VALUES ");
+        let mut sql = Sql::in_order(
+            backend,
+            "INSERT INTO case_counts (bucket, shard, n) VALUES ",
+        );
         for (i, (bucket, n)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ", vec![]);

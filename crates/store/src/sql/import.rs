@@ -72,7 +72,10 @@ pub async fn import(
             .filter(|(_, c)| !c.case.reporter.is_empty())
             .collect();
         if !with_reporter.is_empty() {
-            let mut sql = Sql::new("INSERT INTO case_reporters (case_id, data) VALUES ");
+            let mut sql = Sql::in_order(
+                backend,
+                "INSERT INTO case_reporters (case_id, data) VALUES ",
+            );
             for (i, (id, item)) in with_reporter.iter().enumerate() {
                 sql.push(
                     if i == 0 { "(?, ?)" } else { ", (?, ?)" },
@@ -91,7 +94,10 @@ pub async fn import(
             })
             .collect();
         if !units.is_empty() {
-            let mut sql = Sql::new("INSERT INTO case_units (unit, case_id, is_lead) VALUES ");
+            let mut sql = Sql::in_order(
+                backend,
+                "INSERT INTO case_units (unit, case_id, is_lead) VALUES ",
+            );
             for (i, (id, unit, lead)) in units.iter().enumerate() {
                 let args = vec![
                     Arg::Text((*unit).clone()),
@@ -104,7 +110,7 @@ pub async fn import(
             sql.query().execute(&mut *conn).await?;
         }
         if backend == Backend::Sqlite {
-            let mut sql = Sql::new("INSERT INTO cases_fts (rowid, body) VALUES ");
+            let mut sql = Sql::in_order(backend, "INSERT INTO cases_fts (rowid, body) VALUES ");
             for (i, (id, item)) in chunk.iter().enumerate() {
                 let text =
                     aduan_domain::search::index_text(&item.case.title, &item.case.description);
@@ -126,7 +132,8 @@ pub async fn import(
         })
         .collect();
     for chunk in events.chunks(ROWS * 2) {
-        let mut sql = Sql::new(
+        let mut sql = Sql::in_order(
+            backend,
             "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) VALUES ",
         );
         for (i, (id, seq, event)) in chunk.iter().enumerate() {

@@ -34,9 +34,14 @@ pub async fn insert(conn: &mut AnyConnection, case_id: Option<i64>, jobs: &[NewJ
 }
 
 /// [`insert`] for the jobs of several cases at once, one statement per hundred jobs.
-pub async fn insert_many(conn: &mut AnyConnection, jobs: &[(i64, &NewJob)]) -> Result<()> {
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    backend: super::Backend,
+    jobs: &[(i64, &NewJob)],
+) -> Result<()> {
     for chunk in jobs.chunks(100) {
-        let mut sql = super::query::Sql::new(
+        let mut sql = super::query::Sql::in_order(
+            backend,
             "INSERT INTO jobs (kind, case_id, dedup_key, payload, secret, state, attempts, max_attempts, \
              run_at, created_at, updated_at) VALUES ",
         );
