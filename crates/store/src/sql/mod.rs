@@ -35,6 +35,8 @@ pub struct SqlStore {
     reader: AnyPool,
     /// On SQLite, the small reads that answer most requests skip sqlx (see `native`).
     native: Option<native::NativeReader>,
+    /// On SQLite, the long reads (the statistics' facts), with a smaller page cache.
+    scans: Option<native::NativeReader>,
     /// The time zone of the monthly counters, once they exist (see `counts`).
     counting: std::sync::RwLock<Option<time::UtcOffset>>,
     /// Committed changes to cases, for caches of figures (see `Store::case_changes`).
@@ -58,6 +60,15 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> std::result::Result<(), sql
     Ok(())
 }
 
+/// Limits SQLite's memory across all its connections in the process (mostly page caches, each
+/// of which may hold 16 MB) to 48 MiB, about the hot pages of the writer and the two request
+/// threads. Without it the caches of the pool, the request threads and the blocking threads of
+/// long reads added up to 75 MB under the benchmark's load (BENCHMARKS.md, session 9).
+async fn limit_sqlite_memory(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
+    conn.execute("PRAGMA soft_heap_limit = 50331648").await?;
+    Ok(())
+}
+
 impl SqlStore {
     /// Connects to `sqlite://path` (the file and its folder are created) or `postgres://…`,
     /// and applies the backend's migrations.
@@ -72,6 +83,10 @@ impl SqlStore {
             };
             let mut writer = AnyConnection::connect(&url).await?;
             sqlite_pragmas(&mut writer).await?;
+            // One memory budget for the SQLite library (the same one serves sqlx and the native
+            // reads), whatever the number of connections and threads: above it, page caches
+            // recycle their least recently used pages instead of growing.
+            limit_sqlite_memory(&mut writer).await?;
             SQLITE_MIGRATIONS.run(&mut writer).await?;
             // No ping before each use: SQLite connections are local and do not go stale, and the
             // ping doubled the round trips to each connection's worker thread.
@@ -82,7 +97,10 @@ impl SqlStore {
                 .connect(&url)
                 .await?;
             let mut store = SqlStore::new(Backend::Sqlite, Writer::batched(writer), reader).await?;
-            store.native = sqlite_file(&url).map(|path| native::NativeReader::new(&path));
+            if let Some(path) = sqlite_file(&url) {
+                store.native = Some(native::NativeReader::new(&path));
+                store.scans = Some(native::NativeReader::for_scans(&path));
+            }
             Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -115,6 +133,7 @@ impl SqlStore {
             writer,
             reader,
             native: None,
+            scans: None,
             counting: std::sync::RwLock::new(counting),
             case_changes: std::sync::atomic::AtomicU64::new(0),
         })
@@ -134,6 +153,7 @@ impl SqlStore {
         native::Reads {
             pool: &self.reader,
             native: self.native.as_ref(),
+            scans: self.scans.as_ref(),
         }
     }
 

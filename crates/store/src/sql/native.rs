@@ -31,17 +31,37 @@ thread_local! {
     static CONNECTIONS: RefCell<Vec<(u64, Connection)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Page cache of a connection on a thread that answers requests: the hot index pages of a
+/// million cases stay in memory instead of being copied in from the OS on every query.
+const REQUEST_CACHE_KIB: u32 = 16_000;
+/// Page cache of a connection for long scans (the statistics' facts). Their pages are mostly
+/// read once, and they run on blocking threads, which come and go in numbers: a large cache
+/// there only held memory, 16 MB per thread (BENCHMARKS.md, session 9).
+const SCAN_CACHE_KIB: u32 = 2_000;
+
 #[derive(Clone)]
 pub struct NativeReader {
     id: u64,
     path: PathBuf,
+    cache_kib: u32,
 }
 
 impl NativeReader {
+    /// For the small reads made on the threads that answer requests.
     pub fn new(path: &Path) -> Self {
+        Self::with_cache(path, REQUEST_CACHE_KIB)
+    }
+
+    /// For long reads made on blocking threads.
+    pub fn for_scans(path: &Path) -> Self {
+        Self::with_cache(path, SCAN_CACHE_KIB)
+    }
+
+    fn with_cache(path: &Path, cache_kib: u32) -> Self {
         Self {
             id: NEXT_READER.fetch_add(1, Ordering::Relaxed),
             path: path.to_path_buf(),
+            cache_kib,
         }
     }
 
@@ -108,7 +128,7 @@ impl NativeReader {
                     if connections.len() >= CONNECTIONS_PER_THREAD {
                         connections.remove(0);
                     }
-                    connections.push((self.id, open(&self.path)?));
+                    connections.push((self.id, open(&self.path, self.cache_kib)?));
                     connections.len() - 1
                 }
             };
@@ -121,7 +141,7 @@ impl NativeReader {
     }
 }
 
-fn open(path: &Path) -> Result<Connection> {
+fn open(path: &Path, cache_kib: u32) -> Result<Connection> {
     // Read-write but query-only: a read-only handle could not use the WAL index when it is
     // the first to open the database after a crash.
     let conn = Connection::open_with_flags(
@@ -130,9 +150,9 @@ fn open(path: &Path) -> Result<Connection> {
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch(
-        "PRAGMA query_only = ON; PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY;",
-    )?;
+    conn.execute_batch(&format!(
+        "PRAGMA query_only = ON; PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY;"
+    ))?;
     Ok(conn)
 }
 
@@ -186,6 +206,8 @@ impl Columns for NativeRow<'_, '_> {
 pub struct Reads<'a> {
     pub pool: &'a sqlx::AnyPool,
     pub native: Option<&'a NativeReader>,
+    /// For long reads on blocking threads; set whenever `native` is.
+    pub scans: Option<&'a NativeReader>,
 }
 
 impl Reads<'_> {
@@ -288,5 +310,20 @@ mod tests {
         // The connection only reads.
         let write = Sql::new("INSERT INTO t VALUES (9, 'no') RETURNING a, b");
         assert!(a.rows(&write, pairs).is_err());
+    }
+
+    #[test]
+    fn readers_for_scans_keep_a_smaller_page_cache_on_the_same_file() {
+        let (_dir, path) = database("(1, 'x')");
+        let cache = Sql::new("SELECT cache_size AS a, NULL AS b FROM pragma_cache_size");
+        let size = |reader: &NativeReader| reader.row(&cache, pairs).unwrap().unwrap().0;
+        let (requests, scans) = (NativeReader::new(&path), NativeReader::for_scans(&path));
+        assert_eq!(size(&requests), -i64::from(REQUEST_CACHE_KIB));
+        assert_eq!(size(&scans), -i64::from(SCAN_CACHE_KIB));
+        let all = Sql::new("SELECT a, b FROM t");
+        assert_eq!(
+            scans.rows(&all, pairs).unwrap(),
+            vec![(1, Some("x".into()))]
+        );
     }
 }

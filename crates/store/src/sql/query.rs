@@ -157,6 +157,9 @@ mod tests {
         }
         let mut numbered = Sql::new("SELECT a FROM t WHERE 1 = 1");
         numbered.push(" AND b = ? AND c = ?", vec![Arg::Int(1), Arg::Int(2)]);
-        assert_eq!(numbered.text(), "SELECT a FROM t WHERE 1 = 1 AND b = $1 AND c = $2");
+        assert_eq!(
+            numbered.text(),
+            "SELECT a FROM t WHERE 1 = 1 AND b = $1 AND c = $2"
+        );
     }
 }

@@ -120,7 +120,7 @@ pub async fn case_facts(
         province(backend)
     );
     open_in_period(&mut cases, backend, &columns, units, filter, from, to);
-    let facts = match reads.native {
+    let facts = match reads.scans {
         // Hundreds of thousands of rows: read on a thread of their own, not one that answers
         // requests.
         Some(native) => {
