@@ -131,11 +131,15 @@ pub async fn case_facts(
         }
         None => pooled_facts(reads.pool, &cases).await?,
     };
-    Ok(facts
+    let mut facts: Vec<CaseFacts> = facts
         .into_iter()
         .map(|(_, case)| case)
         .filter(|case| filter.matches(case))
-        .collect())
+        .collect();
+    // Collected in place, the list keeps the room of every row read, some held only while
+    // the list grew.
+    facts.shrink_to_fit();
+    Ok(facts)
 }
 
 async fn pooled_facts(pool: &AnyPool, cases: &Sql) -> Result<Vec<(i64, CaseFacts)>> {
@@ -149,6 +153,7 @@ async fn pooled_facts(pool: &AnyPool, cases: &Sql) -> Result<Vec<(i64, CaseFacts
         for row in milestones_of(chunk).query().fetch_all(pool).await? {
             merge.add(chunk, &row)?;
         }
+        Merge::finish(chunk);
     }
     Ok(facts)
 }
@@ -163,6 +168,7 @@ fn native_facts(native: &NativeReader, cases: &Sql) -> Result<Vec<(i64, CaseFact
     for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
         let mut merge = Merge::default();
         native.each(&milestones_of(chunk), |row| merge.add(chunk, row))?;
+        Merge::finish(chunk);
     }
     Ok(facts)
 }
@@ -216,6 +222,14 @@ struct Merge {
 }
 
 impl Merge {
+    /// Gives back the room the milestone lists grew into: a month's facts are hundreds of
+    /// thousands of lists, held while the figures are computed.
+    fn finish(cases: &mut [(i64, CaseFacts)]) {
+        for (_, case) in cases {
+            case.milestones.shrink_to_fit();
+        }
+    }
+
     fn add(&mut self, cases: &mut [(i64, CaseFacts)], row: &dyn Columns) -> Result<()> {
         let case_id = row.int("case_id")?;
         // Both are ordered by case id: walk forward to the event's case.
