@@ -69,6 +69,27 @@ async fn limit_sqlite_memory(conn: &mut AnyConnection) -> std::result::Result<()
     Ok(())
 }
 
+/// Refreshes the planner's statistics on SQLite, keeping the table sizes (`sqlite_stat1`)
+/// but not the value samples (`sqlite_stat4`). With samples stored, SQLite prepares again, on
+/// every run, each cached statement whose bound value meets a sampled index, so the tracking
+/// lookup and search compiled their statements on every request; without them tracking
+/// served half as many again and search's p99 fell by a third (BENCHMARKS.md, session 9). The
+/// plans that need a given index name it (`INDEXED BY`).
+async fn analyze_sqlite(conn: &mut AnyConnection) -> Result<()> {
+    conn.execute("ANALYZE").await?;
+    let samples: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    if samples.is_some() {
+        conn.execute("DELETE FROM sqlite_stat4").await?;
+        // Loads the statistics as they now are into this connection; others load them when
+        // they open.
+        conn.execute("ANALYZE sqlite_schema").await?;
+    }
+    Ok(())
+}
+
 impl SqlStore {
     /// Connects to `sqlite://path` (the file and its folder are created) or `postgres://…`,
     /// and applies the backend's migrations.
@@ -327,9 +348,7 @@ impl Store for SqlStore {
         match self.backend {
             Backend::Sqlite => {
                 self.writer
-                    .write(Box::new(|c| {
-                        Box::pin(async move { Ok(c.execute("ANALYZE").await.map(|_| ())?) })
-                    }))
+                    .write(Box::new(|c| Box::pin(analyze_sqlite(c))))
                     .await
             }
             // VACUUM cannot run inside a transaction; it also sets the visibility map so that
