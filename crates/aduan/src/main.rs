@@ -11,6 +11,11 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// mimalloc instead of glibc's allocator: under the benchmark's load it served about a tenth
+/// more tracking lookups and submissions, for about 10 MB more memory at rest.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "aduan",
