@@ -131,15 +131,11 @@ pub async fn case_facts(
         }
         None => pooled_facts(reads.pool, &cases).await?,
     };
-    let mut facts: Vec<CaseFacts> = facts
+    Ok(facts
         .into_iter()
         .map(|(_, case)| case)
         .filter(|case| filter.matches(case))
-        .collect();
-    // Collected in place, the list keeps the room of every row read, some held only while
-    // the list grew.
-    facts.shrink_to_fit();
-    Ok(facts)
+        .collect())
 }
 
 async fn pooled_facts(pool: &AnyPool, cases: &Sql) -> Result<Vec<(i64, CaseFacts)>> {
@@ -153,7 +149,6 @@ async fn pooled_facts(pool: &AnyPool, cases: &Sql) -> Result<Vec<(i64, CaseFacts
         for row in milestones_of(chunk).query().fetch_all(pool).await? {
             merge.add(chunk, &row)?;
         }
-        Merge::finish(chunk);
     }
     Ok(facts)
 }
@@ -168,7 +163,6 @@ fn native_facts(native: &NativeReader, cases: &Sql) -> Result<Vec<(i64, CaseFact
     for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
         let mut merge = Merge::default();
         native.each(&milestones_of(chunk), |row| merge.add(chunk, row))?;
-        Merge::finish(chunk);
     }
     Ok(facts)
 }
@@ -222,14 +216,6 @@ struct Merge {
 }
 
 impl Merge {
-    /// Gives back the room the milestone lists grew into: a month's facts are hundreds of
-    /// thousands of lists, held while the figures are computed.
-    fn finish(cases: &mut [(i64, CaseFacts)]) {
-        for (_, case) in cases {
-            case.milestones.shrink_to_fit();
-        }
-    }
-
     fn add(&mut self, cases: &mut [(i64, CaseFacts)], row: &dyn Columns) -> Result<()> {
         let case_id = row.int("case_id")?;
         // Both are ordered by case id: walk forward to the event's case.
