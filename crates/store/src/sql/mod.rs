@@ -62,8 +62,10 @@ async fn sqlite_pragmas(conn: &mut AnyConnection) -> std::result::Result<(), sql
 
 /// Limits SQLite's memory across all its connections in the process (mostly page caches, each
 /// of which may hold 16 MB) to 48 MiB, about the hot pages of the writer and the two request
-/// threads. Without it the caches of the pool, the request threads and the blocking threads of
-/// long reads added up to 75 MB under the benchmark's load (BENCHMARKS.md, session 9).
+/// threads; one library serves sqlx and the native reads, so one call covers both, and above
+/// the limit page caches recycle their least recently used pages instead of growing. Without
+/// it the caches of the pool, the request threads and the blocking threads of long reads added
+/// up to 75 MB under the benchmark's load (BENCHMARKS.md, session 9).
 async fn limit_sqlite_memory(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
     conn.execute("PRAGMA soft_heap_limit = 50331648").await?;
     Ok(())
@@ -104,9 +106,6 @@ impl SqlStore {
             };
             let mut writer = AnyConnection::connect(&url).await?;
             sqlite_pragmas(&mut writer).await?;
-            // One memory budget for the SQLite library (the same one serves sqlx and the native
-            // reads), whatever the number of connections and threads: above it, page caches
-            // recycle their least recently used pages instead of growing.
             limit_sqlite_memory(&mut writer).await?;
             SQLITE_MIGRATIONS.run(&mut writer).await?;
             // No ping before each use: SQLite connections are local and do not go stale, and the
