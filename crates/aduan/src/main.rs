@@ -299,12 +299,23 @@ async fn main() -> std::process::ExitCode {
     // Demo data drives thousands of actions: log only what goes wrong.
     let quiet = matches!(cli.command, Command::DemoData { .. });
     init_logging(if quiet { "warn" } else { "info,sqlx=warn" });
+    without_huge_pages();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("aduan: {error:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Memory in small pages only. With transparent huge pages the kernel backs the allocator's
+/// arenas 2 MB at a time, so a few live objects keep whole huge pages resident: under the
+/// benchmark's load the server held about twice the memory it used (BENCHMARKS.md, session 10).
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
+        tracing::warn!(error = %e, "transparent huge pages stay on for this process");
     }
 }
 

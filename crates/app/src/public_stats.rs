@@ -8,7 +8,7 @@
 
 use crate::AppError;
 use crate::service::Aduan;
-use aduan_domain::statistics::{self, Filter, Period};
+use aduan_domain::statistics::{Filter, Period, Statistics, Tally};
 use serde::Serialize;
 use std::sync::Arc;
 use time::{Date, Duration, Month, OffsetDateTime};
@@ -162,28 +162,35 @@ impl Aduan {
         };
         let from = first.midnight().assume_offset(offset);
         let to = now + Duration::SECOND;
-        let facts = self
-            .store
-            .case_facts(None, &Filter::default(), from, to)
-            .await?;
         let min = u64::from(min_group);
-        let mut figures = Vec::new();
-        for (i, start) in starts.iter().enumerate() {
-            let period_from = start.midnight().assume_offset(offset);
-            let period_to = starts
-                .get(i + 1)
-                .map_or(to, |next| next.midnight().assume_offset(offset));
-            let f = statistics::compute(
-                &facts,
-                Period {
-                    from: period_from,
-                    to: period_to,
-                },
-                &calendar,
-                min,
-            );
-            figures.push((start, f));
-        }
+        // Each month and the whole year, counted in one read of the year's cases.
+        let mut periods: Vec<Period> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, start)| Period {
+                from: start.midnight().assume_offset(offset),
+                to: starts
+                    .get(i + 1)
+                    .map_or(to, |next| next.midnight().assume_offset(offset)),
+            })
+            .collect();
+        periods.push(Period { from, to });
+        let mut tallies: Vec<Tally> = periods
+            .iter()
+            .map(|period| Tally::new(*period, &calendar, min))
+            .collect();
+        self.store
+            .each_case_facts(None, &Filter::default(), from, to, &mut |case| {
+                for tally in &mut tallies {
+                    tally.add(&case, &calendar);
+                }
+            })
+            .await?;
+        let mut tallied = tallies.into_iter().map(Tally::finish);
+        let figures: Vec<(&Date, Statistics)> = starts.iter().zip(tallied.by_ref()).collect();
+        let year = tallied
+            .next()
+            .ok_or_else(|| AppError::Internal("no year to show".into()))?;
         let received = shown(
             &figures.iter().map(|(_, f)| f.received).collect::<Vec<_>>(),
             min_group,
@@ -209,7 +216,6 @@ impl Aduan {
                 }
             })
             .collect();
-        let year = statistics::compute(&facts, Period { from, to }, &calendar, min);
         let received = shown(
             &year.by_category.iter().map(|c| c.cases).collect::<Vec<_>>(),
             min_group,

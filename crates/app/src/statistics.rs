@@ -7,7 +7,7 @@ use crate::AppError;
 use crate::service::{Aduan, StaffUser};
 use crate::shared_cache::{Asking, FiguresKey, Fresh};
 use aduan_domain::intake::FieldError;
-use aduan_domain::statistics::{self, Filter, Period, Statistics};
+use aduan_domain::statistics::{Filter, Period, Statistics, Tally};
 use aduan_domain::{Channel, Kind, Privacy};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
@@ -155,26 +155,19 @@ impl Aduan {
         };
         let key = FiguresKey::new(units.as_deref(), &filter, from, to, min_group);
         let compute = async {
-            let facts = self
-                .store
-                .case_facts(units.as_deref(), &filter, start, end)
-                .await?;
-            // Computing over hundreds of thousands of cases takes a while: off the threads
-            // that answer requests.
             let period = Period {
                 from: start,
                 to: end,
             };
-            tokio::task::spawn_blocking(move || {
-                Fresh::new(statistics::compute(
-                    &facts,
-                    period,
-                    &calendar,
-                    u64::from(min_group),
-                ))
-            })
-            .await
-            .map_err(|e| AppError::Internal(format!("statistics: {e}")))
+            // Counted as the cases are read, a few hundred at a time, between reads: no more
+            // than a few chunks of cases are held, and no thread is kept from requests for long.
+            let mut tally = Tally::new(period, &calendar, u64::from(min_group));
+            self.store
+                .each_case_facts(units.as_deref(), &filter, start, end, &mut |case| {
+                    tally.add(&case, &calendar)
+                })
+                .await?;
+            Ok(Fresh::new(tally.finish()))
         };
         let figures: Statistics = (*self.figures.get(key, asking, compute).await?).clone();
         Ok(StatisticsReport {

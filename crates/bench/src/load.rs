@@ -12,6 +12,8 @@ pub struct Stats {
     pub seconds: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The server's peak resident memory during this measurement, in MB (0 when not read).
+    pub peak_rss_mb: f64,
 }
 
 impl Stats {
@@ -77,5 +79,6 @@ where
         seconds,
         p50_ms: pick(0.50),
         p99_ms: pick(0.99),
+        peak_rss_mb: 0.0,
     }
 }

@@ -132,7 +132,6 @@ struct Report {
     period_statistics_cold: Stats,
     report_files: Stats,
     idle_rss_mb: f64,
-    peak_rss_mb: f64,
 }
 
 impl Report {
@@ -183,9 +182,17 @@ impl Report {
         ]
     }
 
+    /// The server's peak over the whole run: the largest of the measurements' peaks.
+    fn peak_rss_mb(&self) -> f64 {
+        self.rows()
+            .iter()
+            .map(|(_, s, _)| s.peak_rss_mb)
+            .fold(self.idle_rss_mb, f64::max)
+    }
+
     fn table(&self) -> String {
         let mut out = format!(
-            "backend {} with {} cases (demo data loaded at {:.0} cases/s)\n{:<46} {:>10} {:>9} {:>9} {:>8} {:>7}\n",
+            "backend {} with {} cases (demo data loaded at {:.0} cases/s)\n{:<46} {:>10} {:>9} {:>9} {:>8} {:>7} {:>8}\n",
             self.backend,
             self.cases,
             self.demo_rate,
@@ -194,24 +201,27 @@ impl Report {
             "p50 ms",
             "p99 ms",
             "errors",
-            "ratio"
+            "ratio",
+            "peak MB"
         );
         for (name, s, ratio) in self.rows() {
             let ratio = ratio
                 .map(|r| format!("{r:.2}"))
                 .unwrap_or_else(|| "-".into());
             out.push_str(&format!(
-                "{name:<46} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>7}\n",
+                "{name:<46} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>7} {:>8}\n",
                 s.rate(),
                 s.p50_ms,
                 s.p99_ms,
                 s.errors,
-                ratio
+                ratio,
+                peak(s)
             ));
         }
         out.push_str(&format!(
             "server RSS: idle {:.1} MB, peak {:.1} MB\n",
-            self.idle_rss_mb, self.peak_rss_mb
+            self.idle_rss_mb,
+            self.peak_rss_mb()
         ));
         out
     }
@@ -223,7 +233,7 @@ impl Report {
                 .map(|r| format!("{r:.2}"))
                 .unwrap_or_else(|| "–".into());
             out.push_str(&format!(
-                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |\n",
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |\n",
                 self.backend,
                 self.cases,
                 name,
@@ -231,14 +241,30 @@ impl Report {
                 s.p50_ms,
                 s.p99_ms,
                 s.errors,
-                ratio
+                ratio,
+                peak(s)
             ));
         }
         out.push_str(&format!(
-            "| {} | {} | server RSS idle / peak (MB) | {:.1} / {:.1} | | | | |\n| {} | {} | demo-data load (cases/s) | {:.0} | | | | |",
-            self.backend, self.cases, self.idle_rss_mb, self.peak_rss_mb, self.backend, self.cases, self.demo_rate
+            "| {} | {} | server RSS idle / peak (MB) | {:.1} / {:.1} | | | | | |\n| {} | {} | demo-data load (cases/s) | {:.0} | | | | | |",
+            self.backend,
+            self.cases,
+            self.idle_rss_mb,
+            self.peak_rss_mb(),
+            self.backend,
+            self.cases,
+            self.demo_rate
         ));
         out
+    }
+}
+
+/// A measurement's peak memory as shown; `-` for the ceilings, which run without the server.
+fn peak(stats: &Stats) -> String {
+    if stats.peak_rss_mb > 0.0 {
+        format!("{:.0}", stats.peak_rss_mb)
+    } else {
+        "-".into()
     }
 }
 
@@ -255,20 +281,20 @@ async fn run(setup: &server::Setup, duration: Duration, clients: usize) -> anyho
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss_mb = server::rss_mb(running.pid, "VmRSS");
     let measures = server::Measures::new(&running, setup).await?;
+    let watch = server::PeakWatch::new(running.pid);
     eprintln!("measuring submissions");
-    let submissions = measures.submissions(clients, duration).await;
+    let submissions = watch.measured(measures.submissions(clients, duration).await);
     eprintln!("measuring tracking");
-    let tracking = measures.tracking(clients, duration).await;
+    let tracking = watch.measured(measures.tracking(clients, duration).await);
     eprintln!("measuring staff queries");
-    let list = measures.list(clients, duration).await;
-    let search = measures.search(clients, duration).await;
-    let backlog = measures.backlog(clients, duration).await;
-    let monthly = measures.monthly(clients, duration).await;
+    let list = watch.measured(measures.list(clients, duration).await);
+    let search = watch.measured(measures.search(clients, duration).await);
+    let backlog = watch.measured(measures.backlog(clients, duration).await);
+    let monthly = watch.measured(measures.monthly(clients, duration).await);
     eprintln!("measuring statistics and reports");
-    let period_statistics = measures.period_statistics(clients, duration).await;
-    let period_statistics_cold = measures.period_statistics_cold(duration).await;
-    let report_files = measures.report_files(duration).await;
-    let peak_rss_mb = server::rss_mb(running.pid, "VmHWM");
+    let period_statistics = watch.measured(measures.period_statistics(clients, duration).await);
+    let period_statistics_cold = watch.measured(measures.period_statistics_cold(duration).await);
+    let report_files = watch.measured(measures.report_files(duration).await);
     running.stop();
     prepared.cleanup().await;
     Ok(Report {
@@ -287,6 +313,5 @@ async fn run(setup: &server::Setup, duration: Duration, clients: usize) -> anyho
         period_statistics_cold,
         report_files,
         idle_rss_mb,
-        peak_rss_mb,
     })
 }

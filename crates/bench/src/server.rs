@@ -288,6 +288,34 @@ pub fn rss_mb(pid: u32, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The server's peak memory per measurement: after each one the peak is read and the kernel's
+/// high-water mark is reset to the current size (`clear_refs` 5), so the next measurement's
+/// peak is its own. Without a reset (another user's process, an old kernel) each peak is the
+/// peak so far, which still bounds the run.
+pub struct PeakWatch {
+    pid: u32,
+}
+
+impl PeakWatch {
+    pub fn new(pid: u32) -> Self {
+        let watch = Self { pid };
+        watch.reset();
+        watch
+    }
+
+    pub fn measured(&self, mut stats: Stats) -> Stats {
+        stats.peak_rss_mb = rss_mb(self.pid, "VmHWM");
+        self.reset();
+        stats
+    }
+
+    fn reset(&self) {
+        if let Err(e) = std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5") {
+            eprintln!("the server's peak memory cannot be reset ({e}): peaks are cumulative");
+        }
+    }
+}
+
 pub struct Measures {
     base: Arc<String>,
     client: reqwest::Client,

@@ -301,62 +301,102 @@ struct UnitTally {
 /// Computes the figures of `period` over `cases` (already filtered). `min_group` is the
 /// smallest number of cases a rate is given for.
 pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u64) -> Statistics {
-    let mut s = Statistics {
-        received: 0,
-        verified: 0,
-        rejected: 0,
-        forwarded: 0,
-        answered: 0,
-        closed: 0,
-        open_at_end: 0,
-        overdue_at_end: 0,
-        days_to_verify: Durations::default(),
-        days_to_first_answer: Durations::default(),
-        days_to_close: Durations::default(),
-        on_time: OnTime::default(),
-        satisfaction: Satisfaction::default(),
-        by_category: Vec::new(),
-        by_region: Vec::new(),
-        by_channel: Vec::new(),
-        by_kind: Vec::new(),
-        by_unit: Vec::new(),
-        weeks: Vec::new(),
-        alleging_maladministration: 0,
-        by_maladministration: Vec::new(),
-    };
-    let (mut to_verify, mut to_answer, mut to_close) = (Vec::new(), Vec::new(), Vec::new());
-    let mut closed_on_time = 0;
-    let (mut ratings, mut rating_sum) = (0u64, 0u64);
-    let mut categories = BTreeMap::<String, u64>::new();
-    let mut regions = BTreeMap::<String, u64>::new();
-    let mut channels = BTreeMap::<String, u64>::new();
-    let mut kinds = BTreeMap::<String, u64>::new();
-    let mut maladministration = BTreeMap::<String, u64>::new();
-    let mut units = BTreeMap::<String, UnitTally>::new();
-    let mut weeks = week_buckets(period, cal);
+    let mut tally = Tally::new(period, cal, min_group);
     for case in cases {
-        let unit = units
-            .entry(case.lead_unit.clone().unwrap_or_else(|| "-".into()))
-            .or_default();
+        tally.add(case, cal);
+    }
+    tally.finish()
+}
+
+/// The figures of a period, counted one case at a time: a month of a million cases is folded
+/// in as it is read, without holding every case's milestones at once.
+pub struct Tally {
+    period: Period,
+    min_group: u64,
+    s: Statistics,
+    to_verify: Vec<i64>,
+    to_answer: Vec<i64>,
+    to_close: Vec<i64>,
+    closed_on_time: u64,
+    ratings: u64,
+    rating_sum: u64,
+    categories: BTreeMap<String, u64>,
+    regions: BTreeMap<String, u64>,
+    channels: BTreeMap<String, u64>,
+    kinds: BTreeMap<String, u64>,
+    maladministration: BTreeMap<String, u64>,
+    units: BTreeMap<String, UnitTally>,
+    weeks: BTreeMap<Date, (u64, u64)>,
+}
+
+impl Tally {
+    pub fn new(period: Period, cal: &Calendar, min_group: u64) -> Self {
+        Self {
+            period,
+            min_group,
+            s: Statistics {
+                received: 0,
+                verified: 0,
+                rejected: 0,
+                forwarded: 0,
+                answered: 0,
+                closed: 0,
+                open_at_end: 0,
+                overdue_at_end: 0,
+                days_to_verify: Durations::default(),
+                days_to_first_answer: Durations::default(),
+                days_to_close: Durations::default(),
+                on_time: OnTime::default(),
+                satisfaction: Satisfaction::default(),
+                by_category: Vec::new(),
+                by_region: Vec::new(),
+                by_channel: Vec::new(),
+                by_kind: Vec::new(),
+                by_unit: Vec::new(),
+                weeks: Vec::new(),
+                alleging_maladministration: 0,
+                by_maladministration: Vec::new(),
+            },
+            to_verify: Vec::new(),
+            to_answer: Vec::new(),
+            to_close: Vec::new(),
+            closed_on_time: 0,
+            ratings: 0,
+            rating_sum: 0,
+            categories: BTreeMap::new(),
+            regions: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            kinds: BTreeMap::new(),
+            maladministration: BTreeMap::new(),
+            units: BTreeMap::new(),
+            weeks: week_buckets(period, cal),
+        }
+    }
+
+    /// Counts one case (already filtered) into the period's figures.
+    pub fn add(&mut self, case: &CaseFacts, cal: &Calendar) {
+        let (period, s) = (self.period, &mut self.s);
+        let unit = counter(&mut self.units, case.lead_unit.as_deref().unwrap_or("-"));
         if period.contains(case.received_at) {
             s.received += 1;
             unit.received += 1;
-            *categories.entry(case.category.clone()).or_default() += 1;
-            *channels.entry(case.channel.code().to_string()).or_default() += 1;
-            *kinds.entry(case.kind.code().to_string()).or_default() += 1;
+            *counter(&mut self.categories, &case.category) += 1;
+            *counter(&mut self.channels, case.channel.code()) += 1;
+            *counter(&mut self.kinds, case.kind.code()) += 1;
             if let Some(region) = &case.region {
                 let key = region.split_whitespace().collect::<Vec<_>>().join(" ");
-                *regions.entry(key).or_default() += 1;
+                *self.regions.entry(key).or_default() += 1;
             }
-            if let Some(week) = weeks.get_mut(&monday_of(cal.local_date(case.received_at))) {
+            if let Some(week) = self
+                .weeks
+                .get_mut(&monday_of(cal.local_date(case.received_at)))
+            {
                 week.0 += 1;
             }
             if case.kind == Kind::Complaint && !case.maladministration.is_empty() {
                 s.alleging_maladministration += 1;
                 for form in &case.maladministration {
-                    *maladministration
-                        .entry(form.code().to_string())
-                        .or_default() += 1;
+                    *counter(&mut self.maladministration, form.code()) += 1;
                 }
             }
         }
@@ -364,7 +404,7 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
             && period.contains(at)
         {
             s.verified += 1;
-            to_verify.push(case.agency_days(at, cal));
+            self.to_verify.push(case.agency_days(at, cal));
         }
         if case
             .first(|m| *m == Milestone::Rejected)
@@ -382,19 +422,19 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
             && period.contains(at)
         {
             s.answered += 1;
-            to_answer.push(case.agency_days(at, cal));
+            self.to_answer.push(case.agency_days(at, cal));
         }
         if let Some(at) = case.closed_at
             && period.contains(at)
         {
             s.closed += 1;
             unit.closed += 1;
-            to_close.push(case.agency_days(at, cal));
+            self.to_close.push(case.agency_days(at, cal));
             if case.breached_at.is_none() {
-                closed_on_time += 1;
+                self.closed_on_time += 1;
                 unit.closed_on_time += 1;
             }
-            if let Some(week) = weeks.get_mut(&monday_of(cal.local_date(at))) {
+            if let Some(week) = self.weeks.get_mut(&monday_of(cal.local_date(at))) {
                 week.1 += 1;
             }
         }
@@ -412,8 +452,8 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
             }
             match milestone {
                 Milestone::Rated(r) => {
-                    ratings += 1;
-                    rating_sum += u64::from(*r);
+                    self.ratings += 1;
+                    self.rating_sum += u64::from(*r);
                 }
                 Milestone::Accepted => s.satisfaction.accepted += 1,
                 Milestone::Objected => s.satisfaction.objected += 1,
@@ -421,42 +461,67 @@ pub fn compute(cases: &[CaseFacts], period: Period, cal: &Calendar, min_group: u
             }
         }
     }
-    s.days_to_verify = Durations::of(to_verify);
-    s.days_to_first_answer = Durations::of(to_answer);
-    s.days_to_close = Durations::of(to_close);
-    s.on_time = OnTime::new(s.closed, closed_on_time, s.overdue_at_end, min_group);
-    s.satisfaction.ratings = ratings;
-    s.satisfaction.average =
-        (ratings > 0).then(|| (rating_sum as f64 * 10.0 / ratings as f64).round() / 10.0);
-    let reacted = s.satisfaction.accepted + s.satisfaction.objected;
-    s.satisfaction.accepted_share = (reacted > 0)
-        .then(|| (s.satisfaction.accepted as f64 * 1000.0 / reacted as f64).round() / 10.0);
-    s.by_category = ranked(categories);
-    s.by_region = ranked(common_regions(regions, min_group));
-    s.by_channel = ranked(channels);
-    s.by_kind = ranked(kinds);
-    s.by_maladministration = ranked(maladministration);
-    s.by_unit = units
-        .into_iter()
-        .filter(|(_, t)| t.received + t.closed + t.open_at_end > 0)
-        .map(|(unit, t)| UnitFigures {
-            unit,
-            received: t.received,
-            closed: t.closed,
-            open_at_end: t.open_at_end,
-            overdue_at_end: t.overdue_at_end,
-            on_time: OnTime::new(t.closed, t.closed_on_time, t.overdue_at_end, min_group),
-        })
-        .collect();
-    s.weeks = weeks
-        .into_iter()
-        .map(|(week, (received, closed))| WeekFigures {
-            week,
-            received,
-            closed,
-        })
-        .collect();
-    s
+
+    pub fn finish(self) -> Statistics {
+        let Tally {
+            min_group,
+            mut s,
+            to_verify,
+            to_answer,
+            to_close,
+            closed_on_time,
+            ratings,
+            rating_sum,
+            categories,
+            regions,
+            channels,
+            kinds,
+            maladministration,
+            units,
+            weeks,
+            ..
+        } = self;
+        s.days_to_verify = Durations::of(to_verify);
+        s.days_to_first_answer = Durations::of(to_answer);
+        s.days_to_close = Durations::of(to_close);
+        s.on_time = OnTime::new(s.closed, closed_on_time, s.overdue_at_end, min_group);
+        s.satisfaction.ratings = ratings;
+        s.satisfaction.average =
+            (ratings > 0).then(|| (rating_sum as f64 * 10.0 / ratings as f64).round() / 10.0);
+        let reacted = s.satisfaction.accepted + s.satisfaction.objected;
+        s.satisfaction.accepted_share = (reacted > 0)
+            .then(|| (s.satisfaction.accepted as f64 * 1000.0 / reacted as f64).round() / 10.0);
+        s.by_category = ranked(categories);
+        s.by_region = ranked(common_regions(regions, min_group));
+        s.by_channel = ranked(channels);
+        s.by_kind = ranked(kinds);
+        s.by_maladministration = ranked(maladministration);
+        s.by_unit = units
+            .into_iter()
+            .filter(|(_, t)| t.received + t.closed + t.open_at_end > 0)
+            .map(|(unit, t)| UnitFigures {
+                unit,
+                received: t.received,
+                closed: t.closed,
+                open_at_end: t.open_at_end,
+                overdue_at_end: t.overdue_at_end,
+                on_time: OnTime::new(t.closed, t.closed_on_time, t.overdue_at_end, min_group),
+            })
+            .collect();
+        s.weeks = weeks
+            .into_iter()
+            .map(|(week, (received, closed))| WeekFigures {
+                week,
+                received,
+                closed,
+            })
+            .collect();
+        s
+    }
+}
+
+fn counter<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    map.entry(key.to_string()).or_default()
 }
 
 /// Regions are free text: a "province" written by fewer than `min_group` reporters is counted

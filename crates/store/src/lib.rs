@@ -98,15 +98,31 @@ pub trait Store: Send + Sync {
     /// The earliest due time at or after `at` of a case the agency still owes an answer on:
     /// until then, without a change, no case becomes overdue.
     async fn next_due(&self, at: OffsetDateTime) -> Result<Option<OffsetDateTime>>;
-    /// The facts of every case open at some moment of `[from, to)` (received before its end,
-    /// not closed before its start, not merged), within `units` and matching `filter`.
+    /// Hands `each` the facts of every case open at some moment of `[from, to)` (received
+    /// before its end, not closed before its start, not merged), within `units` and matching
+    /// `filter`, in id order, a few hundred cases at a time: what a period's figures are
+    /// counted from without holding all of its cases at once.
+    async fn each_case_facts(
+        &self,
+        units: Option<&[String]>,
+        filter: &aduan_domain::statistics::Filter,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        each: &mut (dyn FnMut(aduan_domain::statistics::CaseFacts) + Send),
+    ) -> Result<()>;
+    /// The same facts, all at once: for reports over few cases.
     async fn case_facts(
         &self,
         units: Option<&[String]>,
         filter: &aduan_domain::statistics::Filter,
         from: OffsetDateTime,
         to: OffsetDateTime,
-    ) -> Result<Vec<aduan_domain::statistics::CaseFacts>>;
+    ) -> Result<Vec<aduan_domain::statistics::CaseFacts>> {
+        let mut facts = Vec::new();
+        self.each_case_facts(units, filter, from, to, &mut |case| facts.push(case))
+            .await?;
+        Ok(facts)
+    }
     /// Cases received in `[from, to)`, counted per kind, category, channel and current state.
     async fn period_counts(
         &self,

@@ -296,6 +296,72 @@ async fn refreshed_planner_statistics_keep_table_sizes_but_no_value_samples() {
 }
 
 #[tokio::test]
+async fn a_periods_facts_come_in_id_order_with_their_own_milestones_in_every_chunk() {
+    let db = fresh().await;
+    let c = coordinator();
+    // More cases than one read takes (500), so the facts come in three chunks.
+    let mut rusun = Vec::new();
+    for i in 0..1_050 {
+        let category = if i % 3 == 0 { "swadaya" } else { "rusun" };
+        let mut case = create(&db, Kind::Complaint, category, T0, None).await;
+        if i % 97 == 0 {
+            case = act(
+                &db,
+                &case,
+                Action::Verify { category: None },
+                &c,
+                T0 + Duration::hours(1),
+            )
+            .await;
+        }
+        if category == "rusun" {
+            rusun.push(case);
+        }
+    }
+    // Received after the period: not one of its cases.
+    let later = T0 + Duration::days(40);
+    create(&db, Kind::Complaint, "rusun", later, None).await;
+    let filter = aduan_domain::statistics::Filter {
+        category: Some("rusun".into()),
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    db.store
+        .each_case_facts(None, &filter, T0, T0 + Duration::days(30), &mut |case| {
+            seen.push(case)
+        })
+        .await
+        .unwrap();
+    let tickets = |facts: &[aduan_domain::statistics::CaseFacts]| {
+        facts.iter().map(|f| f.ticket.clone()).collect::<Vec<_>>()
+    };
+    let expected: Vec<String> = rusun.iter().map(|r| r.ticket.to_string()).collect();
+    assert_eq!(
+        tickets(&seen),
+        expected,
+        "every case once, in the order received"
+    );
+    for (facts, record) in seen.iter().zip(&rusun) {
+        let verified = record.workflow.state != State::Received;
+        let milestones: Vec<_> = facts.milestones.iter().map(|(_, m)| m.clone()).collect();
+        let wanted = if verified {
+            vec![aduan_domain::statistics::Milestone::Verified]
+        } else {
+            vec![]
+        };
+        assert_eq!(milestones, wanted, "milestones of {}", facts.ticket);
+        assert_eq!(facts.received_at, T0);
+    }
+    assert!(seen.iter().any(|f| !f.milestones.is_empty()));
+    let all = db
+        .store
+        .case_facts(None, &filter, T0, T0 + Duration::days(30))
+        .await
+        .unwrap();
+    assert_eq!(all, seen);
+}
+
+#[tokio::test]
 async fn commits_append_events_and_detect_conflicts() {
     let db = fresh().await;
     let case = create(&db, Kind::Complaint, "rusun", T0, None).await;

@@ -404,14 +404,15 @@ impl Store for SqlStore {
         aggregates::period_counts(&self.reader, units, from, to, self.counting()).await
     }
 
-    async fn case_facts(
+    async fn each_case_facts(
         &self,
         units: Option<&[String]>,
         filter: &aduan_domain::statistics::Filter,
         from: OffsetDateTime,
         to: OffsetDateTime,
-    ) -> Result<Vec<aduan_domain::statistics::CaseFacts>> {
-        statistics::case_facts(self.reads(), self.backend, units, filter, from, to).await
+        each: &mut (dyn FnMut(aduan_domain::statistics::CaseFacts) + Send),
+    ) -> Result<()> {
+        statistics::each_case_facts(self.reads(), self.backend, units, filter, from, to, each).await
     }
 
     async fn on_time(

@@ -88,6 +88,10 @@ impl NativeReader {
         self.with_connection(|conn| {
             let mut statement = conn.prepare_cached(sql.text())?;
             for (i, arg) in sql.args().iter().enumerate() {
+                if sql.in_order_marks() {
+                    statement.raw_bind_parameter(i + 1, Bound(arg))?;
+                    continue;
+                }
                 let name = format!("${}", i + 1);
                 // A value the text does not use (left out by a condition) is simply not bound.
                 if let Some(index) = statement.parameter_index(&name)? {

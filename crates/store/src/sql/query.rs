@@ -100,6 +100,11 @@ impl Sql {
         &self.args
     }
 
+    /// Whether the placeholders are plain `?`, bound by position rather than by name.
+    pub fn in_order_marks(&self) -> bool {
+        self.marks == Marks::InOrder
+    }
+
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
         let mut query = sqlx::query(AssertSqlSafe(self.text.clone()));
         for arg in &self.args {

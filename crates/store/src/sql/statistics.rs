@@ -19,7 +19,6 @@ use crate::time_codec::{from_micros, to_micros};
 use crate::*;
 use aduan_domain::statistics::{CaseFacts, Filter, Milestone};
 use aduan_domain::{Change, Channel, Event, Kind, Privacy, State};
-use sqlx::AnyPool;
 
 const MILESTONE_TYPES: &str = "'verified', 'rejected', 'forwarded', 'answer_published', \
      'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected', 'extended', \
@@ -105,66 +104,122 @@ fn conditions(sql: &mut Sql, units: Option<&[String]>, filter: &Filter) {
     }
 }
 
-pub async fn case_facts(
+/// Hands `each` the facts of every case open at some moment of `[from, to)`, within `units` and
+/// matching `filter`, in id order. Only the ids are read for the whole period; the cases and
+/// their milestones are then read a few hundred at a time, so that a year of a million cases
+/// never sits in memory at once.
+pub async fn each_case_facts(
     reads: Reads<'_>,
     backend: Backend,
     units: Option<&[String]>,
     filter: &Filter,
     from: OffsetDateTime,
     to: OffsetDateTime,
-) -> Result<Vec<CaseFacts>> {
-    let mut cases = Sql::new("");
-    let columns = format!(
-        "c.id, c.ticket, c.kind, c.category, c.lead_unit, c.channel, c.privacy, c.state, \
-         c.created_at, c.closed_at, c.breached_at, c.due_at, {} AS region",
-        province(backend)
-    );
-    open_in_period(&mut cases, backend, &columns, units, filter, from, to);
-    let facts = match reads.scans {
-        // Hundreds of thousands of rows: read on a thread of their own, not one that answers
-        // requests.
-        Some(native) => {
-            let native = native.clone();
-            tokio::task::spawn_blocking(move || native_facts(&native, &cases))
-                .await
-                .map_err(|e| StoreError::corrupt(format!("the facts read stopped: {e}")))??
+    each: &mut (dyn FnMut(CaseFacts) + Send),
+) -> Result<()> {
+    let mut ids = Sql::new("");
+    open_in_period(&mut ids, backend, "c.id", units, filter, from, to);
+    let mut take = |chunk: Vec<CaseFacts>| {
+        for case in chunk.into_iter().filter(|case| filter.matches(case)) {
+            each(case);
         }
-        None => pooled_facts(reads.pool, &cases).await?,
     };
-    Ok(facts
-        .into_iter()
-        .map(|(_, case)| case)
-        .filter(|case| filter.matches(case))
-        .collect())
-}
-
-async fn pooled_facts(pool: &AnyPool, cases: &Sql) -> Result<Vec<(i64, CaseFacts)>> {
-    let mut facts = Vec::new();
-    for row in cases.query().fetch_all(pool).await? {
-        facts.push(facts_from_row(&row)?);
-    }
-    facts.sort_unstable_by_key(|(id, _)| *id);
-    for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
-        let mut merge = Merge::default();
-        for row in milestones_of(chunk).query().fetch_all(pool).await? {
-            merge.add(chunk, &row)?;
+    match reads.scans {
+        Some(native) => {
+            // Hundreds of thousands of rows: read on a thread of their own, not one that
+            // answers requests, a couple of chunks ahead of the caller.
+            let native = native.clone();
+            let (sender, mut chunks) = tokio::sync::mpsc::channel(2);
+            let reading = tokio::task::spawn_blocking(move || {
+                let read = native_chunks(&native, backend, &ids, |chunk| {
+                    sender.blocking_send(Ok(chunk)).is_ok()
+                });
+                if let Err(e) = read {
+                    let _ = sender.blocking_send(Err(e));
+                }
+            });
+            while let Some(chunk) = chunks.recv().await {
+                take(chunk?);
+            }
+            reading
+                .await
+                .map_err(|e| StoreError::corrupt(format!("the facts read stopped: {e}")))
+        }
+        None => {
+            let mut ids = ids
+                .query()
+                .fetch_all(reads.pool)
+                .await?
+                .iter()
+                .map(|row| row.int("id"))
+                .collect::<Result<Vec<i64>>>()?;
+            ids.sort_unstable();
+            for chunk in ids.chunks(EVENTS_PER_QUERY) {
+                let mut cases = Vec::with_capacity(chunk.len());
+                for row in cases_by_id(backend, chunk)
+                    .query()
+                    .fetch_all(reads.pool)
+                    .await?
+                {
+                    cases.push(facts_from_row(&row)?);
+                }
+                cases.sort_unstable_by_key(|(id, _)| *id);
+                let mut merge = Merge::default();
+                for row in milestones_of(backend, &cases)
+                    .query()
+                    .fetch_all(reads.pool)
+                    .await?
+                {
+                    merge.add(&mut cases, &row)?;
+                }
+                take(cases.into_iter().map(|(_, case)| case).collect());
+            }
+            Ok(())
         }
     }
-    Ok(facts)
 }
 
-fn native_facts(native: &NativeReader, cases: &Sql) -> Result<Vec<(i64, CaseFacts)>> {
-    let mut facts = Vec::new();
-    native.each(cases, |row| {
-        facts.push(facts_from_row(row)?);
-        Ok(())
-    })?;
-    facts.sort_unstable_by_key(|(id, _)| *id);
-    for chunk in facts.chunks_mut(EVENTS_PER_QUERY) {
+/// Reads the cases of `ids` (a query of case ids) and their milestones a chunk at a time, in id
+/// order, handing each chunk to `send` until it answers `false` (nobody is listening any more).
+fn native_chunks(
+    native: &NativeReader,
+    backend: Backend,
+    ids: &Sql,
+    mut send: impl FnMut(Vec<CaseFacts>) -> bool,
+) -> Result<()> {
+    let mut ids = native.rows(ids, |row| row.int("id"))?;
+    ids.sort_unstable();
+    for chunk in ids.chunks(EVENTS_PER_QUERY) {
+        let mut cases = native.rows(&cases_by_id(backend, chunk), |row| facts_from_row(row))?;
+        cases.sort_unstable_by_key(|(id, _)| *id);
         let mut merge = Merge::default();
-        native.each(&milestones_of(chunk), |row| merge.add(chunk, row))?;
+        native.each(&milestones_of(backend, &cases), |row| {
+            merge.add(&mut cases, row)
+        })?;
+        if !send(cases.into_iter().map(|(_, case)| case).collect()) {
+            break;
+        }
     }
-    Ok(facts)
+    Ok(())
+}
+
+/// The columns the facts are made of, for cases chosen by id.
+fn cases_by_id(backend: Backend, ids: &[i64]) -> Sql {
+    let mut cases = Sql::in_order(
+        backend,
+        &format!(
+            "SELECT c.id, c.ticket, c.kind, c.category, c.lead_unit, c.channel, c.privacy, \
+             c.state, c.created_at, c.closed_at, c.breached_at, c.due_at, {} AS region \
+             FROM cases c WHERE c.id IN (",
+            province(backend)
+        ),
+    );
+    cases.push(
+        &vec!["?"; ids.len()].join(", "),
+        ids.iter().copied().map(Arg::Int).collect(),
+    );
+    cases.push(")", vec![]);
+    cases
 }
 
 fn facts_from_row(row: &dyn Columns) -> Result<(i64, CaseFacts)> {
@@ -197,12 +252,15 @@ fn facts_from_row(row: &dyn Columns) -> Result<(i64, CaseFacts)> {
 const EVENTS_PER_QUERY: usize = 500;
 
 /// The milestone events of `cases` (ordered by id), in the same order.
-fn milestones_of(cases: &[(i64, CaseFacts)]) -> Sql {
-    let mut events = Sql::new(&format!(
-        "SELECT e.case_id, e.type, e.at, \
+fn milestones_of(backend: Backend, cases: &[(i64, CaseFacts)]) -> Sql {
+    let mut events = Sql::in_order(
+        backend,
+        &format!(
+            "SELECT e.case_id, e.type, e.at, \
          CASE WHEN e.type IN ({TYPES_WITH_DATA}) THEN e.data END AS data FROM case_events e \
          WHERE e.type IN ({MILESTONE_TYPES}) AND e.case_id IN ("
-    ));
+        ),
+    );
     let marks = vec!["?"; cases.len()].join(", ");
     events.push(&marks, cases.iter().map(|(id, _)| Arg::Int(*id)).collect());
     events.push(") ORDER BY e.case_id, e.seq", vec![]);
