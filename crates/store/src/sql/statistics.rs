@@ -1,7 +1,8 @@
 //! The facts a period's statistics are computed from: every case open at some moment of the
-//! period, with its milestones read from its events. The cases are read once, in id order; their
-//! milestone events are then read by those ids, a few hundred cases per query, and merged in
-//! order; no query per case, and the period's conditions are evaluated once.
+//! period, with its milestones read from its events. The ids of the period's cases are read
+//! once, so the period's conditions are evaluated once; the cases and their milestone events are
+//! then read by id, a few hundred cases per query, merged in id order and handed over chunk by
+//! chunk: no query per case, and no more than a few chunks in memory.
 //!
 //! "Open at some moment of `[from, to)`" is read as two index-bounded halves rather than one
 //! condition no index can bound: the cases that ended at or after `from` (the index of
@@ -9,8 +10,8 @@
 //! `to`. SQLite is told which index each half reads (`INDEXED BY`): left to itself, the
 //! SQLite built into Aduan read the whole table (760 MB at a million cases) for every month.
 //! The creation bound is written `+c.created_at` so that PostgreSQL does not trade the index of
-//! closures for a walk through every older case either, and the rows are put in id order here
-//! rather than by an `ORDER BY`, which also led SQLite to read the table in id order.
+//! closures for a walk through every older case either, and the ids are put in order here rather
+//! than by an `ORDER BY`, which also led SQLite to read the table in id order.
 
 use super::native::{NativeReader, Reads};
 use super::query::{Arg, Sql};
@@ -19,6 +20,7 @@ use crate::time_codec::{from_micros, to_micros};
 use crate::*;
 use aduan_domain::statistics::{CaseFacts, Filter, Milestone};
 use aduan_domain::{Change, Channel, Event, Kind, Privacy, State};
+use futures_util::TryStreamExt;
 
 const MILESTONE_TYPES: &str = "'verified', 'rejected', 'forwarded', 'answer_published', \
      'info_requested', 'info_added', 'rated', 'answer_accepted', 'objected', 'extended', \
@@ -117,8 +119,8 @@ pub async fn each_case_facts(
     to: OffsetDateTime,
     each: &mut (dyn FnMut(CaseFacts) + Send),
 ) -> Result<()> {
-    let mut ids = Sql::new("");
-    open_in_period(&mut ids, backend, "c.id", units, filter, from, to);
+    let mut ids_query = Sql::new("");
+    open_in_period(&mut ids_query, backend, "c.id", units, filter, from, to);
     let mut take = |chunk: Vec<CaseFacts>| {
         for case in chunk.into_iter().filter(|case| filter.matches(case)) {
             each(case);
@@ -131,7 +133,7 @@ pub async fn each_case_facts(
             let native = native.clone();
             let (sender, mut chunks) = tokio::sync::mpsc::channel(2);
             let reading = tokio::task::spawn_blocking(move || {
-                let read = native_chunks(&native, backend, &ids, |chunk| {
+                let read = native_chunks(&native, backend, &ids_query, |chunk| {
                     sender.blocking_send(Ok(chunk)).is_ok()
                 });
                 if let Err(e) = read {
@@ -146,13 +148,14 @@ pub async fn each_case_facts(
                 .map_err(|e| StoreError::corrupt(format!("the facts read stopped: {e}")))
         }
         None => {
-            let mut ids = ids
-                .query()
-                .fetch_all(reads.pool)
-                .await?
-                .iter()
-                .map(|row| row.int("id"))
-                .collect::<Result<Vec<i64>>>()?;
+            // Streamed, so that only the ids are kept, not a row for each.
+            let mut ids = Vec::new();
+            let mut rows = ids_query.query().fetch(reads.pool);
+            while let Some(row) = rows.try_next().await? {
+                ids.push(row.int("id")?);
+            }
+            // Its connection goes back to the pool before the chunks' queries.
+            drop(rows);
             ids.sort_unstable();
             for chunk in ids.chunks(EVENTS_PER_QUERY) {
                 let mut cases = Vec::with_capacity(chunk.len());
