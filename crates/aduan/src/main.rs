@@ -310,8 +310,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 /// Memory in small pages only. With transparent huge pages the kernel backs the allocator's
-/// arenas 2 MB at a time, so a few live objects keep whole huge pages resident: under the
-/// benchmark's load the server held about twice the memory it used (BENCHMARKS.md, session 10).
+/// arenas 2 MB at a time, so a few live objects keep whole huge pages resident: the server held
+/// 47 MB at rest instead of 21, and 238 MB at the benchmark's peak instead of about 180
+/// (BENCHMARKS.md, session 10).
 fn without_huge_pages() {
     #[cfg(target_os = "linux")]
     if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
