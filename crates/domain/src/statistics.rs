@@ -258,7 +258,7 @@ pub struct WeekFigures {
 }
 
 /// The figures of a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Statistics {
     pub received: u64,
@@ -334,29 +334,7 @@ impl Tally {
         Self {
             period,
             min_group,
-            s: Statistics {
-                received: 0,
-                verified: 0,
-                rejected: 0,
-                forwarded: 0,
-                answered: 0,
-                closed: 0,
-                open_at_end: 0,
-                overdue_at_end: 0,
-                days_to_verify: Durations::default(),
-                days_to_first_answer: Durations::default(),
-                days_to_close: Durations::default(),
-                on_time: OnTime::default(),
-                satisfaction: Satisfaction::default(),
-                by_category: Vec::new(),
-                by_region: Vec::new(),
-                by_channel: Vec::new(),
-                by_kind: Vec::new(),
-                by_unit: Vec::new(),
-                weeks: Vec::new(),
-                alleging_maladministration: 0,
-                by_maladministration: Vec::new(),
-            },
+            s: Statistics::default(),
             to_verify: Vec::new(),
             to_answer: Vec::new(),
             to_close: Vec::new(),
