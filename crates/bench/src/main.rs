@@ -52,7 +52,8 @@ enum Command {
         /// CI smoke run; timings are never asserted).
         #[arg(long)]
         strict: bool,
-        /// SQLite only: fill the database once (in DATA/kept-CASES) and reuse it in later runs.
+        /// Fill the database once (DATA/kept-CASES on SQLite, `aduan_bench_kept_CASES` on
+        /// PostgreSQL) and reuse it in later runs.
         #[arg(long)]
         keep: bool,
     },
@@ -79,10 +80,6 @@ async fn main() -> anyhow::Result<()> {
             strict,
             keep,
         } => {
-            anyhow::ensure!(
-                !keep || backend == "sqlite",
-                "--keep works with the SQLite backend only"
-            );
             let setup = server::Setup {
                 backend,
                 cases,

@@ -28,8 +28,8 @@ pub struct Setup {
     pub aduan: PathBuf,
     pub data: PathBuf,
     pub postgres: String,
-    /// SQLite only: fill `data/kept-N` once and reuse it in later runs, instead of a fresh
-    /// database removed at the end (for working on one figure; its demo-data rate is not
+    /// Fill `data/kept-N` (SQLite) or the database `aduan_bench_kept_N` (PostgreSQL) once and
+    /// reuse it in later runs, instead of a fresh database removed at the end (for working on one figure; its demo-data rate is not
     /// measured again).
     pub keep: bool,
 }
@@ -59,14 +59,23 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
         sqlx::any::install_default_drivers();
         let mut admin = sqlx::PgConnection::connect(&setup.postgres).await?;
         let suffix = random_suffix();
-        let names = vec![
-            format!("aduan_bench_{suffix}"),
-            format!("aduan_ceiling_{suffix}"),
-        ];
+        let bench = if setup.keep {
+            format!("aduan_bench_kept_{}", setup.cases)
+        } else {
+            format!("aduan_bench_{suffix}")
+        };
+        let names = vec![bench, format!("aduan_ceiling_{suffix}")];
         for name in &names {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await?;
+            let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_optional(&mut admin)
+                .await?
+                .is_some();
+            if !exists {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await?;
+            }
         }
         let base = setup
             .postgres
@@ -95,10 +104,7 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
     } else {
         anyhow::bail!("--backend is sqlite or postgres");
     };
-    let kept = setup.keep
-        && url
-            .strip_prefix("sqlite://")
-            .is_some_and(|path| std::path::Path::new(path).exists());
+    let kept = setup.keep && filled_before(&url).await;
     if kept {
         return Ok(Prepared {
             url,
@@ -168,10 +174,27 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
     })
 }
 
+/// Whether a kept database was filled by an earlier run: the SQLite file exists, or the
+/// PostgreSQL database already holds the bench's users (they are added after the demo data).
+async fn filled_before(url: &str) -> bool {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return std::path::Path::new(path).exists();
+    }
+    let Ok(mut conn) = sqlx::PgConnection::connect(url).await else {
+        return false;
+    };
+    sqlx::query("SELECT 1 FROM users WHERE username = 'bench_petugas'")
+        .fetch_optional(&mut conn)
+        .await
+        .is_ok_and(|row| row.is_some())
+}
+
 impl Prepared {
     pub async fn cleanup(&self) {
         if let Ok(mut admin) = sqlx::PgConnection::connect(&self.postgres_admin).await {
-            for name in &self.pg_names {
+            // A kept database stays; the ceiling's scratch database never does.
+            let keep = usize::from(self.keep);
+            for name in &self.pg_names[keep.min(self.pg_names.len())..] {
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))

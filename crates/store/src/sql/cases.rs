@@ -594,6 +594,27 @@ pub async fn events(reads: Reads<'_>, case_id: i64, public_only: bool) -> Result
     reads.all(&sql, event_from_row).await
 }
 
+/// On PostgreSQL, the column whose `(column, id)` index a list filtered to one value of it
+/// walks, instead of the primary key. Newest first, the primary key reads every recent case
+/// that does not match (the closed cases of a category sit behind all the open ones), and the
+/// planner, which supposes matches spread evenly, prefers it. A filter `column = value` gives
+/// the planner no reason to choose the column's index for the order; the same filter as a
+/// range of one value, with the order led by the column, does. The column most likely to
+/// skip recent cases leads: the state, then the channel, the category and the kind.
+fn walked_column(filter: &CaseFilter) -> Option<&'static str> {
+    if filter.states.len() == 1 {
+        Some("c.state")
+    } else if filter.channel.is_some() {
+        Some("c.channel")
+    } else if filter.category.is_some() {
+        Some("c.category")
+    } else if filter.kind.is_some() {
+        Some("c.kind")
+    } else {
+        None
+    }
+}
+
 pub async fn list(
     reads: Reads<'_>,
     backend: Backend,
@@ -644,17 +665,34 @@ pub async fn list(
         ))
     };
     push_scope(&mut sql, scope);
-    if !filter.states.is_empty() {
+    let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest);
+    let driver = (backend == Backend::Postgres && !ids_first && !unit_first && by_id)
+        .then(|| walked_column(filter))
+        .flatten();
+    // The column the list walks is stated as a range of one value (see `walked_column`).
+    let equals = |sql: &mut Sql, column: &'static str, value: String| {
+        if driver == Some(column) {
+            sql.push(
+                &format!(" AND {column} >= ? AND {column} <= ?"),
+                vec![Arg::Text(value.clone()), Arg::Text(value)],
+            );
+        } else {
+            sql.push(&format!(" AND {column} = ?"), vec![Arg::Text(value)]);
+        }
+    };
+    if let [state] = filter.states.as_slice() {
+        equals(&mut sql, "c.state", state.code().to_string());
+    } else if !filter.states.is_empty() {
         let states: Vec<String> = filter.states.iter().map(|s| s.code().to_string()).collect();
         sql.push(" AND c.state IN (", vec![]);
         sql.placeholders(&states);
         sql.push(")", vec![]);
     }
     if let Some(kind) = filter.kind {
-        sql.push(" AND c.kind = ?", vec![Arg::Text(kind.code().into())]);
+        equals(&mut sql, "c.kind", kind.code().to_string());
     }
     if let Some(category) = &filter.category {
-        sql.push(" AND c.category = ?", vec![Arg::Text(category.clone())]);
+        equals(&mut sql, "c.category", category.clone());
     }
     if let Some(unit) = filter.unit.as_ref().filter(|_| !unit_first) {
         sql.push(
@@ -666,7 +704,7 @@ pub async fn list(
         sql.push(" AND c.privacy = ?", vec![Arg::Text(privacy.code().into())]);
     }
     if let Some(channel) = filter.channel {
-        sql.push(" AND c.channel = ?", vec![Arg::Text(channel.code().into())]);
+        equals(&mut sql, "c.channel", channel.code().to_string());
     }
     if let Some(from) = filter.created_from {
         sql.push(" AND c.created_at >= ?", vec![Arg::Int(to_micros(from))]);
@@ -710,18 +748,25 @@ pub async fn list(
     } else {
         "c.id"
     };
+    // Ordering by the walked column first names its `(column, id)` index; with one value of
+    // that column the order is the same.
+    let walk = |direction: &str| {
+        driver
+            .map(|column| format!("{column}{direction}, "))
+            .unwrap_or_default()
+    };
     let order = match filter.sort {
         CaseSort::Newest => {
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {id} < ?"), vec![Arg::Int(cursor)]);
             }
-            format!(" ORDER BY {id} DESC")
+            format!(" ORDER BY {}{id} DESC", walk(" DESC"))
         }
         CaseSort::Oldest => {
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {id} > ?"), vec![Arg::Int(cursor)]);
             }
-            format!(" ORDER BY {id}")
+            format!(" ORDER BY {}{id}", walk(""))
         }
         CaseSort::DueSoonest => {
             sql.push(" AND c.due_at IS NOT NULL", vec![]);
