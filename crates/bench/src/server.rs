@@ -29,8 +29,8 @@ pub struct Setup {
     pub data: PathBuf,
     pub postgres: String,
     /// Fill `data/kept-N` (SQLite) or the database `aduan_bench_kept_N` (PostgreSQL) once and
-    /// reuse it in later runs, instead of a fresh database removed at the end (for working on one figure; its demo-data rate is not
-    /// measured again).
+    /// reuse it in later runs, instead of a fresh database removed at the end (for working on
+    /// one figure; its demo-data rate is not measured again).
     pub keep: bool,
 }
 
@@ -40,6 +40,7 @@ pub struct Prepared {
     pub scratch_url: String,
     pub demo_summary: String,
     pub demo_rate: f64,
+    /// The PostgreSQL databases this run drops at the end.
     pg_names: Vec<String>,
     postgres_admin: String,
     keep: bool,
@@ -64,8 +65,8 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
         } else {
             format!("aduan_bench_{suffix}")
         };
-        let names = vec![bench, format!("aduan_ceiling_{suffix}")];
-        for name in &names {
+        let ceiling = format!("aduan_ceiling_{suffix}");
+        for name in [&bench, &ceiling] {
             let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
                 .bind(name)
                 .fetch_optional(&mut admin)
@@ -82,11 +83,15 @@ pub async fn prepare(setup: &Setup) -> anyhow::Result<Prepared> {
             .rsplit_once('/')
             .map(|(b, _)| b.to_string())
             .unwrap_or_default();
-        (
-            format!("{base}/{}", names[0]),
-            format!("{base}/{}", names[1]),
-            names,
-        )
+        let url = format!("{base}/{bench}");
+        let scratch_url = format!("{base}/{ceiling}");
+        // A kept database stays; the ceiling's scratch database never does.
+        let dropped = if setup.keep {
+            vec![ceiling]
+        } else {
+            vec![bench, ceiling]
+        };
+        (url, scratch_url, dropped)
     } else if setup.backend == "sqlite" {
         let name = if setup.keep {
             format!("kept-{}", setup.cases)
@@ -192,9 +197,7 @@ async fn filled_before(url: &str) -> bool {
 impl Prepared {
     pub async fn cleanup(&self) {
         if let Ok(mut admin) = sqlx::PgConnection::connect(&self.postgres_admin).await {
-            // A kept database stays; the ceiling's scratch database never does.
-            let keep = usize::from(self.keep);
-            for name in &self.pg_names[keep.min(self.pg_names.len())..] {
+            for name in &self.pg_names {
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))

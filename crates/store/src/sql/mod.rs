@@ -209,17 +209,17 @@ impl SqlStore {
     }
 
     fn reads(&self) -> native::Reads<'_> {
-        native::Reads {
-            pool: &self.reader,
-            native: self.native.as_ref(),
-            scans: self.scans.as_ref(),
-        }
+        self.reads_through(&self.reader)
     }
 
     /// Like `reads`, through the pool for lookups by key.
     fn lookups(&self) -> native::Reads<'_> {
+        self.reads_through(&self.lookups)
+    }
+
+    fn reads_through<'a>(&'a self, pool: &'a AnyPool) -> native::Reads<'a> {
         native::Reads {
-            pool: &self.lookups,
+            pool,
             native: self.native.as_ref(),
             scans: self.scans.as_ref(),
         }
