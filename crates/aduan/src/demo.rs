@@ -198,6 +198,46 @@ fn topics(category: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+/// The categories of the shipped organisation that have topics of their own.
+const TOPIC_CATEGORIES: &[&str] = &[
+    "rusun",
+    "swadaya",
+    "rumah_khusus",
+    "rumah_umum_komersial",
+    "sejuta_rumah",
+    "kebijakan",
+    "integritas",
+    "informasi_umum",
+    "lainnya",
+];
+
+/// A report as citizens write them, for load tests that submit cases: the category, title,
+/// description and place of a demo topic drawn from `n`. Many people reporting at once write
+/// different things; a flood of one text would make every search read past it.
+pub struct SampleReport {
+    pub category: &'static str,
+    pub title: &'static str,
+    pub description: String,
+    pub place: (&'static str, &'static str, &'static str),
+}
+
+pub fn sample_report(n: u64) -> SampleReport {
+    let mut rng = Rng(n);
+    let category = *rng.pick(TOPIC_CATEGORIES);
+    let (title, body) = *rng.pick(topics(category));
+    let place = *rng.pick(PLACES);
+    let block = *rng.pick(BLOCKS);
+    let description = body
+        .replace("{n}", &(2 + rng.below(10)).to_string())
+        .replace("{blok}", block);
+    SampleReport {
+        category,
+        title,
+        description: format!("{description} Mohon tindak lanjut."),
+        place,
+    }
+}
+
 /// Where a demo case ends up; weighted so old cases are mostly finished.
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
@@ -677,5 +717,23 @@ impl Maker {
             year: today.year(),
             next_check_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn sample_reports_differ_as_people_do() {
+        let reports: Vec<SampleReport> = (0..500).map(sample_report).collect();
+        let categories: HashSet<&str> = reports.iter().map(|r| r.category).collect();
+        assert_eq!(categories.len(), TOPIC_CATEGORIES.len());
+        let texts: HashSet<&str> = reports.iter().map(|r| r.description.as_str()).collect();
+        assert!(texts.len() > 40, "only {} different texts", texts.len());
+        assert!(reports.iter().all(|r| !r.description.contains('{')));
+        // The same number gives the same report, so a run can be repeated.
+        assert_eq!(sample_report(7).description, reports[7].description);
     }
 }

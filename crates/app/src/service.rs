@@ -12,7 +12,7 @@ use aduan_domain::{
     AccessCode, Action, ActionCode, Actor, Calendar, Change, Channel, Event, Organisation, Role,
     Scope, Ticket, Workflow,
 };
-use aduan_store::{CaseFilter, CaseRecord, CaseUpdate, NewCaseRecord, NewUser, Store};
+use aduan_store::{CaseFilter, CaseRecord, CaseUpdate, NewCaseRecord, NewUser, Store, StoredEvent};
 use std::sync::{Arc, RwLock};
 use time::{Duration, OffsetDateTime};
 
@@ -393,28 +393,42 @@ impl Aduan {
         ticket: &str,
         code: &str,
     ) -> Result<CaseRecord, AppError> {
-        let now = self.clock.now();
         let Ok(ticket) = Ticket::parse(ticket) else {
             return Err(AppError::NotFound);
         };
         let (failures, case) = self
             .store
-            .case_for_reporter(&ticket, now - ACCESS_WINDOW)
+            .case_for_reporter(&ticket, self.clock.now() - ACCESS_WINDOW)
             .await?;
+        let (case, ()) = self
+            .admit_reporter(&ticket, code, failures, case.map(|c| (c, ())))
+            .await?;
+        Ok(case)
+    }
+
+    /// Lets the reporter in to `found` (a case and what was read with it) if the code is
+    /// theirs and the ticket is not throttled; records the failure otherwise.
+    async fn admit_reporter<T>(
+        &self,
+        ticket: &Ticket,
+        code: &str,
+        failures: i64,
+        found: Option<(CaseRecord, T)>,
+    ) -> Result<(CaseRecord, T), AppError> {
         if failures >= ACCESS_ATTEMPTS {
             tracing::warn!(ticket = %ticket, "access code attempts throttled");
             return Err(AppError::Throttled);
         }
         let code = AccessCode::parse(code).ok();
-        let matched = match (&case, &code) {
-            (Some(case), Some(code)) => code.matches(&case.ticket, &case.access_hash),
+        let matched = match (&found, &code) {
+            (Some((case, _)), Some(code)) => code.matches(&case.ticket, &case.access_hash),
             _ => false,
         };
-        match case {
-            Some(case) if matched => Ok(case),
+        match found {
+            Some(found) if matched => Ok(found),
             _ => {
                 self.store
-                    .record_access_failure(ticket.as_str(), now)
+                    .record_access_failure(ticket.as_str(), self.clock.now())
                     .await?;
                 tracing::info!(ticket = %ticket, "wrong access code or unknown ticket");
                 Err(AppError::NotFound)
@@ -422,12 +436,30 @@ impl Aduan {
         }
     }
 
+    /// A case's tracking view: its case and public timeline are read together.
     pub async fn track(&self, ticket: &str, code: &str) -> Result<TrackView, AppError> {
-        let case = self.reporter_case(ticket, code).await?;
-        self.track_view(case).await
+        let Ok(ticket) = Ticket::parse(ticket) else {
+            return Err(AppError::NotFound);
+        };
+        let (failures, found) = self
+            .store
+            .case_for_tracking(&ticket, self.clock.now() - ACCESS_WINDOW)
+            .await?;
+        let (case, events) = self.admit_reporter(&ticket, code, failures, found).await?;
+        self.track_view_of(case, events).await
     }
 
     async fn track_view(&self, case: CaseRecord) -> Result<TrackView, AppError> {
+        let events = self.store.events(case.id, true).await?;
+        self.track_view_of(case, events).await
+    }
+
+    /// The view of `case`, given its public events.
+    async fn track_view_of(
+        &self,
+        case: CaseRecord,
+        events: Vec<StoredEvent>,
+    ) -> Result<TrackView, AppError> {
         // A merged case's reporter follows the case it was merged into.
         if let Some(aduan_domain::lifecycle::Outcome::Merged { into }) = &case.workflow.outcome
             && let Some(target) = self.store.case(into, &Scope::All).await?
@@ -438,7 +470,6 @@ impl Aduan {
             self.fill_answer_files(&target, &mut view).await?;
             return Ok(view);
         }
-        let events = self.store.events(case.id, true).await?;
         let mut view = TrackView::build(&case, &events);
         self.fill_answer_files(&case, &mut view).await?;
         Ok(view)

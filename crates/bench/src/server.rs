@@ -434,12 +434,14 @@ impl Measures {
         load::run(clients, duration, u64::MAX, move |c, i| {
             let (client, base) = (client.clone(), base.clone());
             async move {
-                let category = ["rusun", "swadaya", "rumah_umum_komersial", "lainnya"][(c + i as usize) % 4];
+                // Each client writes its own reports, as the people of a real flood would.
+                let report = aduan::demo::sample_report(((c as u64) << 32) + i);
+                let (province, city, district) = report.place;
                 let body = json!({
-                    "kind": "complaint", "category": category,
-                    "title": format!("Pengaduan beban uji {c}-{i}"),
-                    "description": "Lift di blok B rusunawa sudah tiga minggu tidak berfungsi. Warga lansia dan ibu hamil harus naik tangga sampai lantai lima. Pengelola hanya menjawab sedang menunggu suku cadang. Mohon tindak lanjut.",
-                    "location": {"province": "DKI Jakarta", "city": "Jakarta Timur", "district": "Cakung"},
+                    "kind": "complaint", "category": report.category,
+                    "title": report.title,
+                    "description": report.description,
+                    "location": {"province": province, "city": city, "district": district},
                     "privacy": "public",
                     "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti@contoh.id"}
                 });

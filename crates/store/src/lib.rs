@@ -246,6 +246,13 @@ pub trait Store: Send + Sync {
         ticket: &Ticket,
         since: OffsetDateTime,
     ) -> Result<(i64, Option<CaseRecord>)>;
+
+    /// Like `case_for_reporter`, with the case's public timeline: what a tracking page shows.
+    async fn case_for_tracking(
+        &self,
+        ticket: &Ticket,
+        since: OffsetDateTime,
+    ) -> Result<(i64, Option<(CaseRecord, Vec<StoredEvent>)>)>;
 }
 
 /// What `create_case` needs besides the validated case.

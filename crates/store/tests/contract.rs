@@ -139,8 +139,6 @@ async fn create_from(
     registered_by: Option<&str>,
     source: Option<&ExternalSource>,
 ) -> Result<CaseRecord, StoreError> {
-    let org = org();
-    let cal = calendar();
     let case = new_case(
         kind,
         category,
@@ -149,7 +147,20 @@ async fn create_from(
             ..Default::default()
         },
     );
-    let workflow = Workflow::received(kind, category.into(), at, &org, &cal);
+    store_case(db, case, at, registered_by, source).await
+}
+
+async fn store_case(
+    db: &Db,
+    case: NewCase,
+    at: OffsetDateTime,
+    registered_by: Option<&str>,
+    source: Option<&ExternalSource>,
+) -> Result<CaseRecord, StoreError> {
+    let (kind, category) = (case.kind, case.category.clone());
+    let org = org();
+    let cal = calendar();
+    let workflow = Workflow::received(kind, category, at, &org, &cal);
     let event = Event {
         at,
         actor: "reporter".into(),
@@ -975,6 +986,30 @@ async fn users_tokens_settings_and_access_failures() {
         (case.id, case.title.as_str()),
         (created.id, created.title.as_str())
     );
+    // Tracking reads the case's public timeline with it, in order, without internal notes.
+    let note = Action::Note {
+        text: "Catatan internal".into(),
+    };
+    let noted = act(&db, &case, note, &coordinator(), T0 + Duration::hours(1)).await;
+    let verify = Action::Verify { category: None };
+    act(&db, &noted, verify, &coordinator(), T0 + Duration::hours(2)).await;
+    let (_, found) = db
+        .store
+        .case_for_tracking(&created.ticket, T0)
+        .await
+        .unwrap();
+    let (tracked, timeline) = found.expect("the case is found by its ticket");
+    assert_eq!(tracked.id, created.id);
+    assert_eq!(timeline, db.store.events(created.id, true).await.unwrap());
+    let everything = db.store.events(created.id, false).await.unwrap();
+    assert!(timeline.len() >= 2 && timeline.len() < everything.len());
+    assert!(timeline.windows(2).all(|w| w[0].seq < w[1].seq));
+    let (failures, found) = db
+        .store
+        .case_for_tracking(&Ticket::parse("ADU-2026-999999").unwrap(), T0)
+        .await
+        .unwrap();
+    assert_eq!((failures, found.is_none()), (0, true));
     db.store.health().await.unwrap();
 }
 
@@ -1066,6 +1101,71 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
         .map(|row| row.count)
         .sum();
     assert_eq!(counted, 100, "every case is counted once");
+}
+
+/// On PostgreSQL a search for words its statistics do not track sorts the matches from the
+/// text index instead of walking the cases (`search_plan`); the pages must be the same.
+#[tokio::test]
+async fn searches_for_rare_words_page_like_the_cases_they_match() {
+    let db = fresh().await;
+    let mut rare = Vec::new();
+    for i in 0..60_i64 {
+        let mut case = new_case(Kind::Complaint, "rusun", Reporter::default());
+        case.description = if i % 20 == 7 {
+            "Jalan lingkungan berlubang dan air menggenang di depan rusun.".into()
+        } else {
+            "Air bersih di rusun mati sejak pagi, warga antre membeli air galon setiap hari \
+             dan pengelola belum menjawab surat pengurus paguyuban penghuni blok timur."
+                .into()
+        };
+        let record = store_case(&db, case, T0 + Duration::minutes(i), None, None)
+            .await
+            .unwrap();
+        if i % 20 == 7 {
+            rare.push(record.id);
+        }
+    }
+    // The statistics now track the common words only: "lubang" is in 3 of 60 cases, below
+    // what PostgreSQL's sample of the words keeps.
+    db.store.analyze().await.unwrap();
+    for (words, expected) in [("berlubang", rare.clone()), ("lubang air", rare.clone())] {
+        for sort in [CaseSort::Newest, CaseSort::Oldest] {
+            let mut expected = expected.clone();
+            if sort == CaseSort::Newest {
+                expected.reverse();
+            }
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let filter = CaseFilter {
+                    text: aduan_domain::search::query_terms(words),
+                    sort,
+                    cursor_id: cursor,
+                    limit: 2,
+                    ..Default::default()
+                };
+                let page = db.store.list_cases(&Scope::All, &filter).await.unwrap();
+                seen.extend(page.iter().map(|c| c.id));
+                match page.last() {
+                    Some(last) if page.len() == 2 => cursor = Some(last.id),
+                    _ => break,
+                }
+            }
+            assert_eq!(seen, expected, "{words} ({sort:?}), page by page");
+        }
+    }
+    let none = CaseFilter {
+        text: aduan_domain::search::query_terms("sertifikat"),
+        limit: 20,
+        ..Default::default()
+    };
+    assert!(
+        db.store
+            .list_cases(&Scope::All, &none)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn job(key: Option<&str>, at: OffsetDateTime) -> NewJob {

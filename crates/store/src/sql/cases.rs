@@ -3,6 +3,7 @@
 use super::native::Reads;
 use super::query::{Arg, Sql, push_scope};
 use super::rows::*;
+use super::search_plan::SearchPath;
 use crate::time_codec::to_micros;
 use crate::*;
 use aduan_domain::State;
@@ -543,6 +544,59 @@ pub async fn for_reporter(
     found.ok_or_else(|| StoreError::corrupt("the access count gave no row"))
 }
 
+/// `for_reporter` with the case's public timeline, in one statement: on PostgreSQL each
+/// statement is a round trip and a plan, and tracking is the most frequent request
+/// (BENCHMARKS.md, session 12). The events come as one JSON array of
+/// `[seq, at, actor, actor_role, data]`.
+pub async fn for_tracking(
+    reads: Reads<'_>,
+    ticket: &Ticket,
+    since: OffsetDateTime,
+) -> Result<(i64, Option<(CaseRecord, Vec<StoredEvent>)>)> {
+    let mut sql = Sql::new(&format!(
+        "SELECT f.failures, {CASE_COLUMNS}, \
+         (SELECT json_agg(json_build_array(e.seq, e.at, e.actor, e.actor_role, e.data::json) \
+                 ORDER BY e.seq)::text \
+          FROM case_events e WHERE e.case_id = c.id AND e.public = 1) AS timeline \
+         FROM (SELECT COUNT(*) AS failures FROM access_failures WHERE ticket = $1 AND at >= $2) f \
+         LEFT JOIN cases c ON c.ticket = $1"
+    ));
+    sql.bind_first(Arg::Int(to_micros(since)));
+    sql.bind_first(Arg::Text(ticket.as_str().to_string()));
+    let found = reads
+        .optional(&sql, |row| {
+            let failures = row.int("failures")?;
+            if row.opt_int("id")?.is_none() {
+                return Ok((failures, None));
+            }
+            let case = case_from_row(row)?;
+            let events = match row.opt_text("timeline")? {
+                Some(timeline) => timeline_events(&timeline)?,
+                None => Vec::new(),
+            };
+            Ok((failures, Some((case, events))))
+        })
+        .await?;
+    found.ok_or_else(|| StoreError::corrupt("the access count gave no row"))
+}
+
+/// The public events of a timeline built by `for_tracking`.
+fn timeline_events(timeline: &str) -> Result<Vec<StoredEvent>> {
+    let rows: Vec<(i64, i64, String, String, aduan_domain::Event)> = from_json(timeline)?;
+    rows.into_iter()
+        .map(|(seq, at, actor, actor_role, event)| {
+            Ok(StoredEvent {
+                seq,
+                at: crate::time_codec::from_micros(at)?,
+                actor,
+                actor_role,
+                public: true,
+                event,
+            })
+        })
+        .collect()
+}
+
 pub async fn reporter(reader: &AnyPool, case_id: i64) -> Result<Option<Reporter>> {
     let row = sqlx::query("SELECT data FROM case_reporters WHERE case_id = $1")
         .bind(case_id)
@@ -620,6 +674,7 @@ pub async fn list(
     backend: Backend,
     scope: &Scope,
     filter: &CaseFilter,
+    text_path: SearchPath,
 ) -> Result<Vec<CaseSummary>> {
     // On SQLite a text search starts from the FTS5 table, which walks its matches newest first
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
@@ -666,9 +721,17 @@ pub async fn list(
     };
     push_scope(&mut sql, scope);
     let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest);
+    // A search whose words are rare sorts its matches from the text index instead of walking
+    // the cases: ordering by `id + 0` names no index that could be walked (see `search_plan`).
+    let sorted_matches = backend == Backend::Postgres
+        && !filter.text.is_empty()
+        && text_path == SearchPath::Matches
+        && !ids_first
+        && by_id;
     let driver = (backend == Backend::Postgres && !ids_first && !unit_first && by_id)
         .then(|| walked_column(filter))
-        .flatten();
+        .flatten()
+        .filter(|_| !sorted_matches);
     // The column the list walks is stated as a range of one value (see `walked_column`).
     let equals = |sql: &mut Sql, column: &'static str, value: String| {
         if driver == Some(column) {
@@ -748,6 +811,11 @@ pub async fn list(
     } else {
         "c.id"
     };
+    let sort_key = if sorted_matches {
+        format!("{id} + 0")
+    } else {
+        id.to_string()
+    };
     // Ordering by the walked column first names its `(column, id)` index; with one value of
     // that column the order is the same.
     let walk = |direction: &str| {
@@ -760,13 +828,13 @@ pub async fn list(
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {id} < ?"), vec![Arg::Int(cursor)]);
             }
-            format!(" ORDER BY {}{id} DESC", walk(" DESC"))
+            format!(" ORDER BY {}{sort_key} DESC", walk(" DESC"))
         }
         CaseSort::Oldest => {
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {id} > ?"), vec![Arg::Int(cursor)]);
             }
-            format!(" ORDER BY {}{id}", walk(""))
+            format!(" ORDER BY {}{sort_key}", walk(""))
         }
         CaseSort::DueSoonest => {
             sql.push(" AND c.due_at IS NOT NULL", vec![]);

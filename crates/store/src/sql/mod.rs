@@ -11,6 +11,7 @@ mod native;
 mod quarantine;
 mod query;
 mod rows;
+mod search_plan;
 mod sources;
 mod statistics;
 mod tickets;
@@ -45,6 +46,8 @@ pub struct SqlStore {
     counting: std::sync::RwLock<Option<time::UtcOffset>>,
     /// Committed changes to cases, for caches of figures (see `Store::case_changes`).
     case_changes: std::sync::atomic::AtomicU64,
+    /// On PostgreSQL, how each text search finds its page (see `search_plan`).
+    search_planner: search_plan::SearchPlanner,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -195,6 +198,7 @@ impl SqlStore {
             scans: None,
             counting: std::sync::RwLock::new(counting),
             case_changes: std::sync::atomic::AtomicU64::new(0),
+            search_planner: search_plan::SearchPlanner::default(),
         })
     }
 
@@ -401,10 +405,13 @@ impl Store for SqlStore {
             }
             // VACUUM cannot run inside a transaction; it also sets the visibility map so that
             // index-only scans work at once instead of after autovacuum gets round to it.
-            Backend::Postgres => Ok(sqlx::query("VACUUM (ANALYZE)")
-                .execute(&self.reader)
-                .await
-                .map(|_| ())?),
+            Backend::Postgres => {
+                sqlx::query("VACUUM (ANALYZE)")
+                    .execute(&self.reader)
+                    .await?;
+                self.search_planner.forget();
+                Ok(())
+            }
         }
     }
 
@@ -429,7 +436,14 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        cases::list(self.reads(), self.backend, scope, filter).await
+        let path = if self.backend == Backend::Postgres && !filter.text.is_empty() {
+            self.search_planner
+                .path(&self.reader, &filter.text, filter.limit)
+                .await?
+        } else {
+            search_plan::SearchPath::Walk
+        };
+        cases::list(self.reads(), self.backend, scope, filter, path).await
     }
 
     async fn backlog(
@@ -605,6 +619,28 @@ impl Store for SqlStore {
         since: OffsetDateTime,
     ) -> Result<(i64, Option<CaseRecord>)> {
         cases::for_reporter(self.lookups(), ticket, since).await
+    }
+
+    async fn case_for_tracking(
+        &self,
+        ticket: &Ticket,
+        since: OffsetDateTime,
+    ) -> Result<(i64, Option<(CaseRecord, Vec<StoredEvent>)>)> {
+        match self.backend {
+            Backend::Postgres => cases::for_tracking(self.lookups(), ticket, since).await,
+            // On SQLite two native reads cost less than building the timeline in SQL.
+            Backend::Sqlite => {
+                let (failures, case) = cases::for_reporter(self.lookups(), ticket, since).await?;
+                let found = match case {
+                    Some(case) => {
+                        let events = cases::events(self.lookups(), case.id, true).await?;
+                        Some((case, events))
+                    }
+                    None => None,
+                };
+                Ok((failures, found))
+            }
+        }
     }
 
     async fn sourced_case(&self, system: &str, external_id: &str) -> Result<Option<Ticket>> {

@@ -1,0 +1,175 @@
+//! On PostgreSQL, how a text search finds its page: by walking the cases newest first and
+//! testing each (fast when the words are common), or by taking every match from the GIN index
+//! and sorting them (fast when they are rare). PostgreSQL chooses from its estimate of the
+//! matches, and a word missing from its statistics is estimated at half the rarest word it
+//! tracks: at 1,000,000 demo cases 4,700 matches for a word no case has, so it walked the whole
+//! table, 0.8 s for an empty answer (BENCHMARKS.md, session 12). Here the choice is made from
+//! the same statistics (`pg_stats`) but reads a missing word as what it is, rarer than every
+//! tracked one, and weighs the two costs with the page's length.
+
+use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::Result;
+
+/// How a search finds its matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchPath {
+    /// Walk the cases in the list's order and test each: PostgreSQL's own choice.
+    Walk,
+    /// Collect every match from the text index and sort them.
+    Matches,
+}
+
+/// Reading one match from the index and the table costs about this many rows of a walk
+/// (measured at 1,000,000 cases: a walk tests a row in about 0.8 µs, the index's matches cost
+/// about 4 µs each).
+const MATCH_COST_IN_WALKED_ROWS: f64 = 5.0;
+/// Searches answered from one reading of the statistics before they are read again
+/// (autovacuum refreshes them as cases arrive).
+const SEARCHES_PER_READING: u64 = 1_000;
+
+/// The share of cases each tracked word appears in, and the number of cases.
+#[derive(Debug, Default)]
+pub struct WordFrequencies {
+    shares: HashMap<String, f64>,
+    cases: f64,
+}
+
+impl WordFrequencies {
+    pub fn new(shares: HashMap<String, f64>, cases: f64) -> Self {
+        Self { shares, cases }
+    }
+
+    /// The cheaper way to a page of `page` matches of all `terms`. The words are taken as
+    /// independent, as PostgreSQL takes them: a walk reads about `page / share` cases, the
+    /// matches are about `share × cases`.
+    pub fn path(&self, terms: &[String], page: u32) -> SearchPath {
+        if self.shares.is_empty() || self.cases < 1.0 || terms.is_empty() {
+            // No statistics yet (a new or small database): PostgreSQL's choice is as good.
+            return SearchPath::Walk;
+        }
+        let mut share = 1.0;
+        for term in terms {
+            match self.shares.get(term) {
+                Some(s) => share *= s,
+                // Rarer than every word the statistics track.
+                None => return SearchPath::Matches,
+            }
+        }
+        let walked = f64::from(page.max(1)) / share.max(f64::MIN_POSITIVE);
+        let matched = share * self.cases * MATCH_COST_IN_WALKED_ROWS;
+        if matched < walked {
+            SearchPath::Matches
+        } else {
+            SearchPath::Walk
+        }
+    }
+}
+
+/// The word frequencies of the searchable text, read from PostgreSQL's statistics now and
+/// then and shared by every search.
+#[derive(Default)]
+pub struct SearchPlanner {
+    current: RwLock<Option<Arc<WordFrequencies>>>,
+    searches: AtomicU64,
+}
+
+impl SearchPlanner {
+    pub async fn path(&self, pool: &AnyPool, terms: &[String], page: u32) -> Result<SearchPath> {
+        let count = self.searches.fetch_add(1, Ordering::Relaxed);
+        let cached = self.current.read().ok().and_then(|c| c.clone());
+        let frequencies = match cached {
+            Some(frequencies) if !count.is_multiple_of(SEARCHES_PER_READING) => frequencies,
+            _ => {
+                let read = Arc::new(read_frequencies(pool).await?);
+                if let Ok(mut current) = self.current.write() {
+                    *current = Some(read.clone());
+                }
+                read
+            }
+        };
+        Ok(frequencies.path(terms, page))
+    }
+
+    /// Forgets the frequencies, after the statistics were refreshed.
+    pub fn forget(&self) {
+        if let Ok(mut current) = self.current.write() {
+            *current = None;
+        }
+    }
+}
+
+async fn read_frequencies(pool: &AnyPool) -> Result<WordFrequencies> {
+    // `most_common_elem_freqs` ends with three figures of its own (the lowest and highest
+    // share, and the share of empty values), which `unnest` pairs with no word.
+    let rows = sqlx::query(
+        "SELECT m.word, m.share::float8 AS share \
+         FROM pg_stats s, \
+              unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS m(word, share) \
+         WHERE s.schemaname = current_schema() AND s.tablename = 'cases' \
+           AND s.attname = 'search' AND m.word IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut shares = HashMap::with_capacity(rows.len());
+    for row in rows {
+        shares.insert(row.try_get::<String, _>("word")?, row.try_get("share")?);
+    }
+    let cases: Option<f64> =
+        sqlx::query_scalar("SELECT reltuples::float8 FROM pg_class WHERE oid = 'cases'::regclass")
+            .fetch_optional(pool)
+            .await?;
+    Ok(WordFrequencies::new(shares, cases.unwrap_or(0.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Shares as PostgreSQL tracked them at 1,000,000 demo cases.
+    fn demo() -> WordFrequencies {
+        let shares = [("air", 0.0555), ("bersih", 0.0555), ("lift", 0.0374)]
+            .into_iter()
+            .chain([("sertifikat", 0.0372), ("bocor", 0.0368), ("embang", 0.111)])
+            .map(|(w, s)| (w.to_string(), s))
+            .collect();
+        WordFrequencies::new(shares, 1_000_000.0)
+    }
+
+    fn terms(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn common_words_are_walked_and_missing_ones_matched() {
+        let f = demo();
+        assert_eq!(f.path(&terms(&["lift"]), 21), SearchPath::Walk);
+        // A word the statistics do not track is rarer than every one they do.
+        assert_eq!(f.path(&terms(&["lubang"]), 21), SearchPath::Matches);
+        assert_eq!(f.path(&terms(&["lift", "lubang"]), 21), SearchPath::Matches);
+    }
+
+    #[test]
+    fn words_rare_together_are_matched() {
+        let f = demo();
+        // 0.14% of cases together: a walk would read about 15,000 for 21 matches.
+        assert_eq!(
+            f.path(&terms(&["lift", "sertifikat"]), 21),
+            SearchPath::Matches
+        );
+        // Words together in 0.3% of cases: a walk reads about 7,000 for a page of 21, and
+        // 33,000 for a page of 100, when sorting the 3,000 matches costs about 15,000.
+        assert_eq!(f.path(&terms(&["air", "bersih"]), 21), SearchPath::Walk);
+        assert_eq!(f.path(&terms(&["air", "bersih"]), 100), SearchPath::Matches);
+    }
+
+    #[test]
+    fn without_statistics_postgresql_chooses() {
+        let f = WordFrequencies::default();
+        assert_eq!(f.path(&terms(&["lubang"]), 21), SearchPath::Walk);
+        assert_eq!(demo().path(&[], 21), SearchPath::Walk);
+    }
+}
