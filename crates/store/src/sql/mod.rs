@@ -439,7 +439,7 @@ impl Store for SqlStore {
         let path = if self.backend == Backend::Postgres && !filter.text.is_empty() {
             self.search_planner
                 .path(&self.reader, &filter.text, filter.limit)
-                .await?
+                .await
         } else {
             search_plan::SearchPath::Walk
         };

@@ -78,20 +78,28 @@ pub struct SearchPlanner {
 }
 
 impl SearchPlanner {
-    pub async fn path(&self, pool: &AnyPool, terms: &[String], page: u32) -> Result<SearchPath> {
+    /// The way to a page of `page` matches of `terms`. Statistics that cannot be read leave
+    /// the choice to PostgreSQL: a search is slower then, never refused.
+    pub async fn path(&self, pool: &AnyPool, terms: &[String], page: u32) -> SearchPath {
         let count = self.searches.fetch_add(1, Ordering::Relaxed);
         let cached = self.current.read().ok().and_then(|c| c.clone());
         let frequencies = match cached {
             Some(frequencies) if !count.is_multiple_of(SEARCHES_PER_READING) => frequencies,
             _ => {
-                let read = Arc::new(read_frequencies(pool).await?);
+                let read = match read_frequencies(pool).await {
+                    Ok(read) => Arc::new(read),
+                    Err(error) => {
+                        tracing::warn!(%error, "the search words' statistics cannot be read");
+                        Arc::new(WordFrequencies::default())
+                    }
+                };
                 if let Ok(mut current) = self.current.write() {
                     *current = Some(read.clone());
                 }
                 read
             }
         };
-        Ok(frequencies.path(terms, page))
+        frequencies.path(terms, page)
     }
 
     /// Forgets the frequencies, after the statistics were refreshed.
@@ -164,6 +172,20 @@ mod tests {
         // 33,000 for a page of 100, when sorting the 3,000 matches costs about 15,000.
         assert_eq!(f.path(&terms(&["air", "bersih"]), 21), SearchPath::Walk);
         assert_eq!(f.path(&terms(&["air", "bersih"]), 100), SearchPath::Matches);
+    }
+
+    #[tokio::test]
+    async fn statistics_that_cannot_be_read_leave_the_choice_to_postgresql() {
+        sqlx::any::install_default_drivers();
+        // A database without `pg_stats`: reading the shares fails.
+        let pool = AnyPool::connect("sqlite::memory:").await.unwrap();
+        let planner = SearchPlanner::default();
+        for _ in 0..2 {
+            assert_eq!(
+                planner.path(&pool, &terms(&["lubang"]), 21).await,
+                SearchPath::Walk
+            );
+        }
     }
 
     #[test]
