@@ -226,16 +226,20 @@ pub fn sample_report(n: u64) -> SampleReport {
     let category = *rng.pick(TOPIC_CATEGORIES);
     let (title, body) = *rng.pick(topics(category));
     let place = *rng.pick(PLACES);
-    let block = *rng.pick(BLOCKS);
-    let description = body
-        .replace("{n}", &(2 + rng.below(10)).to_string())
-        .replace("{blok}", block);
+    let description = topic_text(body, &mut rng);
     SampleReport {
         category,
         title,
         description: format!("{description} Mohon tindak lanjut."),
         place,
     }
+}
+
+/// A topic's body with its block and number of weeks or months filled in.
+fn topic_text(body: &str, rng: &mut Rng) -> String {
+    let block = BLOCKS[rng.below(BLOCKS.len() as u64) as usize];
+    body.replace("{n}", &(2 + rng.below(10)).to_string())
+        .replace("{blok}", block)
 }
 
 /// Where a demo case ends up; weighted so old cases are mostly finished.
@@ -423,10 +427,7 @@ impl Maker {
             Channel::Social,
         ]);
         let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
-        let block = BLOCKS[rng.below(BLOCKS.len() as u64) as usize];
-        let description = body
-            .replace("{n}", &(2 + rng.below(10)).to_string())
-            .replace("{blok}", block);
+        let description = topic_text(body, rng);
         let description = format!(
             "{description} Lokasi: Kecamatan {district}, {city}. Mohon tindak lanjut dari Direktorat Jenderal Perumahan. Terima kasih."
         );

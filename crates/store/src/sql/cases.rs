@@ -518,19 +518,25 @@ pub async fn find(reads: Reads<'_>, ticket: &Ticket, scope: &Scope) -> Result<Op
     reads.optional(&sql, case_from_row).await
 }
 
-pub async fn for_reporter(
-    reads: Reads<'_>,
-    ticket: &Ticket,
-    since: OffsetDateTime,
-) -> Result<(i64, Option<CaseRecord>)> {
-    // The one-row count on the left keeps a row even when the ticket is unknown.
+/// A ticket's recent access failures and its case, with `more` columns after the case's. The
+/// one-row count on the left keeps a row even when the ticket is unknown.
+fn access_lookup(ticket: &Ticket, since: OffsetDateTime, more: &str) -> Sql {
     let mut sql = Sql::new(&format!(
-        "SELECT f.failures, {CASE_COLUMNS} FROM \
+        "SELECT f.failures, {CASE_COLUMNS}{more} FROM \
          (SELECT COUNT(*) AS failures FROM access_failures WHERE ticket = $1 AND at >= $2) f \
          LEFT JOIN cases c ON c.ticket = $1"
     ));
     sql.bind_first(Arg::Int(to_micros(since)));
     sql.bind_first(Arg::Text(ticket.as_str().to_string()));
+    sql
+}
+
+pub async fn for_reporter(
+    reads: Reads<'_>,
+    ticket: &Ticket,
+    since: OffsetDateTime,
+) -> Result<(i64, Option<CaseRecord>)> {
+    let sql = access_lookup(ticket, since, "");
     let found = reads
         .optional(&sql, |row| {
             let failures = row.int("failures")?;
@@ -553,16 +559,13 @@ pub async fn for_tracking(
     ticket: &Ticket,
     since: OffsetDateTime,
 ) -> Result<(i64, Option<(CaseRecord, Vec<StoredEvent>)>)> {
-    let mut sql = Sql::new(&format!(
-        "SELECT f.failures, {CASE_COLUMNS}, \
-         (SELECT json_agg(json_build_array(e.seq, e.at, e.actor, e.actor_role, e.data::json) \
-                 ORDER BY e.seq)::text \
-          FROM case_events e WHERE e.case_id = c.id AND e.public = 1) AS timeline \
-         FROM (SELECT COUNT(*) AS failures FROM access_failures WHERE ticket = $1 AND at >= $2) f \
-         LEFT JOIN cases c ON c.ticket = $1"
-    ));
-    sql.bind_first(Arg::Int(to_micros(since)));
-    sql.bind_first(Arg::Text(ticket.as_str().to_string()));
+    let sql = access_lookup(
+        ticket,
+        since,
+        ", (SELECT json_agg(json_build_array(e.seq, e.at, e.actor, e.actor_role, e.data::json) \
+                   ORDER BY e.seq)::text \
+            FROM case_events e WHERE e.case_id = c.id AND e.public = 1) AS timeline",
+    );
     let found = reads
         .optional(&sql, |row| {
             let failures = row.int("failures")?;
@@ -722,12 +725,9 @@ pub async fn list(
     push_scope(&mut sql, scope);
     let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest);
     // A search whose words are rare sorts its matches from the text index instead of walking
-    // the cases: ordering by `id + 0` names no index that could be walked (see `search_plan`).
-    let sorted_matches = backend == Backend::Postgres
-        && !filter.text.is_empty()
-        && text_path == SearchPath::Matches
-        && !ids_first
-        && by_id;
+    // the cases: ordering by `id + 0` names no index that could be walked (see `search_plan`;
+    // the store asks for this path only on PostgreSQL, for a text search).
+    let sorted_matches = text_path == SearchPath::Matches && !ids_first && by_id;
     let driver = (backend == Backend::Postgres && !ids_first && !unit_first && by_id)
         .then(|| walked_column(filter))
         .flatten()
