@@ -1,6 +1,6 @@
 //! Counts for the backlog and period statistics, read from covering indexes.
 
-use super::query::{Arg, Sql};
+use super::query::{Arg, OWED_STATES, Sql};
 use super::rows::code;
 use crate::time_codec::to_micros;
 use crate::*;
@@ -31,7 +31,7 @@ pub async fn backlog(
     if counted {
         return backlog_from_counts(reader, units, now).await;
     }
-    let owed = owed_states();
+    let owed = OWED_STATES;
     let mut sql = Sql::new(&format!(
         "SELECT lead_unit, state, COUNT(*) AS open, \
          SUM(CASE WHEN due_at < $1 AND state IN ({owed}) THEN 1 ELSE 0 END) AS overdue \
@@ -68,8 +68,7 @@ async fn backlog_from_counts(
         // `state || ''` keeps SQLite off the index of all states, so that it reads the covering
         // index of open cases instead of looking up every owed case in the table.
         "SELECT lead_unit, state, COUNT(*) AS overdue FROM cases \
-         WHERE due_at < $1 AND (state || '') IN ({}) AND {OPEN}",
-        owed_states()
+         WHERE due_at < $1 AND (state || '') IN ({OWED_STATES}) AND {OPEN}"
     ));
     sql.bind_first(Arg::Int(to_micros(now)));
     push_units(&mut sql, units);
@@ -104,23 +103,13 @@ pub async fn next_due(
         super::Backend::Postgres => "",
     };
     let mut sql = Sql::new(&format!(
-        "SELECT due_at FROM cases{by_due} WHERE due_at >= $1 AND state IN ({}) \
-         ORDER BY due_at LIMIT 1",
-        owed_states()
+        "SELECT due_at FROM cases{by_due} WHERE due_at >= $1 AND state IN ({OWED_STATES}) \
+         ORDER BY due_at LIMIT 1"
     ));
     sql.bind_first(Arg::Int(to_micros(at)));
     let row = sql.query().fetch_optional(reader).await?;
     row.map(|row| crate::time_codec::from_micros(row.try_get("due_at")?))
         .transpose()
-}
-
-fn owed_states() -> String {
-    State::ALL
-        .iter()
-        .filter(|s| s.agency_owes())
-        .map(|s| format!("'{}'", s.code()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub async fn period_counts(
@@ -164,7 +153,7 @@ pub async fn on_time(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<OnTimeCounts> {
-    let owed = owed_states();
+    let owed = OWED_STATES;
     // Merged cases are counted through the case they were merged into.
     let mut closed = Sql::new(
         "SELECT COUNT(*) AS closed, \

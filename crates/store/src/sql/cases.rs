@@ -1,12 +1,11 @@
 //! Cases, their events, reporters and lists.
 
 use super::native::Reads;
-use super::query::{Arg, Sql, push_scope};
+use super::query::{Arg, OWED_STATES, Sql, push_scope};
 use super::rows::*;
 use super::search_plan::SearchPath;
 use crate::time_codec::to_micros;
 use crate::*;
-use aduan_domain::State;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 /// `NewCaseRecord` with owned data, so that the write can wait in the writer's queue.
@@ -672,6 +671,22 @@ fn walked_column(filter: &CaseFilter) -> Option<&'static str> {
     }
 }
 
+/// Whether an overdue list walks the owed cases in its own order until the page is full. Any
+/// filter but the states would need the table for every case walked, which could be most of
+/// the open cases for a rare value, so those lists collect their overdue cases instead.
+fn walks_owed_cases(scope: &Scope, filter: &CaseFilter) -> bool {
+    matches!(scope, Scope::All)
+        && filter.kind.is_none()
+        && filter.category.is_none()
+        && filter.unit.is_none()
+        && filter.privacy.is_none()
+        && filter.channel.is_none()
+        && filter.created_from.is_none()
+        && filter.created_to.is_none()
+        && filter.due_from.is_none()
+        && filter.text.is_empty()
+}
+
 pub async fn list(
     reads: Reads<'_>,
     backend: Backend,
@@ -683,6 +698,7 @@ pub async fn list(
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
     let ids_first = !fts_first && filter.overdue_at.is_some();
+    let overdue_walk = backend == Backend::Sqlite && ids_first && walks_owed_cases(scope, filter);
     // A unit's cases are walked from `case_units (unit, case_id)` in id order, so that a unit
     // with few recent cases does not make the list read every newer case of other units.
     let unit_first =
@@ -702,10 +718,21 @@ pub async fn list(
         sql.push("?", vec![Arg::Text(query)]);
         sql
     } else if ids_first {
-        // Overdue cases are found among the open ones only, from their covering index, and
-        // only the page's rows are then read from the table (see below).
+        // Overdue cases are found from an index of open cases, and only the page's rows are
+        // then read from the table (see below). A plain overdue list walks the owed cases in
+        // the list's order (received order from `cases_owed`, due order from `cases_by_due`,
+        // which holds only cases with a due time) and stops at the page's end; with other
+        // filters, which those indexes cannot answer, the overdue cases are collected from the
+        // covering index of open cases and sorted.
         let index = match backend {
+            Backend::Sqlite if overdue_walk && filter.sort == CaseSort::DueSoonest => {
+                " INDEXED BY cases_by_due"
+            }
+            Backend::Sqlite if overdue_walk => " INDEXED BY cases_owed",
             Backend::Sqlite => " INDEXED BY cases_open_backlog",
+            // PostgreSQL keeps reading the overdue cases from their covering index
+            // (`cases_overdue`) and sorting them: a walk of the owed cases there checks each
+            // one's visibility and was not faster.
             Backend::Postgres => "",
         };
         Sql::new(&format!("SELECT c.id FROM cases c{index} WHERE 1 = 1"))
@@ -781,19 +808,20 @@ pub async fn list(
             vec![Arg::Int(to_micros(at))],
         );
         // Only cases where the agency owes the next step count as overdue.
-        let owed: Vec<String> = State::ALL
-            .iter()
-            .filter(|s| s.agency_owes())
-            .map(|s| s.code().to_string())
-            .collect();
-        // Stated through the open cases' covering index (`state || ''` keeps SQLite off the
-        // index of all states, which would look up every owed case in the table).
-        sql.push(
-            " AND c.state NOT IN ('closed', 'rejected', 'forwarded', 'merged') AND (c.state || '') IN (",
-            vec![],
-        );
-        sql.placeholders(&owed);
-        sql.push(")", vec![]);
+        if overdue_walk {
+            // Word for word the partial index `cases_owed`.
+            sql.push(&format!(" AND c.state IN ({OWED_STATES})"), vec![]);
+        } else {
+            // Stated through the open cases' covering index (`state || ''` keeps SQLite off
+            // the index of all states, which would look up every owed case in the table).
+            sql.push(
+                &format!(
+                    " AND c.state NOT IN ('closed', 'rejected', 'forwarded', 'merged') \
+                     AND (c.state || '') IN ({OWED_STATES})"
+                ),
+                vec![],
+            );
+        }
     }
     if let Some(from) = filter.due_from {
         sql.push(" AND c.due_at >= ?", vec![Arg::Int(to_micros(from))]);

@@ -3,6 +3,12 @@
 use aduan_domain::Scope;
 use sqlx::AssertSqlSafe;
 
+/// The states in which the agency owes the next step ([`aduan_domain::State::agency_owes`]), as
+/// SQL. Written out, not bound: SQLite's partial index of owed cases (`cases_owed`) carries
+/// this list word for word, and SQLite uses such an index only for a query that repeats it.
+pub const OWED_STATES: &str =
+    "'received', 'verified', 'dispositioned', 'in_progress', 'awaiting_approval'";
+
 /// SQL text with placeholders and their values, built up piece by piece.
 pub struct Sql {
     text: String,
@@ -147,6 +153,19 @@ pub fn push_scope(sql: &mut Sql, scope: &Scope) {
 mod tests {
     use super::*;
     use crate::Backend;
+
+    #[test]
+    fn owed_states_are_the_domains_and_the_indexes() {
+        let domain = aduan_domain::State::ALL
+            .iter()
+            .filter(|s| s.agency_owes())
+            .map(|s| format!("'{}'", s.code()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert_eq!(OWED_STATES, domain);
+        let migration = include_str!("../../migrations/sqlite/0011_owed_cases.sql");
+        assert!(migration.contains(&format!("WHERE state IN ({OWED_STATES})")));
+    }
 
     #[test]
     fn in_order_marks_are_plain_on_sqlite_and_numbered_on_postgres() {
