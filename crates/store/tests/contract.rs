@@ -225,6 +225,35 @@ async fn act(
         .unwrap()
 }
 
+/// Every case in the store (the tests hold far fewer than 500).
+async fn every_case(db: &Db) -> Vec<aduan_store::CaseSummary> {
+    let everything = CaseFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    db.store.list_cases(&Scope::All, &everything).await.unwrap()
+}
+
+/// The ids `filter` lists for `scope`, read two at a time from cursor to cursor.
+async fn page_through(db: &Db, scope: &Scope, filter: &CaseFilter) -> Vec<i64> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<(i64, Option<OffsetDateTime>)> = None;
+    loop {
+        let page = CaseFilter {
+            cursor_id: cursor.map(|c| c.0),
+            cursor_due: cursor.and_then(|c| c.1),
+            limit: 2,
+            ..filter.clone()
+        };
+        let rows = db.store.list_cases(scope, &page).await.unwrap();
+        if rows.is_empty() {
+            return seen;
+        }
+        cursor = rows.last().map(|r| (r.id, r.due_at));
+        seen.extend(rows.iter().map(|r| r.id));
+    }
+}
+
 fn coordinator() -> Actor {
     Actor::Staff {
         username: "koordinator".into(),
@@ -691,23 +720,12 @@ async fn a_units_list_pages_in_both_orders_within_scope() {
     let walk = |scope: Scope, sort: CaseSort| {
         let db = &db;
         async move {
-            let mut seen = Vec::new();
-            let mut cursor = None;
-            loop {
-                let filter = CaseFilter {
-                    unit: Some("rusun".into()),
-                    sort,
-                    cursor_id: cursor,
-                    limit: 2,
-                    ..Default::default()
-                };
-                let rows = db.store.list_cases(&scope, &filter).await.unwrap();
-                if rows.is_empty() {
-                    return seen;
-                }
-                cursor = rows.last().map(|r| r.id);
-                seen.extend(rows.iter().map(|r| r.id));
-            }
+            let filter = CaseFilter {
+                unit: Some("rusun".into()),
+                sort,
+                ..Default::default()
+            };
+            page_through(db, &scope, &filter).await
         }
     };
     let mut newest = rusun.clone();
@@ -752,11 +770,7 @@ async fn lists_filtered_to_one_value_page_like_the_cases_they_filter() {
         };
         act(&db, &case, action, &coordinator(), at).await;
     }
-    let everything = CaseFilter {
-        limit: 500,
-        ..Default::default()
-    };
-    let all = db.store.list_cases(&Scope::All, &everything).await.unwrap();
+    let all = every_case(&db).await;
     assert_eq!(all.len(), 12);
     let filters = [
         CaseFilter {
@@ -800,22 +814,11 @@ async fn lists_filtered_to_one_value_page_like_the_cases_they_filter() {
         let mut oldest = newest.clone();
         oldest.reverse();
         for (sort, expected) in [(CaseSort::Newest, &newest), (CaseSort::Oldest, &oldest)] {
-            let mut seen = Vec::new();
-            let mut cursor = None;
-            loop {
-                let page = CaseFilter {
-                    sort,
-                    cursor_id: cursor,
-                    limit: 2,
-                    ..filter.clone()
-                };
-                let rows = db.store.list_cases(&Scope::All, &page).await.unwrap();
-                if rows.is_empty() {
-                    break;
-                }
-                cursor = rows.last().map(|r| r.id);
-                seen.extend(rows.iter().map(|r| r.id));
-            }
+            let sorted = CaseFilter {
+                sort,
+                ..filter.clone()
+            };
+            let seen = page_through(&db, &Scope::All, &sorted).await;
             assert_eq!(&seen, expected, "{sort:?} {filter:?}");
         }
     }
@@ -922,17 +925,7 @@ async fn overdue_lists_page_in_every_order_like_the_overdue_cases() {
         };
         act(&db, &case, action, &coordinator(), at).await;
     }
-    let all = db
-        .store
-        .list_cases(
-            &Scope::All,
-            &CaseFilter {
-                limit: 500,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = every_case(&db).await;
     assert_eq!(all.len(), 16);
     // Four weeks after the first case (the holidays of March 2026 in between): the oldest owed
     // cases are past their due time, the newest are not, and a waiting case is past its own
@@ -973,24 +966,12 @@ async fn overdue_lists_page_in_every_order_like_the_overdue_cases() {
                 CaseSort::DueSoonest => expected.sort_by_key(|c| (c.due_at, c.id)),
             }
             let expected: Vec<i64> = expected.iter().map(|c| c.id).collect();
-            let mut seen = Vec::new();
-            let mut cursor: Option<(i64, Option<OffsetDateTime>)> = None;
-            loop {
-                let page = CaseFilter {
-                    sort,
-                    overdue_at: Some(at),
-                    cursor_id: cursor.map(|c| c.0),
-                    cursor_due: cursor.and_then(|c| c.1),
-                    limit: 2,
-                    ..filter.clone()
-                };
-                let rows = db.store.list_cases(&Scope::All, &page).await.unwrap();
-                if rows.is_empty() {
-                    break;
-                }
-                cursor = rows.last().map(|r| (r.id, r.due_at));
-                seen.extend(rows.iter().map(|r| r.id));
-            }
+            let listed = CaseFilter {
+                sort,
+                overdue_at: Some(at),
+                ..filter.clone()
+            };
+            let seen = page_through(&db, &Scope::All, &listed).await;
             assert_eq!(seen, expected, "{sort:?} {filter:?}");
         }
     }
@@ -1163,17 +1144,7 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
     tickets.dedup();
     assert_eq!(tickets.len(), 100, "every case got its own ticket");
     assert_eq!(tickets.last().unwrap().as_str(), "ADU-2026-000100");
-    let all = db
-        .store
-        .list_cases(
-            &Scope::All,
-            &CaseFilter {
-                limit: 500,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let all = every_case(&db).await;
     assert_eq!(all.len(), 100);
     let searched = db
         .store
