@@ -31,10 +31,9 @@ pub async fn backlog(
     if counted {
         return backlog_from_counts(reader, units, now).await;
     }
-    let owed = OWED_STATES;
     let mut sql = Sql::new(&format!(
         "SELECT lead_unit, state, COUNT(*) AS open, \
-         SUM(CASE WHEN due_at < $1 AND state IN ({owed}) THEN 1 ELSE 0 END) AS overdue \
+         SUM(CASE WHEN due_at < $1 AND state IN ({OWED_STATES}) THEN 1 ELSE 0 END) AS overdue \
          FROM cases WHERE {OPEN}"
     ));
     sql.bind_first(Arg::Int(to_micros(now)));
@@ -153,7 +152,6 @@ pub async fn on_time(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<OnTimeCounts> {
-    let owed = OWED_STATES;
     // Merged cases are counted through the case they were merged into.
     let mut closed = Sql::new(
         "SELECT COUNT(*) AS closed, \
@@ -174,7 +172,7 @@ pub async fn on_time(
     // keeps the planner off the creation-time index, which would read the whole table.
     let mut still_open = Sql::new(&format!(
         "SELECT COUNT(*) AS n FROM cases WHERE {OPEN} AND +created_at < $1 \
-         AND ((breached_at IS NOT NULL AND breached_at < $1) OR (due_at < $1 AND state IN ({owed})))"
+         AND ((breached_at IS NOT NULL AND breached_at < $1) OR (due_at < $1 AND state IN ({OWED_STATES})))"
     ));
     still_open.bind_first(Arg::Int(to_micros(to)));
     push_units(&mut still_open, units);
