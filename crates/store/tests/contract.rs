@@ -1091,6 +1091,86 @@ async fn users_tokens_settings_and_access_failures() {
     db.store.health().await.unwrap();
 }
 
+/// A write alone in its batch runs without a savepoint of its own on SQLite (`writer`): when it
+/// fails halfway, the transaction is rolled back whole, and the writer goes on.
+#[tokio::test]
+async fn a_write_that_fails_halfway_leaves_nothing_behind() {
+    let db = fresh().await;
+    let first = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    let second = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    let later = T0 + Duration::hours(1);
+    // Someone else moves `second` on, so the copy held here is stale.
+    act(
+        &db,
+        &second,
+        Action::Verify { category: None },
+        &coordinator(),
+        later,
+    )
+    .await;
+    let (org, cal) = (org(), calendar());
+    let verify = |record: &CaseRecord| {
+        let ctx = Context {
+            now: later,
+            org: &org,
+            calendar: &cal,
+            ticket: &record.ticket,
+            channel: None,
+        };
+        let events = decide(
+            &record.workflow,
+            &Action::Verify { category: None },
+            &coordinator(),
+            &ctx,
+        )
+        .unwrap();
+        let mut after = record.workflow.clone();
+        for e in &events {
+            apply(&mut after, e);
+        }
+        (events, after)
+    };
+    let ((first_events, first_after), (second_events, second_after)) =
+        (verify(&first), verify(&second));
+    let update = |events, after| CaseUpdate {
+        after,
+        events,
+        jobs: &[],
+        next_check_at: None,
+        source: None,
+    };
+    // `first` is written, then `second` is refused.
+    let pair = db
+        .store
+        .commit_pair(
+            (&first, update(&first_events, &first_after)),
+            (&second, update(&second_events, &second_after)),
+        )
+        .await;
+    assert!(matches!(pair, Err(StoreError::Conflict)), "{pair:?}");
+    let stored = db
+        .store
+        .case(&first.ticket, &Scope::All)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored, first,
+        "the half written before the refusal is undone"
+    );
+    assert_eq!(db.store.events(first.id, false).await.unwrap().len(), 1);
+    let verified = act(
+        &db,
+        &first,
+        Action::Verify { category: None },
+        &coordinator(),
+        later,
+    )
+    .await;
+    assert_eq!(verified.workflow.state, State::Verified);
+    assert_eq!(db.store.events(first.id, false).await.unwrap().len(), 2);
+}
+
 /// Concurrent writes are batched (group commit on SQLite) yet each stands or fails alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_commit_together_and_fail_alone() {
