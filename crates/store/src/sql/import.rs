@@ -17,6 +17,13 @@ pub async fn import(
     access_code: AccessCodeFn,
     counting: Option<time::UtcOffset>,
 ) -> Result<Vec<Ticket>> {
+    let cases = std::sync::Arc::new(cases);
+    // What does not depend on the ids the database hands out (the events' JSON, the search
+    // text, the reporters, the counters) is made on another core while the cases are written.
+    let prepared = tokio::task::spawn_blocking({
+        let cases = cases.clone();
+        move || prepare(&cases, backend, counting)
+    });
     let tickets =
         reserve_tickets(conn, backend, cases.iter().map(|c| (c.case.kind, c.year))).await?;
     let mut records = Vec::with_capacity(cases.len());
@@ -52,7 +59,7 @@ pub async fn import(
     }
     let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
         .iter()
-        .zip(&cases)
+        .zip(cases.iter())
         .map(|(record, item)| (record, item.next_check_at))
         .collect();
     let ids = super::cases::insert_case_rows(conn, backend, &rows).await?;
@@ -62,31 +69,34 @@ pub async fn import(
             .ok_or(StoreError::NotFound("imported case"))
     };
 
-    let mut rows: Vec<(i64, &ImportedCase)> = Vec::with_capacity(cases.len());
-    for (item, ticket) in cases.iter().zip(&tickets) {
-        rows.push((id_of(ticket)?, item));
+    let prepared = prepared
+        .await
+        .map_err(|e| StoreError::corrupt(format!("preparing the import failed: {e}")))??;
+    let mut rows: Vec<(i64, &ImportedCase, &PreparedCase)> = Vec::with_capacity(cases.len());
+    for ((item, ticket), ready) in cases.iter().zip(&tickets).zip(&prepared.cases) {
+        rows.push((id_of(ticket)?, item, ready));
     }
     for chunk in rows.chunks(ROWS) {
-        let with_reporter: Vec<_> = chunk
+        let with_reporter: Vec<(i64, &String)> = chunk
             .iter()
-            .filter(|(_, c)| !c.case.reporter.is_empty())
+            .filter_map(|(id, _, ready)| ready.reporter.as_ref().map(|r| (*id, r)))
             .collect();
         if !with_reporter.is_empty() {
             let mut sql = Sql::in_order(
                 backend,
                 "INSERT INTO case_reporters (case_id, data) VALUES ",
             );
-            for (i, (id, item)) in with_reporter.iter().enumerate() {
+            for (i, (id, reporter)) in with_reporter.iter().enumerate() {
                 sql.push(
                     if i == 0 { "(?, ?)" } else { ", (?, ?)" },
-                    vec![Arg::Int(*id), Arg::Text(json(&item.case.reporter)?)],
+                    vec![Arg::Int(*id), Arg::Text((*reporter).clone())],
                 );
             }
             sql.query().execute(&mut *conn).await?;
         }
         let units: Vec<(i64, &String, bool)> = chunk
             .iter()
-            .flat_map(|(id, item)| {
+            .flat_map(|(id, item, _)| {
                 let lead = item.workflow.lead_unit.as_ref();
                 item.workflow
                     .involved_units()
@@ -111,21 +121,20 @@ pub async fn import(
         }
         if backend == Backend::Sqlite {
             let mut sql = Sql::in_order(backend, "INSERT INTO cases_fts (rowid, body) VALUES ");
-            for (i, (id, item)) in chunk.iter().enumerate() {
-                let text =
-                    aduan_domain::search::index_text(&item.case.title, &item.case.description);
+            for (i, (id, _, ready)) in chunk.iter().enumerate() {
                 sql.push(
                     if i == 0 { "(?, ?)" } else { ", (?, ?)" },
-                    vec![Arg::Int(*id), Arg::Text(text)],
+                    vec![Arg::Int(*id), Arg::Text(ready.search_text.clone())],
                 );
             }
             sql.query().execute(&mut *conn).await?;
         }
     }
-    let events: Vec<(i64, i64, &aduan_domain::Event)> = rows
+    let events: Vec<(i64, i64, &PreparedEvent)> = rows
         .iter()
-        .flat_map(|(id, item)| {
-            item.events
+        .flat_map(|(id, _, ready)| {
+            ready
+                .events
                 .iter()
                 .enumerate()
                 .map(move |(seq, e)| (*id, i64::try_from(seq).unwrap_or(0) + 1, e))
@@ -140,12 +149,12 @@ pub async fn import(
             let args = vec![
                 Arg::Int(*id),
                 Arg::Int(*seq),
-                Arg::Int(to_micros(event.at)),
+                Arg::Int(event.at),
                 Arg::Text(event.actor.clone()),
                 Arg::Text(event.actor_role.clone()),
-                Arg::Text(event.change.code().into()),
-                Arg::Int(i64::from(event.change.is_public())),
-                Arg::Text(json(event)?),
+                Arg::Text(event.code.into()),
+                Arg::Int(i64::from(event.public)),
+                Arg::Text(event.data.clone()),
             ];
             sql.push(
                 if i == 0 {
@@ -158,9 +167,72 @@ pub async fn import(
         }
         sql.query().execute(&mut *conn).await?;
     }
-    if let Some(offset) = counting {
-        let mut delta = BTreeMap::new();
-        for item in &cases {
+    if !prepared.counts.is_empty() {
+        super::counts::apply(conn, backend, &prepared.counts).await?;
+    }
+    Ok(tickets)
+}
+
+/// What an import writes that does not depend on the ids the database gives the cases.
+struct Prepared {
+    /// In the order of the cases.
+    cases: Vec<PreparedCase>,
+    /// Changes to the monthly counters, when they are kept.
+    counts: BTreeMap<String, i64>,
+}
+
+struct PreparedCase {
+    /// The reporter's details as stored (JSON), unless the case has no reporter.
+    reporter: Option<String>,
+    /// The text the search index keeps (SQLite's FTS5 table; empty on PostgreSQL, which
+    /// computes it in the case's row).
+    search_text: String,
+    events: Vec<PreparedEvent>,
+}
+
+struct PreparedEvent {
+    at: i64,
+    actor: String,
+    actor_role: String,
+    code: &'static str,
+    public: bool,
+    data: String,
+}
+
+fn prepare(
+    cases: &[ImportedCase],
+    backend: Backend,
+    counting: Option<time::UtcOffset>,
+) -> Result<Prepared> {
+    let mut prepared = Vec::with_capacity(cases.len());
+    let mut counts = BTreeMap::new();
+    for item in cases {
+        let reporter = if item.case.reporter.is_empty() {
+            None
+        } else {
+            Some(json(&item.case.reporter)?)
+        };
+        let search_text = match backend {
+            Backend::Sqlite => {
+                aduan_domain::search::index_text(&item.case.title, &item.case.description)
+            }
+            Backend::Postgres => String::new(),
+        };
+        let events = item
+            .events
+            .iter()
+            .map(|event| {
+                Ok(PreparedEvent {
+                    at: to_micros(event.at),
+                    actor: event.actor.clone(),
+                    actor_role: event.actor_role.clone(),
+                    code: event.change.code(),
+                    public: event.change.is_public(),
+                    data: json(event)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(offset) = counting {
             let created_at = item
                 .events
                 .first()
@@ -173,12 +245,19 @@ pub async fn import(
                 created_at,
             );
             for (bucket, n) in super::counts::delta(None, &facts, offset) {
-                *delta.entry(bucket).or_insert(0) += n;
+                *counts.entry(bucket).or_insert(0) += n;
             }
         }
-        super::counts::apply(conn, backend, &delta).await?;
+        prepared.push(PreparedCase {
+            reporter,
+            search_text,
+            events,
+        });
     }
-    Ok(tickets)
+    Ok(Prepared {
+        cases: prepared,
+        counts,
+    })
 }
 
 /// Takes the next ticket numbers of each year for a whole batch of (kind, year) at once, in
