@@ -803,10 +803,14 @@ pub async fn list(
         sql.push(" AND c.created_at < ?", vec![Arg::Int(to_micros(to))]);
     }
     if let Some(at) = filter.overdue_at {
-        sql.push(
-            " AND c.due_at IS NOT NULL AND c.due_at < ?",
-            vec![Arg::Int(to_micros(at))],
-        );
+        // A case without a due time fails the comparison. SQLite checks a separate `IS NOT
+        // NULL` on every case an overdue walk passes, a third of the walk's time; PostgreSQL's
+        // partial index of overdue cases is stated with it.
+        let due = match backend {
+            Backend::Sqlite => " AND c.due_at < ?",
+            Backend::Postgres => " AND c.due_at IS NOT NULL AND c.due_at < ?",
+        };
+        sql.push(due, vec![Arg::Int(to_micros(at))]);
         // Only cases where the agency owes the next step count as overdue.
         if overdue_walk {
             // Word for word the partial index `cases_owed`.
