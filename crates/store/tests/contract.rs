@@ -189,13 +189,13 @@ async fn store_case(
         .await
 }
 
-async fn act(
-    db: &Db,
+/// The events `action` makes on `record` and the workflow they leave, not yet stored.
+fn decided(
     record: &CaseRecord,
-    action: Action,
+    action: &Action,
     actor: &Actor,
     now: OffsetDateTime,
-) -> CaseRecord {
+) -> (Vec<Event>, Workflow) {
     let org = org();
     let cal = calendar();
     let ctx = Context {
@@ -205,11 +205,23 @@ async fn act(
         ticket: &record.ticket,
         channel: None,
     };
-    let events = decide(&record.workflow, &action, actor, &ctx).unwrap();
+    let events = decide(&record.workflow, action, actor, &ctx).unwrap();
     let mut after = record.workflow.clone();
     for e in &events {
         apply(&mut after, e);
     }
+    (events, after)
+}
+
+async fn act(
+    db: &Db,
+    record: &CaseRecord,
+    action: Action,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> CaseRecord {
+    let (events, after) = decided(record, &action, actor, now);
+    let (org, cal) = (org(), calendar());
     db.store
         .commit(
             record,
@@ -1108,27 +1120,13 @@ async fn a_write_that_fails_halfway_leaves_nothing_behind() {
         later,
     )
     .await;
-    let (org, cal) = (org(), calendar());
-    let verify = |record: &CaseRecord| {
-        let ctx = Context {
-            now: later,
-            org: &org,
-            calendar: &cal,
-            ticket: &record.ticket,
-            channel: None,
-        };
-        let events = decide(
-            &record.workflow,
+    let verify = |record| {
+        decided(
+            record,
             &Action::Verify { category: None },
             &coordinator(),
-            &ctx,
+            later,
         )
-        .unwrap();
-        let mut after = record.workflow.clone();
-        for e in &events {
-            apply(&mut after, e);
-        }
-        (events, after)
     };
     let ((first_events, first_after), (second_events, second_after)) =
         (verify(&first), verify(&second));

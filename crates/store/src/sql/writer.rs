@@ -1,10 +1,11 @@
 //! Every write goes through [`Writer`]. On SQLite one task owns the only write connection and
 //! batches concurrent writes into one transaction (group commit): one fsync acknowledges many
 //! submissions, and each write that shares its transaction runs inside its own savepoint so
-//! that one failure does not undo the others. Nobody is answered before the commit is durable. On PostgreSQL, which does its own
-//! group commit across connections, each write is a plain transaction from the pool, except new
-//! cases: those waiting at the same time are written together by one task, with one statement
-//! per table, on a connection it takes from the pool for each batch.
+//! that one failure does not undo the others. Nobody is answered before the commit is durable.
+//! On PostgreSQL, which does its own group commit across connections, each write is a plain
+//! transaction from the pool, except new cases: those waiting at the same time are written
+//! together by one task, with one statement per table, on a connection it takes from the pool
+//! for each batch.
 
 use super::cases::{OwnedNewCase, create, create_many};
 use crate::{CaseRecord, Result, StoreError};
