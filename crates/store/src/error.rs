@@ -27,6 +27,9 @@ pub enum StoreError {
     WriterGone,
     #[error("the transaction could not be committed: {0}")]
     CommitFailed(String),
+    /// A read sent together with others failed (see `sql::batch`); each caller gets its text.
+    #[error("a shared read failed: {0}")]
+    SharedReadFailed(String),
     #[error("cannot prepare the database folder: {0}")]
     Folder(#[from] std::io::Error),
 }

@@ -1103,6 +1103,58 @@ async fn users_tokens_settings_and_access_failures() {
     db.store.health().await.unwrap();
 }
 
+/// Tracking lookups that arrive together are answered together on PostgreSQL (`batch`): each
+/// one still gets its own case, timeline and failure count, whatever else shares its statement.
+#[tokio::test]
+async fn tracking_lookups_made_at_once_each_get_their_own_answer() {
+    let db = fresh().await;
+    let mut cases = Vec::new();
+    for (hour, category) in ["rusun", "air", "sertifikat"].into_iter().enumerate() {
+        let at = T0 + Duration::hours(hour as i64);
+        cases.push(create(&db, Kind::Complaint, category, at, None).await);
+    }
+    let verify = Action::Verify { category: None };
+    let first = db
+        .store
+        .case(&cases[0].ticket, &Scope::All)
+        .await
+        .unwrap()
+        .unwrap();
+    act(&db, &first, verify, &coordinator(), T0 + Duration::hours(5)).await;
+    let unknown = Ticket::parse("ADU-2026-999998").unwrap();
+    for minute in 0..3 {
+        db.store
+            .record_access_failure(unknown.as_str(), T0 + Duration::minutes(minute))
+            .await
+            .unwrap();
+    }
+    let mut wanted: Vec<Ticket> = cases.iter().map(|c| c.ticket.clone()).collect();
+    wanted.push(unknown.clone());
+    let since = T0 - Duration::hours(1);
+    let lookups = (0..60).map(|i| {
+        let ticket = wanted[i % wanted.len()].clone();
+        let store = &db.store;
+        async move {
+            (
+                ticket.clone(),
+                store.case_for_tracking(&ticket, since).await,
+            )
+        }
+    });
+    for (ticket, answer) in futures_util::future::join_all(lookups).await {
+        let (failures, found) = answer.unwrap();
+        match cases.iter().find(|c| c.ticket == ticket) {
+            Some(created) => {
+                let (case, timeline) = found.expect("a known ticket finds its case");
+                assert_eq!((failures, case.id), (0, created.id));
+                assert_eq!(case.title, created.title);
+                assert_eq!(timeline, db.store.events(created.id, true).await.unwrap());
+            }
+            None => assert_eq!((failures, found.is_none()), (3, true)),
+        }
+    }
+}
+
 /// A write alone in its batch runs without a savepoint of its own on SQLite (`writer`): when it
 /// fails halfway, the transaction is rolled back whole, and the writer goes on.
 #[tokio::test]

@@ -549,40 +549,75 @@ pub async fn for_reporter(
     found.ok_or_else(|| StoreError::corrupt("the access count gave no row"))
 }
 
-/// `for_reporter` with the case's public timeline, in one statement: on PostgreSQL each
-/// statement is a round trip and a plan, and tracking is the most frequent request
-/// (BENCHMARKS.md, session 12). The events come as one JSON array of
-/// `[seq, at, actor, actor_role, data]`.
-pub async fn for_tracking(
+/// What tracking finds for one ticket: its recent access failures, and its case with the
+/// public timeline when the ticket exists.
+pub type Tracked = (i64, Option<(CaseRecord, Vec<StoredEvent>)>);
+
+/// The public timeline of each case, as one JSON array of `[seq, at, actor, actor_role,
+/// data]`: on PostgreSQL each statement is a round trip and a plan, so tracking reads the case
+/// and its timeline together (BENCHMARKS.md, session 12).
+const PUBLIC_TIMELINE: &str = ", (SELECT json_agg(json_build_array(e.seq, e.at, e.actor, e.actor_role, e.data::json) \
+               ORDER BY e.seq)::text \
+        FROM case_events e WHERE e.case_id = c.id AND e.public = 1) AS timeline";
+
+/// `for_reporter` with the case's public timeline, for several lookups in one statement
+/// (PostgreSQL; see `batch`), answered in their order. Each lookup is a ticket and the start of its access window. The lookups go in
+/// as one JSON value, so the statement's text and plan are the same for any number of them.
+pub async fn for_tracking_many(
     reads: Reads<'_>,
-    ticket: &Ticket,
-    since: OffsetDateTime,
-) -> Result<(i64, Option<(CaseRecord, Vec<StoredEvent>)>)> {
-    let sql = access_lookup(
-        ticket,
-        since,
-        ", (SELECT json_agg(json_build_array(e.seq, e.at, e.actor, e.actor_role, e.data::json) \
-                   ORDER BY e.seq)::text \
-            FROM case_events e WHERE e.case_id = c.id AND e.public = 1) AS timeline",
-    );
-    let found = reads
-        .optional(&sql, |row| {
-            let failures = row.int("failures")?;
-            if row.opt_int("id")?.is_none() {
-                return Ok((failures, None));
-            }
-            let case = case_from_row(row)?;
-            let events = match row.opt_text("timeline")? {
-                Some(timeline) => timeline_events(&timeline)?,
-                None => Vec::new(),
-            };
-            Ok((failures, Some((case, events))))
-        })
+    lookups: &[(String, i64)],
+) -> Result<Vec<Tracked>> {
+    #[derive(serde::Serialize)]
+    struct Lookup<'a> {
+        i: usize,
+        t: &'a str,
+        s: i64,
+    }
+    let wanted: Vec<Lookup<'_>> = lookups
+        .iter()
+        .enumerate()
+        .map(|(i, (t, s))| Lookup { i, t, s: *s })
+        .collect();
+    let mut sql = Sql::new(&format!(
+        "SELECT q.i, (SELECT COUNT(*) FROM access_failures a \
+                      WHERE a.ticket = q.t AND a.at >= q.s) AS failures, \
+                {CASE_COLUMNS}{PUBLIC_TIMELINE} \
+         FROM json_to_recordset($1::json) AS q(i bigint, t text, s bigint) \
+         LEFT JOIN cases c ON c.ticket = q.t"
+    ));
+    sql.bind_first(Arg::Text(json(&wanted)?));
+    let rows = reads
+        .all(&sql, |row| Ok((row.int("i")?, tracked_from_row(row)?)))
         .await?;
-    found.ok_or_else(|| StoreError::corrupt("the access count gave no row"))
+    let mut found: Vec<Option<Tracked>> = lookups.iter().map(|_| None).collect();
+    for (i, tracked) in rows {
+        let slot = usize::try_from(i).ok().and_then(|i| found.get_mut(i));
+        match slot {
+            Some(slot) => *slot = Some(tracked),
+            None => return Err(StoreError::corrupt("a tracking row for no lookup")),
+        }
+    }
+    found
+        .into_iter()
+        .map(|f| f.ok_or_else(|| StoreError::corrupt("a tracking lookup gave no row")))
+        .collect()
 }
 
-/// The public events of a timeline built by `for_tracking`.
+/// A row of `access_lookup` with the public timeline.
+fn tracked_from_row(row: &dyn Columns) -> Result<Tracked> {
+    let failures = row.int("failures")?;
+    if row.opt_int("id")?.is_none() {
+        return Ok((failures, None));
+    }
+    let case = case_from_row(row)?;
+    let events = match row.opt_text("timeline")? {
+        Some(timeline) => timeline_events(&timeline)?,
+        None => Vec::new(),
+    };
+    Ok((failures, Some((case, events))))
+}
+
+/// The public events of a timeline built by `for_tracking_many`.
 fn timeline_events(timeline: &str) -> Result<Vec<StoredEvent>> {
     let rows: Vec<(i64, i64, String, String, aduan_domain::Event)> = from_json(timeline)?;
     rows.into_iter()

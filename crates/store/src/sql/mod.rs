@@ -3,6 +3,7 @@
 
 mod accounts;
 mod aggregates;
+mod batch;
 mod cases;
 mod counts;
 mod import;
@@ -48,7 +49,14 @@ pub struct SqlStore {
     case_changes: std::sync::atomic::AtomicU64,
     /// On PostgreSQL, how each text search finds its page (see `search_plan`).
     search_planner: search_plan::SearchPlanner,
+    /// On PostgreSQL, the tracking lookups, sent together when they wait at the same moment.
+    tracking: Option<batch::Batcher<(String, i64), cases::Tracked>>,
 }
+
+/// Tracking statements running at once on PostgreSQL, and most lookups in one of them. Two
+/// served the most lookups on two cores (1 to 6 tried; BENCHMARKS.md, session 15).
+const TRACKING_IN_FLIGHT: usize = 2;
+const TRACKING_BATCH: usize = 64;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -170,13 +178,29 @@ impl SqlStore {
                 .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
                 .connect(url)
                 .await?;
-            SqlStore::new(
+            let mut store = SqlStore::new(
                 Backend::Postgres,
                 Writer::pooled(pool.clone()),
                 pool,
-                lookups,
+                lookups.clone(),
             )
-            .await
+            .await?;
+            store.tracking = Some(batch::Batcher::start(
+                TRACKING_IN_FLIGHT,
+                TRACKING_BATCH,
+                move |wanted: Vec<(String, i64)>| {
+                    let lookups = lookups.clone();
+                    async move {
+                        let reads = native::Reads {
+                            pool: &lookups,
+                            native: None,
+                            scans: None,
+                        };
+                        cases::for_tracking_many(reads, &wanted).await
+                    }
+                },
+            ));
+            Ok(store)
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
         }
@@ -199,6 +223,7 @@ impl SqlStore {
             counting: std::sync::RwLock::new(counting),
             case_changes: std::sync::atomic::AtomicU64::new(0),
             search_planner: search_plan::SearchPlanner::default(),
+            tracking: None,
         })
     }
 
@@ -626,10 +651,18 @@ impl Store for SqlStore {
         ticket: &Ticket,
         since: OffsetDateTime,
     ) -> Result<(i64, Option<(CaseRecord, Vec<StoredEvent>)>)> {
-        match self.backend {
-            Backend::Postgres => cases::for_tracking(self.lookups(), ticket, since).await,
-            // On SQLite two native reads cost less than building the timeline in SQL.
-            Backend::Sqlite => {
+        match &self.tracking {
+            Some(tracking) => {
+                tracking
+                    .get((
+                        ticket.as_str().to_string(),
+                        crate::time_codec::to_micros(since),
+                    ))
+                    .await
+            }
+            // On SQLite, where nothing is batched, two native reads cost less than building the
+            // timeline in SQL.
+            None => {
                 let (failures, case) = cases::for_reporter(self.lookups(), ticket, since).await?;
                 let found = match case {
                     Some(case) => {
