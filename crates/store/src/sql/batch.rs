@@ -172,6 +172,12 @@ mod tests {
         panic!("waited for what did not happen");
     }
 
+    /// Starts a read of `key` on its own task, as a request would.
+    fn read(batcher: &Arc<Batcher<i64, i64>>, key: i64) -> tokio::task::JoinHandle<Result<i64>> {
+        let batcher = batcher.clone();
+        tokio::spawn(async move { batcher.get(key).await })
+    }
+
     fn started(sizes: &Sizes) -> usize {
         sizes.lock().unwrap().len()
     }
@@ -179,18 +185,10 @@ mod tests {
     #[tokio::test]
     async fn reads_that_wait_together_go_out_together_and_each_gets_its_own_answer() {
         let (batcher, sizes, gate) = doubling(1, 16);
-        let first = tokio::spawn({
-            let b = batcher.clone();
-            async move { b.get(1).await }
-        });
+        let first = read(&batcher, 1);
         // The first read goes out alone; the next 20 queue while its statement runs.
         until(|| started(&sizes) == 1).await;
-        let rest: Vec<_> = (2..=21)
-            .map(|k| {
-                let b = batcher.clone();
-                tokio::spawn(async move { b.get(k).await })
-            })
-            .collect();
+        let rest: Vec<_> = (2..=21).map(|k| read(&batcher, k)).collect();
         until(|| batcher.queued() == 20).await;
         gate.notify_one();
         assert_eq!(first.await.unwrap().unwrap(), 2);
@@ -204,18 +202,9 @@ mod tests {
     #[tokio::test]
     async fn a_failed_statement_fails_each_of_its_reads_and_not_the_next() {
         let (batcher, sizes, gate) = doubling(1, 8);
-        let blocker = tokio::spawn({
-            let b = batcher.clone();
-            async move { b.get(5).await }
-        });
+        let blocker = read(&batcher, 5);
         until(|| started(&sizes) == 1).await;
-        let failing: Vec<_> = [-1, 3]
-            .into_iter()
-            .map(|k| {
-                let b = batcher.clone();
-                tokio::spawn(async move { b.get(k).await })
-            })
-            .collect();
+        let failing: Vec<_> = [-1, 3].into_iter().map(|k| read(&batcher, k)).collect();
         until(|| batcher.queued() == 2).await;
         gate.notify_one();
         assert_eq!(blocker.await.unwrap().unwrap(), 10);
@@ -234,14 +223,10 @@ mod tests {
         let mut reads = Vec::new();
         // Three statements start before any answers: each read goes out alone.
         for k in 1..=3 {
-            let b = batcher.clone();
-            reads.push(tokio::spawn(async move { b.get(k).await }));
+            reads.push(read(&batcher, k));
             until(|| started(&sizes) == k as usize).await;
         }
-        let fourth = tokio::spawn({
-            let b = batcher.clone();
-            async move { b.get(4).await }
-        });
+        let fourth = read(&batcher, 4);
         until(|| batcher.queued() == 1).await;
         assert_eq!(started(&sizes), 3, "a fourth statement started");
         gate.notify_one();
