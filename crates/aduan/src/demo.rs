@@ -359,7 +359,7 @@ pub async fn generate(
         .map_err(|_| anyhow::anyhow!("the demo generator crashed"))??;
     // Without fresh statistics after a bulk load, PostgreSQL plans every query as if the table
     // were empty and reads all of it; SQLite picks worse indexes. Part of the load's time.
-    aduan.analyze().await?;
+    aduan.finish_bulk_load().await?;
     let spread: Vec<String> = states.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let seconds = started.elapsed().as_secs_f64();
     Ok(format!(

@@ -25,6 +25,8 @@ impl Aduan {
     /// Does what the deadline watch owes at this instant, for at most `limit` cases per round,
     /// until no case is due. Returns how many cases it changed.
     pub async fn watch_deadlines(&self, limit: u32) -> Result<usize, AppError> {
+        // The overdue list's index; the watch's own round below does not depend on it.
+        self.store.mark_fallen_due(self.clock.now()).await?;
         let mut changed = 0;
         // Each round moves every case it reads forward, so rounds end; the cap guards a bug.
         for _ in 0..1000 {

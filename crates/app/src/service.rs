@@ -379,8 +379,10 @@ impl Aduan {
         Ok(self.store.import_cases(cases, access_code).await?)
     }
 
-    /// Refreshes the database's statistics after a bulk load.
-    pub async fn analyze(&self) -> Result<(), AppError> {
+    /// After a bulk load: marks the loaded cases already past due, as the deadline watch would
+    /// on its next pass, and refreshes the database's statistics.
+    pub async fn finish_bulk_load(&self) -> Result<(), AppError> {
+        self.store.mark_fallen_due(self.clock.now()).await?;
         Ok(self.store.analyze().await?)
     }
 

@@ -64,6 +64,10 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// Tickets of the cases the deadline watch must look at by `now`, earliest first.
     async fn cases_to_check(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Ticket>>;
+    /// Marks the owed cases whose due time has passed by `now`, so that the overdue list finds
+    /// them in their own index; returns how many it marked. The lists still compare the due
+    /// time, so a case not marked yet is listed all the same, only found another way.
+    async fn mark_fallen_due(&self, now: OffsetDateTime) -> Result<u64>;
     /// Stores many finished histories at once, in one transaction per call, numbering tickets
     /// in order. `access_code` gives each new ticket its code.
     async fn import_cases(

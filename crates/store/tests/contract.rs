@@ -962,6 +962,40 @@ async fn overdue_lists_page_in_every_order_like_the_overdue_cases() {
             ..Default::default()
         },
     ];
+    // The deadline watch's marks choose the index, never the answer. The lists are the same
+    // with no case marked, with only the cases past due a week earlier marked (the rest have
+    // fallen due since the watch's last pass), and with cases marked that are not due yet at
+    // the list's time (a watch whose clock runs ahead of the list's).
+    let owed_due_before = |t: time::OffsetDateTime| {
+        all.iter()
+            .filter(|c| c.state.agency_owes() && c.due_at.is_some_and(|d| d < t))
+            .count()
+    };
+    let (week_before, weeks_after) = (at - Duration::days(7), at + Duration::days(14));
+    assert!(owed_due_before(week_before) > 0);
+    assert!(owed_due_before(week_before) < owed_due_before(at));
+    assert!(owed_due_before(weeks_after) > owed_due_before(at));
+    let mut marked = 0;
+    for mark_at in [None, Some(week_before), Some(weeks_after)] {
+        if let Some(mark_at) = mark_at {
+            marked += db.store.mark_fallen_due(mark_at).await.unwrap();
+            assert_eq!(marked, owed_due_before(mark_at) as u64, "{mark_at}");
+            assert_eq!(db.store.mark_fallen_due(mark_at).await.unwrap(), 0);
+        }
+        overdue_lists_match(&db, &all, at, &filters).await;
+    }
+}
+
+/// Pages through the overdue lists at `at` with each of `filters` in every order and checks
+/// them against the overdue cases among `all`.
+async fn overdue_lists_match(
+    db: &Db,
+    all: &[aduan_store::CaseSummary],
+    at: time::OffsetDateTime,
+    filters: &[CaseFilter],
+) {
+    let overdue =
+        |c: &&aduan_store::CaseSummary| c.state.agency_owes() && c.due_at.is_some_and(|d| d < at);
     for filter in filters {
         let matching: Vec<&aduan_store::CaseSummary> = all
             .iter()
@@ -983,7 +1017,7 @@ async fn overdue_lists_page_in_every_order_like_the_overdue_cases() {
                 overdue_at: Some(at),
                 ..filter.clone()
             };
-            let seen = page_through(&db, &Scope::All, &listed).await;
+            let seen = page_through(db, &Scope::All, &listed).await;
             assert_eq!(seen, expected, "{sort:?} {filter:?}");
         }
     }

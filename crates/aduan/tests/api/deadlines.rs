@@ -38,6 +38,46 @@ fn system_events(case: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The tickets of the staff's overdue list, newest first.
+async fn overdue_tickets(app: &TestApp, token: &str) -> Vec<String> {
+    let list: Value = app.list(token, "overdue=true").await.json().await.unwrap();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ticket"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The deadline watch's mark on a case (see `Store::mark_fallen_due`), read from the database.
+async fn fell_due(app: &TestApp, ticket: &str) -> bool {
+    let mut conn = raw_connection(app).await;
+    let mark: i64 =
+        sqlx::query_scalar("SELECT CAST(fell_due AS BIGINT) FROM cases WHERE ticket = $1")
+            .bind(ticket)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    mark == 1
+}
+
+async fn set_fell_due(app: &TestApp, ticket: &str, mark: bool) {
+    let mut conn = raw_connection(app).await;
+    sqlx::query("UPDATE cases SET fell_due = $1 WHERE ticket = $2")
+        .bind(i64::from(mark))
+        .bind(ticket)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(fell_due(app, ticket).await, mark);
+}
+
+async fn raw_connection(app: &TestApp) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(&app.db.url).await.unwrap()
+}
+
 fn subjects(mails: &[crate::smtp::Mail]) -> Vec<String> {
     mails.iter().map(|m| m.subject.clone()).collect()
 }
@@ -188,6 +228,20 @@ async fn a_case_through_a_simulated_month_before_and_after_idulfitri_2026() {
         .await
         .unwrap();
     assert_eq!(case["timeliness"], "overdue");
+    // A database from before the overdue list's marks, or one the watch has not reached yet:
+    // the case is unmarked, and the overdue list finds it all the same; the watch's next
+    // pass marks it.
+    set_fell_due(&app, &ticket, false).await;
+    assert_eq!(
+        overdue_tickets(&app, &coordinator).await,
+        vec![ticket.clone()]
+    );
+    assert_eq!(worker.run_once().await.unwrap().watched, 0);
+    assert!(fell_due(&app, &ticket).await, "the watch marks the case");
+    assert_eq!(
+        overdue_tickets(&app, &coordinator).await,
+        vec![ticket.clone()]
+    );
 
     // Monday: verified and dispositioned, late. The unit's answer is due five working days
     // later, skipping Good Friday (3 April).

@@ -338,8 +338,8 @@ pub async fn commit(
     let last_seq = before.last_seq + i64::try_from(events.len()).unwrap_or(i64::MAX);
     let updated = sqlx::query(
         "UPDATE cases SET category = $1, state = $2, lead_unit = $3, updated_at = $4, due_at = $5, \
-         last_seq = $6, workflow = $7, next_check_at = $10, closed_at = $11, breached_at = $12 \
-         WHERE id = $8 AND last_seq = $9",
+         last_seq = $6, workflow = $7, next_check_at = $10, closed_at = $11, breached_at = $12, \
+         fell_due = $13 WHERE id = $8 AND last_seq = $9",
     )
     .bind(after.category.clone())
     .bind(after.state.code())
@@ -353,6 +353,8 @@ pub async fn commit(
     .bind(next_check_at.map(to_micros))
     .bind(after.closed_at.map(to_micros))
     .bind(after.breached_at.map(to_micros))
+    // Already past due when written (see `mark_fallen_due`); a new due time unmarks the case.
+    .bind(i64::from(after.due_at.is_some_and(|due| due < now)))
     .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
@@ -489,6 +491,28 @@ pub async fn set_next_check(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// See [`crate::Store::mark_fallen_due`]. Only owed cases not marked yet are read, through
+/// their index by due time (migrations `0012_fallen_due` on SQLite, `0015` on PostgreSQL).
+pub async fn mark_fallen_due(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let index = match backend {
+        Backend::Sqlite => " INDEXED BY cases_falling_due",
+        Backend::Postgres => "",
+    };
+    let sql = format!(
+        "UPDATE cases{index} SET fell_due = 1 \
+         WHERE fell_due = 0 AND state IN ({OWED_STATES}) AND due_at < $1"
+    );
+    let marked = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to_micros(now))
+        .execute(conn)
+        .await?;
+    Ok(marked.rows_affected())
 }
 
 pub async fn to_check(reader: &AnyPool, now: OffsetDateTime, limit: u32) -> Result<Vec<Ticket>> {
@@ -722,6 +746,69 @@ fn walks_owed_cases(scope: &Scope, filter: &CaseFilter) -> bool {
         && filter.text.is_empty()
 }
 
+/// A plain overdue list (no filter but the states) in received order, newest or oldest first:
+/// the cases the deadline watch has marked as fallen due, walked in id order from their index
+/// (`cases_fallen_due`), merged with the owed cases past due that it has not marked yet, found
+/// by due time (`cases_falling_due`), and cut at the page's end. Both halves compare the due
+/// time, so the mark chooses the index and never the answer. Before, the list passed every
+/// owed case not yet due (SQLite) or sorted every overdue case (PostgreSQL) for one page.
+async fn overdue_in_received_order(
+    reads: Reads<'_>,
+    backend: Backend,
+    filter: &CaseFilter,
+    at: time::OffsetDateTime,
+) -> Result<Vec<CaseSummary>> {
+    let (direction, after) = match filter.sort {
+        CaseSort::Oldest => ("", ">"),
+        _ => (" DESC", "<"),
+    };
+    let limit = i64::from(filter.limit);
+    let mut sql = Sql::new("SELECT * FROM (");
+    for (mark, index, name) in [
+        (1, "cases_fallen_due", "fallen"),
+        (0, "cases_falling_due", "falling"),
+    ] {
+        if mark == 0 {
+            sql.push(" UNION ALL ", vec![]);
+        }
+        let index = match backend {
+            Backend::Sqlite => format!(" INDEXED BY {index}"),
+            Backend::Postgres => String::new(),
+        };
+        // Word for word the partial indexes' conditions (migration `0012_fallen_due`).
+        sql.push(
+            &format!(
+                "SELECT * FROM (SELECT {SUMMARY_COLUMNS} FROM cases c{index} \
+                 WHERE c.fell_due = {mark} AND c.state IN ({OWED_STATES}) AND c.due_at < ?"
+            ),
+            vec![Arg::Int(to_micros(at))],
+        );
+        if !filter.states.is_empty() {
+            let states: Vec<String> = filter.states.iter().map(|s| s.code().to_string()).collect();
+            // `|| ''` keeps PostgreSQL from walking the index of all cases in one state.
+            sql.push(" AND (c.state || '') IN (", vec![]);
+            sql.placeholders(&states);
+            sql.push(")", vec![]);
+        }
+        if let Some(cursor) = filter.cursor_id {
+            sql.push(&format!(" AND c.id {after} ?"), vec![Arg::Int(cursor)]);
+        }
+        // Each half is cut on its own, so that PostgreSQL walks the marked cases' index in
+        // order instead of sorting them all (it estimates a handful of marked cases past due).
+        sql.push(
+            &format!(" ORDER BY c.id{direction} LIMIT ?) {name}"),
+            vec![Arg::Int(limit)],
+        );
+    }
+    // The page's rows are read in the halves (at most twice the page), not looked up again:
+    // each mention of the table costs PostgreSQL about 0.3 ms of planning for its 17 indexes.
+    sql.push(
+        &format!(") owed ORDER BY id{direction} LIMIT ?"),
+        vec![Arg::Int(limit)],
+    );
+    reads.all(&sql, summary_from_row).await
+}
+
 pub async fn list(
     reads: Reads<'_>,
     backend: Backend,
@@ -733,7 +820,14 @@ pub async fn list(
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
     let ids_first = !fts_first && filter.overdue_at.is_some();
-    let overdue_walk = backend == Backend::Sqlite && ids_first && walks_owed_cases(scope, filter);
+    let owed_walk = ids_first && walks_owed_cases(scope, filter);
+    if let Some(at) = filter.overdue_at.filter(|_| owed_walk)
+        && filter.sort != CaseSort::DueSoonest
+    {
+        return overdue_in_received_order(reads, backend, filter, at).await;
+    }
+    // What is left of the plain overdue lists: in due order, walked on SQLite (below).
+    let overdue_walk = backend == Backend::Sqlite && owed_walk;
     // A unit's cases are walked from `case_units (unit, case_id)` in id order, so that a unit
     // with few recent cases does not make the list read every newer case of other units.
     let unit_first =
@@ -754,16 +848,12 @@ pub async fn list(
         sql
     } else if ids_first {
         // Overdue cases are found from an index of open cases, and only the page's rows are
-        // then read from the table (see below). A plain overdue list walks the owed cases in
-        // the list's order (received order from `cases_owed`, due order from `cases_by_due`,
-        // which holds only cases with a due time) and stops at the page's end; with other
-        // filters, which those indexes cannot answer, the overdue cases are collected from the
-        // covering index of open cases and sorted.
+        // then read from the table (see below). A plain overdue list in due order walks
+        // `cases_by_due` (which holds only cases with a due time) on SQLite and stops at the
+        // page's end; with other filters, which that index cannot answer, the overdue cases
+        // are collected from the covering index of open cases and sorted.
         let index = match backend {
-            Backend::Sqlite if overdue_walk && filter.sort == CaseSort::DueSoonest => {
-                " INDEXED BY cases_by_due"
-            }
-            Backend::Sqlite if overdue_walk => " INDEXED BY cases_owed",
+            Backend::Sqlite if overdue_walk => " INDEXED BY cases_by_due",
             Backend::Sqlite => " INDEXED BY cases_open_backlog",
             // PostgreSQL keeps reading the overdue cases from their covering index
             // (`cases_overdue`) and sorting them: a walk of the owed cases there checks each
@@ -848,7 +938,6 @@ pub async fn list(
         sql.push(due, vec![Arg::Int(to_micros(at))]);
         // Only cases where the agency owes the next step count as overdue.
         if overdue_walk {
-            // Word for word the partial index `cases_owed`.
             sql.push(&format!(" AND c.state IN ({OWED_STATES})"), vec![]);
         } else {
             // Stated through the open cases' covering index (`state || ''` keeps SQLite off

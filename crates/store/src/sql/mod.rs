@@ -389,6 +389,15 @@ impl Store for SqlStore {
         cases::to_check(&self.reader, now, limit).await
     }
 
+    async fn mark_fallen_due(&self, now: OffsetDateTime) -> Result<u64> {
+        let backend = self.backend;
+        self.writer
+            .write(Box::new(move |c| {
+                Box::pin(cases::mark_fallen_due(c, backend, now))
+            }))
+            .await
+    }
+
     async fn import_cases(
         &self,
         cases: Vec<ImportedCase>,

@@ -4,8 +4,9 @@ use aduan_domain::Scope;
 use sqlx::AssertSqlSafe;
 
 /// The states in which the agency owes the next step ([`aduan_domain::State::agency_owes`]), as
-/// SQL. Written out, not bound: SQLite's partial index of owed cases (`cases_owed`) carries
-/// this list word for word, and SQLite uses such an index only for a query that repeats it.
+/// SQL. Written out, not bound: SQLite's partial indexes of owed cases (`cases_fallen_due`,
+/// `cases_falling_due`) carry this list word for word, and SQLite uses such an index only for
+/// a query that repeats it.
 pub const OWED_STATES: &str =
     "'received', 'verified', 'dispositioned', 'in_progress', 'awaiting_approval'";
 
@@ -163,8 +164,15 @@ mod tests {
             .collect::<Vec<_>>()
             .join(", ");
         assert_eq!(OWED_STATES, domain);
-        let migration = include_str!("../../migrations/sqlite/0011_owed_cases.sql");
-        assert!(migration.contains(&format!("WHERE state IN ({OWED_STATES})")));
+        for migration in [
+            include_str!("../../migrations/sqlite/0012_fallen_due.sql"),
+            include_str!("../../migrations/postgres/0015_fallen_due.sql"),
+        ] {
+            for mark in [1, 0] {
+                let condition = format!("WHERE fell_due = {mark} AND state IN ({OWED_STATES})");
+                assert!(migration.contains(&condition), "{condition}");
+            }
+        }
     }
 
     #[test]
