@@ -986,6 +986,59 @@ async fn overdue_lists_page_in_every_order_like_the_overdue_cases() {
     }
 }
 
+/// The deadline watch's marking never waits for a case another transaction is changing: on
+/// PostgreSQL it skips that case and marks it on a later pass. SQLite has one writer, so
+/// nothing else can hold a case there; the marking is checked without the lock.
+#[tokio::test]
+async fn marking_skips_a_case_being_changed_and_marks_it_later() {
+    let db = fresh().await;
+    let mut cases = Vec::new();
+    for day in 0..3 {
+        cases.push(
+            create(
+                &db,
+                Kind::Complaint,
+                "rusun",
+                T0 + Duration::days(day),
+                None,
+            )
+            .await,
+        );
+    }
+    let later = T0 + Duration::days(40);
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.workflow.due_at.is_some_and(|d| d < later))
+    );
+    let mut held = None;
+    if db.pg_name.is_some() {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        sqlx::query("SELECT id FROM cases WHERE id = $1 FOR UPDATE")
+            .bind(cases[1].id)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        held = Some(conn);
+    }
+    let first = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        db.store.mark_fallen_due(later),
+    )
+    .await
+    .expect("marking does not wait for a locked case")
+    .unwrap();
+    if let Some(mut conn) = held {
+        assert_eq!(first, 2, "the locked case is skipped");
+        sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+        assert_eq!(db.store.mark_fallen_due(later).await.unwrap(), 1);
+    } else {
+        assert_eq!(first, 3);
+    }
+    assert_eq!(db.store.mark_fallen_due(later).await.unwrap(), 0);
+}
+
 /// Pages through the overdue lists at `at` with each of `filters` in every order and checks
 /// them against the overdue cases among `all`.
 async fn overdue_lists_match(

@@ -495,19 +495,24 @@ pub async fn set_next_check(
 
 /// See [`crate::Store::mark_fallen_due`]. Only owed cases not marked yet are read, through
 /// their index by due time (migrations `0012_fallen_due` on SQLite, `0015` on PostgreSQL).
+/// On PostgreSQL a case another transaction is changing is skipped, so the mark never waits
+/// for a case's change or takes part in a deadlock with one; the change sets the mark from its
+/// own due time, and the next pass marks what is left.
 pub async fn mark_fallen_due(
     conn: &mut AnyConnection,
     backend: Backend,
     now: OffsetDateTime,
 ) -> Result<u64> {
-    let index = match backend {
-        Backend::Sqlite => " INDEXED BY cases_falling_due",
-        Backend::Postgres => "",
+    let falling = format!("fell_due = 0 AND state IN ({OWED_STATES}) AND due_at < $1");
+    let sql = match backend {
+        Backend::Sqlite => {
+            format!("UPDATE cases INDEXED BY cases_falling_due SET fell_due = 1 WHERE {falling}")
+        }
+        Backend::Postgres => format!(
+            "UPDATE cases SET fell_due = 1 WHERE id IN \
+             (SELECT id FROM cases WHERE {falling} FOR UPDATE SKIP LOCKED)"
+        ),
     };
-    let sql = format!(
-        "UPDATE cases{index} SET fell_due = 1 \
-         WHERE fell_due = 0 AND state IN ({OWED_STATES}) AND due_at < $1"
-    );
     let marked = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(to_micros(now))
         .execute(conn)
