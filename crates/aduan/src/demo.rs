@@ -212,13 +212,16 @@ const TOPIC_CATEGORIES: &[&str] = &[
 ];
 
 /// A report as citizens write them, for load tests that submit cases: the category, title,
-/// description and place of a demo topic drawn from `n`. Many people reporting at once write
-/// different things; a flood of one text would make every search read past it.
+/// description and place of a demo topic drawn from `n`, and its reporter. Many people
+/// reporting at once write different things; a flood of one text would make every search read
+/// past it, and of one reporter would pile every contact on one key.
 pub struct SampleReport {
     pub category: &'static str,
     pub title: &'static str,
     pub description: String,
     pub place: (&'static str, &'static str, &'static str),
+    /// Name, phone and (for most) e-mail address.
+    pub reporter: (String, String, Option<String>),
 }
 
 pub fn sample_report(n: u64) -> SampleReport {
@@ -227,11 +230,21 @@ pub fn sample_report(n: u64) -> SampleReport {
     let (title, body) = *rng.pick(topics(category));
     let place = *rng.pick(PLACES);
     let description = topic_text(body, &mut rng);
+    let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
+    let phone = format!("08{}", 1_100_000_000 + rng.below(8_000_000_000));
+    let email = rng.chance(60).then(|| {
+        format!(
+            "{}{}@contoh.id",
+            name.to_lowercase().replace(' ', "."),
+            rng.below(1000)
+        )
+    });
     SampleReport {
         category,
         title,
         description: format!("{description} Mohon tindak lanjut."),
         place,
+        reporter: (name, phone, email),
     }
 }
 

@@ -437,15 +437,24 @@ impl Measures {
                 // Each client writes its own reports, as the people of a real flood would.
                 let report = aduan::demo::sample_report(((c as u64) << 32) + i);
                 let (province, city, district) = report.place;
+                let (name, phone, email) = report.reporter;
                 let body = json!({
                     "kind": "complaint", "category": report.category,
                     "title": report.title,
                     "description": report.description,
                     "location": {"province": province, "city": city, "district": district},
                     "privacy": "public",
-                    "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti@contoh.id"}
+                    "reporter": {"name": name, "phone": phone, "email": email}
                 });
-                answered(client.post(format!("{base}/api/v1/cases")).json(&body).send().await, 201).await
+                answered(
+                    client
+                        .post(format!("{base}/api/v1/cases"))
+                        .json(&body)
+                        .send()
+                        .await,
+                    201,
+                )
+                .await
             }
         })
         .await
