@@ -237,6 +237,15 @@ async fn act(
         .unwrap()
 }
 
+/// `count` complaints about `rusun`, one a day from `T0`.
+async fn daily_complaints(db: &Db, count: i64) -> Vec<CaseRecord> {
+    let mut cases = Vec::new();
+    for day in 0..count {
+        cases.push(create(db, Kind::Complaint, "rusun", T0 + Duration::days(day), None).await);
+    }
+    cases
+}
+
 /// Every case in the store (the tests hold far fewer than 500).
 async fn every_case(db: &Db) -> Vec<aduan_store::CaseSummary> {
     let everything = CaseFilter {
@@ -842,20 +851,11 @@ async fn lists_filtered_to_one_value_page_like_the_cases_they_filter() {
 #[tokio::test]
 async fn list_filters_overdue_and_keyset_pages() {
     let db = fresh().await;
-    let mut tickets = Vec::new();
-    for day in 0..5 {
-        tickets.push(
-            create(
-                &db,
-                Kind::Complaint,
-                "rusun",
-                T0 + Duration::days(day),
-                None,
-            )
-            .await
-            .ticket,
-        );
-    }
+    let tickets: Vec<Ticket> = daily_complaints(&db, 5)
+        .await
+        .into_iter()
+        .map(|c| c.ticket)
+        .collect();
     let page = |before_id: Option<i64>| CaseFilter {
         cursor_id: before_id,
         limit: 2,
@@ -992,19 +992,7 @@ async fn overdue_lists_page_in_every_order_like_the_overdue_cases() {
 #[tokio::test]
 async fn marking_skips_a_case_being_changed_and_marks_it_later() {
     let db = fresh().await;
-    let mut cases = Vec::new();
-    for day in 0..3 {
-        cases.push(
-            create(
-                &db,
-                Kind::Complaint,
-                "rusun",
-                T0 + Duration::days(day),
-                None,
-            )
-            .await,
-        );
-    }
+    let cases = daily_complaints(&db, 3).await;
     let later = T0 + Duration::days(40);
     assert!(
         cases
