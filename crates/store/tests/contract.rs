@@ -1315,11 +1315,12 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
                 };
                 Err(db.store.create_user(&user).await.is_ok())
             } else {
-                Ok(create(&db, Kind::Complaint, "rusun", T0, None).await)
+                Ok(create_with_receipt(&db, i).await)
             }
         }));
     }
     let mut tickets = Vec::new();
+    let mut receipts = std::collections::BTreeMap::new();
     let mut users_created = 0;
     for task in tasks {
         match task.await.unwrap() {
@@ -1335,7 +1336,14 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
                 assert_eq!(stored, record);
                 let events = db.store.events(record.id, false).await.unwrap();
                 assert_eq!(events.len(), 1);
-                assert!(db.store.reporter(record.id).await.unwrap().is_some());
+                let reporter = db.store.reporter(record.id).await.unwrap().unwrap();
+                let i = reporter_number(&reporter);
+                assert_eq!(
+                    reporter,
+                    numbered_reporter(i),
+                    "each case keeps its own reporter"
+                );
+                receipts.insert(record.id, i);
                 tickets.push(record.ticket)
             }
             Err(created) => users_created += usize::from(created),
@@ -1374,6 +1382,92 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
         .map(|row| row.count)
         .sum();
     assert_eq!(counted, 100, "every case is counted once");
+    // Each case's receipt job belongs to it; two submissions share a dedup key, so only the
+    // first of them is queued.
+    let jobs = db.store.jobs(JobState::Queued, 500).await.unwrap();
+    assert_eq!(jobs.len(), 99, "one receipt per dedup key");
+    for job in &jobs {
+        let i = receipts[&job.case_id.unwrap()];
+        assert_eq!(job.dedup_key.as_deref(), Some(receipt_key(i).as_str()));
+        assert_eq!(job.secret.as_deref(), Some(format!("kode-{i}").as_str()));
+    }
+    // Each case is found by its own reporter's contacts, and only by them.
+    let mut ids = receipts.keys();
+    let (first, second) = (*ids.next().unwrap(), *ids.next().unwrap());
+    let keys = aduan_domain::duplicates::contact_keys(&numbered_reporter(receipts[&first]));
+    let similar = db
+        .store
+        .similar_cases(second, &keys, &[], T0 - Duration::days(1), 10)
+        .await
+        .unwrap();
+    let matched: Vec<(i64, bool)> = similar.iter().map(|(c, by)| (c.id, *by)).collect();
+    assert_eq!(matched, vec![(first, true)]);
+}
+
+/// Submission `i` of `concurrent_writes_commit_together_and_fail_alone`: its own reporter and
+/// a receipt job (submissions 1 and 2 share the receipt's dedup key).
+async fn create_with_receipt(db: &Db, i: usize) -> CaseRecord {
+    let case = new_case(Kind::Complaint, "rusun", numbered_reporter(i));
+    let org = org();
+    let cal = calendar();
+    let workflow = Workflow::received(case.kind, case.category.clone(), T0, &org, &cal);
+    let event = Event {
+        at: T0,
+        actor: "reporter".into(),
+        actor_role: "reporter".into(),
+        rule: None,
+        channel: Some(Channel::Web),
+        change: Change::Received {
+            channel: Channel::Web,
+        },
+        due_at: workflow.due_at,
+        final_due_at: workflow.final_due_at,
+    };
+    let receipt = NewJob {
+        kind: "mail.receipt".into(),
+        case_id: None,
+        dedup_key: Some(receipt_key(i)),
+        payload: "{}".into(),
+        secret: Some(format!("kode-{i}")),
+        run_at: T0,
+        max_attempts: 5,
+    };
+    db.store
+        .create_case(NewCaseRecord {
+            case: &case,
+            workflow: &workflow,
+            access_code: &AccessCode::from_random([9; 8]),
+            first_event: &event,
+            registered_by: None,
+            year: cal.local_date(T0).year(),
+            jobs: std::slice::from_ref(&receipt),
+            attachments: &[],
+            next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
+            source: None,
+        })
+        .await
+        .unwrap()
+}
+
+fn receipt_key(i: usize) -> String {
+    format!("receipt-{}", if i == 2 { 1 } else { i })
+}
+
+/// A reporter of their own for submission `i`, with an e-mail address for every other one.
+fn numbered_reporter(i: usize) -> Reporter {
+    Reporter {
+        name: Some(format!("Warga {i}")),
+        phone: Some(aduan_domain::Phone::parse(&format!("0812{:08}", 1000 + i)).unwrap()),
+        email: i
+            .is_multiple_of(2)
+            .then(|| aduan_domain::Email::parse(&format!("warga{i}@contoh.id")).unwrap()),
+        ..Default::default()
+    }
+}
+
+fn reporter_number(reporter: &Reporter) -> usize {
+    let name = reporter.name.as_deref().unwrap();
+    name.trim_start_matches("Warga ").parse().unwrap()
 }
 
 /// On PostgreSQL a search for words its statistics do not track sorts the matches from the

@@ -121,10 +121,9 @@ pub async fn apply(
     if delta.is_empty() {
         return Ok(());
     }
-    let shard = match backend {
-        Backend::Sqlite => 0,
-        Backend::Postgres => i64::try_from(rand_shard()).unwrap_or(0),
-    };
+    if backend == Backend::Postgres {
+        return apply_postgres(conn, delta).await;
+    }
     for chunk in delta.iter().collect::<Vec<_>>().chunks(100) {
         let mut sql = Sql::in_order(
             backend,
@@ -136,7 +135,7 @@ pub async fn apply(
             }
             sql.push(
                 "(?, ?, ?)",
-                vec![Arg::Text((*bucket).clone()), Arg::Int(shard), Arg::Int(**n)],
+                vec![Arg::Text((*bucket).clone()), Arg::Int(0), Arg::Int(**n)],
             );
         }
         sql.push(
@@ -146,6 +145,34 @@ pub async fn apply(
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// PostgreSQL's counters change with one statement whose text is the same for any delta (the
+/// buckets travel as one JSON value), so each connection prepares it once. The rows are still
+/// written in key order.
+async fn apply_postgres(conn: &mut AnyConnection, delta: &BTreeMap<String, i64>) -> Result<()> {
+    let shard = i64::try_from(rand_shard()).unwrap_or(0);
+    let buckets: Vec<Bucket<'_>> = delta
+        .iter()
+        .map(|(bucket, n)| Bucket { bucket, n: *n })
+        .collect();
+    sqlx::query(
+        "INSERT INTO case_counts (bucket, shard, n) \
+         SELECT d.bucket, $2, d.n FROM json_to_recordset($1::json) AS d(bucket text, n bigint) \
+         ORDER BY d.bucket COLLATE \"C\" \
+         ON CONFLICT (bucket, shard) DO UPDATE SET n = case_counts.n + excluded.n",
+    )
+    .bind(super::rows::json(&buckets)?)
+    .bind(shard)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct Bucket<'a> {
+    bucket: &'a str,
+    n: i64,
 }
 
 fn rand_shard() -> u64 {

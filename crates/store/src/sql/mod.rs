@@ -9,6 +9,7 @@ mod counts;
 mod import;
 mod jobs;
 mod native;
+mod new_cases_pg;
 mod quarantine;
 mod query;
 mod rows;
@@ -178,9 +179,22 @@ impl SqlStore {
                 .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
                 .connect(url)
                 .await?;
+            // Writes keep PostgreSQL's default planning too. Each row a write adds to a table
+            // with a foreign key makes PostgreSQL check that the case exists, with a statement
+            // of its own that obeys the session's planning: under `force_custom_plan` it was
+            // planned again for every row, over all of `cases`' indexes, and that was most of
+            // a batch of submissions' work (BENCHMARKS.md, session 17). The writes' own
+            // statements are by key or over small partial indexes.
+            let writes = AnyPoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
+                .connect(url)
+                .await?;
             let mut store = SqlStore::new(
                 Backend::Postgres,
-                Writer::pooled(pool.clone()),
+                Writer::pooled(writes),
                 pool,
                 lookups.clone(),
             )
