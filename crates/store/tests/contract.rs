@@ -157,6 +157,18 @@ async fn store_case(
     registered_by: Option<&str>,
     source: Option<&ExternalSource>,
 ) -> Result<CaseRecord, StoreError> {
+    store_case_with_jobs(db, case, at, registered_by, source, &[]).await
+}
+
+/// `store_case` with jobs written along with the case (a receipt mail).
+async fn store_case_with_jobs(
+    db: &Db,
+    case: NewCase,
+    at: OffsetDateTime,
+    registered_by: Option<&str>,
+    source: Option<&ExternalSource>,
+    jobs: &[NewJob],
+) -> Result<CaseRecord, StoreError> {
     let (kind, category) = (case.kind, case.category.clone());
     let org = org();
     let cal = calendar();
@@ -181,7 +193,7 @@ async fn store_case(
             first_event: &event,
             registered_by,
             year: cal.local_date(at).year(),
-            jobs: &[],
+            jobs,
             attachments: &[],
             next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
             source,
@@ -1408,21 +1420,6 @@ async fn concurrent_writes_commit_together_and_fail_alone() {
 /// a receipt job (submissions 1 and 2 share the receipt's dedup key).
 async fn create_with_receipt(db: &Db, i: usize) -> CaseRecord {
     let case = new_case(Kind::Complaint, "rusun", numbered_reporter(i));
-    let org = org();
-    let cal = calendar();
-    let workflow = Workflow::received(case.kind, case.category.clone(), T0, &org, &cal);
-    let event = Event {
-        at: T0,
-        actor: "reporter".into(),
-        actor_role: "reporter".into(),
-        rule: None,
-        channel: Some(Channel::Web),
-        change: Change::Received {
-            channel: Channel::Web,
-        },
-        due_at: workflow.due_at,
-        final_due_at: workflow.final_due_at,
-    };
     let receipt = NewJob {
         kind: "mail.receipt".into(),
         case_id: None,
@@ -1432,19 +1429,7 @@ async fn create_with_receipt(db: &Db, i: usize) -> CaseRecord {
         run_at: T0,
         max_attempts: 5,
     };
-    db.store
-        .create_case(NewCaseRecord {
-            case: &case,
-            workflow: &workflow,
-            access_code: &AccessCode::from_random([9; 8]),
-            first_event: &event,
-            registered_by: None,
-            year: cal.local_date(T0).year(),
-            jobs: std::slice::from_ref(&receipt),
-            attachments: &[],
-            next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
-            source: None,
-        })
+    store_case_with_jobs(db, case, T0, None, None, &[receipt])
         .await
         .unwrap()
 }

@@ -69,6 +69,21 @@ async fn postgres_session(conn: &mut AnyConnection) -> std::result::Result<(), s
     conn.execute("SET jit = off").await.map(|_| ())
 }
 
+/// A PostgreSQL pool that keeps PostgreSQL's default planning: after five runs a statement is
+/// no longer planned again.
+async fn default_planning_pool(
+    url: &str,
+    connections: u32,
+) -> std::result::Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
+        .connect(url)
+        .await
+}
+
 /// Settings of every SQLite connection: WAL lets readers run beside the writer; FULL makes
 /// every commit durable (fsync) before it is acknowledged.
 async fn sqlite_pragmas(conn: &mut AnyConnection) -> std::result::Result<(), sqlx::Error> {
@@ -172,26 +187,14 @@ impl SqlStore {
             // Lookups by key have one good plan whatever the key, so they keep PostgreSQL's
             // default: after five runs a statement is no longer planned again (planning took
             // longer than running them).
-            let lookups = AnyPoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
-                .connect(url)
-                .await?;
+            let lookups = default_planning_pool(url, 8).await?;
             // Writes keep PostgreSQL's default planning too. Each row a write adds to a table
             // with a foreign key makes PostgreSQL check that the case exists, with a statement
             // of its own that obeys the session's planning: under `force_custom_plan` it was
             // planned again for every row, over all of `cases`' indexes, and that was most of
             // a batch of submissions' work (BENCHMARKS.md, session 17). The writes' own
             // statements are by key or over small partial indexes.
-            let writes = AnyPoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
-                .connect(url)
-                .await?;
+            let writes = default_planning_pool(url, 8).await?;
             let mut store = SqlStore::new(
                 Backend::Postgres,
                 Writer::pooled(writes),
