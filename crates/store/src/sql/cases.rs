@@ -835,6 +835,7 @@ pub async fn list(
     scope: &Scope,
     filter: &CaseFilter,
     text_path: SearchPath,
+    one_plan: bool,
 ) -> Result<Vec<CaseSummary>> {
     // On SQLite a text search starts from the FTS5 table, which walks its matches newest first
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
@@ -975,10 +976,16 @@ pub async fn list(
         sql.push(" AND c.due_at >= ?", vec![Arg::Int(to_micros(from))]);
     }
     if !filter.text.is_empty() && backend == Backend::Postgres {
-        sql.push(
-            " AND c.search @@ to_tsquery('simple', ?)",
-            vec![Arg::Text(filter.text.join(" & "))],
-        );
+        // Planned once (see `pinned_plans`), the statement itself says how the matches are
+        // found: the operator `@@` lets the text index collect them, the same test called as
+        // a function cannot, so the cases are walked. The query is made once, in a subquery:
+        // from a parameter of a generic plan `to_tsquery` would be made again for every case.
+        let condition = match (one_plan, sorted_matches) {
+            (false, _) => " AND c.search @@ to_tsquery('simple', ?)",
+            (true, true) => " AND c.search @@ (SELECT to_tsquery('simple', ?))",
+            (true, false) => " AND ts_match_vq(c.search, (SELECT to_tsquery('simple', ?)))",
+        };
+        sql.push(condition, vec![Arg::Text(filter.text.join(" & "))]);
     }
     let id = if fts_first {
         "cases_fts.rowid"
@@ -987,6 +994,8 @@ pub async fn list(
     } else {
         "c.id"
     };
+    // The cursor is stated on the same key: a generic plan takes `id < $n` for a third of
+    // the table, and would read that much of the primary key to narrow the matches.
     let sort_key = if sorted_matches {
         format!("{id} + 0")
     } else {
@@ -1002,13 +1011,13 @@ pub async fn list(
     let order = match filter.sort {
         CaseSort::Newest => {
             if let Some(cursor) = filter.cursor_id {
-                sql.push(&format!(" AND {id} < ?"), vec![Arg::Int(cursor)]);
+                sql.push(&format!(" AND {sort_key} < ?"), vec![Arg::Int(cursor)]);
             }
             format!(" ORDER BY {}{sort_key} DESC", walk(" DESC"))
         }
         CaseSort::Oldest => {
             if let Some(cursor) = filter.cursor_id {
-                sql.push(&format!(" AND {id} > ?"), vec![Arg::Int(cursor)]);
+                sql.push(&format!(" AND {sort_key} > ?"), vec![Arg::Int(cursor)]);
             }
             format!(" ORDER BY {}{sort_key}", walk(""))
         }

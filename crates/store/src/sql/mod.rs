@@ -10,6 +10,7 @@ mod import;
 mod jobs;
 mod native;
 mod new_cases_pg;
+mod pinned_plans;
 mod quarantine;
 mod query;
 mod rows;
@@ -40,6 +41,8 @@ pub struct SqlStore {
     /// PostgreSQL a pool of its own that keeps each statement's plan (see `connect`); on
     /// SQLite the reader.
     lookups: AnyPool,
+    /// On PostgreSQL, the lists planned once per connection (see `pinned_plans`).
+    one_plan_lists: Option<AnyPool>,
     /// On SQLite, the small reads that answer most requests skip sqlx (see `native`).
     native: Option<native::NativeReader>,
     /// On SQLite, the long reads (the statistics' facts), with a smaller page cache.
@@ -69,17 +72,26 @@ async fn postgres_session(conn: &mut AnyConnection) -> std::result::Result<(), s
     conn.execute("SET jit = off").await.map(|_| ())
 }
 
-/// A PostgreSQL pool that keeps PostgreSQL's default planning: after five runs a statement is
-/// no longer planned again.
-async fn default_planning_pool(
+/// A PostgreSQL pool whose connections run `settings` after the common ones. With none, they
+/// keep PostgreSQL's default planning: after five runs a statement is no longer planned again.
+async fn postgres_pool(
     url: &str,
     connections: u32,
+    settings: &'static [&'static str],
 ) -> std::result::Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
         .max_connections(connections)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _| Box::pin(async move { postgres_session(conn).await }))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                postgres_session(conn).await?;
+                for setting in settings {
+                    conn.execute(*setting).await?;
+                }
+                Ok(())
+            })
+        })
         .connect(url)
         .await
 }
@@ -167,34 +179,23 @@ impl SqlStore {
             }
             Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = AnyPoolOptions::new()
-                .max_connections(16)
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(10))
-                // sqlx prepares every statement; after five runs PostgreSQL may switch to a
-                // generic plan that ignores the values, and a time range like `due_at < $1`
-                // then looks unselective and reads the whole table. Plan each run instead.
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute("SET plan_cache_mode = force_custom_plan")
-                            .await?;
-                        postgres_session(conn).await
-                    })
-                })
-                .connect(url)
-                .await?;
+            // sqlx prepares every statement; after five runs PostgreSQL may switch to a generic
+            // plan that ignores the values, and a time range like `due_at < $1` then looks
+            // unselective and reads the whole table. Plan each run instead.
+            let pool = postgres_pool(url, 16, &["SET plan_cache_mode = force_custom_plan"]).await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
             // Lookups by key have one good plan whatever the key, so they keep PostgreSQL's
             // default: after five runs a statement is no longer planned again (planning took
             // longer than running them).
-            let lookups = default_planning_pool(url, 8).await?;
+            let lookups = postgres_pool(url, 8, &[]).await?;
             // Writes keep PostgreSQL's default planning too. Each row a write adds to a table
             // with a foreign key makes PostgreSQL check that the case exists, with a statement
             // of its own that obeys the session's planning: under `force_custom_plan` it was
             // planned again for every row, over all of `cases`' indexes, and that was most of
             // a batch of submissions' work (BENCHMARKS.md, session 17). The writes' own
             // statements are by key or over small partial indexes.
-            let writes = default_planning_pool(url, 8).await?;
+            let writes = postgres_pool(url, 8, &[]).await?;
+            let one_plan_lists = postgres_pool(url, 8, &pinned_plans::SETTINGS).await?;
             let mut store = SqlStore::new(
                 Backend::Postgres,
                 Writer::pooled(writes),
@@ -202,6 +203,7 @@ impl SqlStore {
                 lookups.clone(),
             )
             .await?;
+            store.one_plan_lists = Some(one_plan_lists);
             store.tracking = Some(batch::Batcher::start(
                 TRACKING_IN_FLIGHT,
                 TRACKING_BATCH,
@@ -235,6 +237,7 @@ impl SqlStore {
             writer,
             reader,
             lookups,
+            one_plan_lists: None,
             native: None,
             scans: None,
             counting: std::sync::RwLock::new(counting),
@@ -279,6 +282,9 @@ impl SqlStore {
         self.writer.close().await;
         self.reader.close().await;
         self.lookups.close().await;
+        if let Some(pool) = &self.one_plan_lists {
+            pool.close().await;
+        }
     }
 }
 
@@ -494,7 +500,25 @@ impl Store for SqlStore {
         } else {
             search_plan::SearchPath::Walk
         };
-        cases::list(self.reads(), self.backend, scope, filter, path).await
+        // A search the statistics cannot yet place is left to PostgreSQL's estimate.
+        let one_plan = self.one_plan_lists.as_ref().filter(|_| {
+            path != search_plan::SearchPath::Planner
+                && pinned_plans::list_has_one_plan(scope, filter)
+        });
+        match one_plan {
+            Some(pool) => {
+                cases::list(
+                    self.reads_through(pool),
+                    self.backend,
+                    scope,
+                    filter,
+                    path,
+                    true,
+                )
+                .await
+            }
+            None => cases::list(self.reads(), self.backend, scope, filter, path, false).await,
+        }
     }
 
     async fn backlog(

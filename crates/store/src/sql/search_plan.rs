@@ -17,7 +17,9 @@ use crate::Result;
 /// How a search finds its matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchPath {
-    /// Walk the cases in the list's order and test each: PostgreSQL's own choice.
+    /// No statistics to choose from: PostgreSQL chooses, from its own estimate.
+    Planner,
+    /// Walk the cases in the list's order and test each.
     Walk,
     /// Collect every match from the text index and sort them.
     Matches,
@@ -49,7 +51,7 @@ impl WordFrequencies {
     pub fn path(&self, terms: &[String], page: u32) -> SearchPath {
         if self.shares.is_empty() || self.cases < 1.0 || terms.is_empty() {
             // No statistics yet (a new or small database): PostgreSQL's choice is as good.
-            return SearchPath::Walk;
+            return SearchPath::Planner;
         }
         let mut share = 1.0;
         for term in terms {
@@ -183,7 +185,7 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(
                 planner.path(&pool, &terms(&["lubang"]), 21).await,
-                SearchPath::Walk
+                SearchPath::Planner
             );
         }
     }
@@ -191,7 +193,7 @@ mod tests {
     #[test]
     fn without_statistics_postgresql_chooses() {
         let f = WordFrequencies::default();
-        assert_eq!(f.path(&terms(&["lubang"]), 21), SearchPath::Walk);
-        assert_eq!(demo().path(&[], 21), SearchPath::Walk);
+        assert_eq!(f.path(&terms(&["lubang"]), 21), SearchPath::Planner);
+        assert_eq!(demo().path(&[], 21), SearchPath::Planner);
     }
 }

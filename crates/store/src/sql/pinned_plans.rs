@@ -1,0 +1,157 @@
+//! On PostgreSQL, the staff lists whose statement admits one good plan, whatever its values,
+//! are planned once per connection instead of on every run.
+//!
+//! The reads' pool plans every statement with its values (`force_custom_plan`), because a
+//! generic plan for a time range like `due_at < $1` guesses a third of the table and reads it
+//! all. That planning, over the 17 indexes of `cases`, was about half of PostgreSQL's work for
+//! a staff list at 1,000,000 cases (BENCHMARKS.md, session 18). A list filtered on at most one
+//! value, with no time range, in id order, walks one index newest (or oldest) first whatever
+//! the value: the primary key, the `(column, id)` index of its one filter (see
+//! `cases::walked_column`) or a unit's `case_units` rows. Its generic plan is that walk, so it
+//! runs on a pool of its own with generic plans. The pool's other settings keep the generic
+//! plan a walk: a generic `LIMIT $n` is guessed at a tenth of the rows, which on its own made
+//! PostgreSQL gather a unit's list with parallel workers, or merge-join it, 5 ms instead of
+//! 0.2 ms; and no statement of this pool is meant to read a whole table.
+
+use crate::{CaseFilter, CaseSort, Scope};
+
+/// Session settings of the pool for lists with one plan.
+pub const SETTINGS: [&str; 5] = [
+    "SET plan_cache_mode = force_generic_plan",
+    "SET max_parallel_workers_per_gather = 0",
+    "SET enable_hashjoin = off",
+    "SET enable_mergejoin = off",
+    "SET enable_seqscan = off",
+];
+
+/// Whether `filter`'s list, for a member who sees `scope`, has one good plan whatever its
+/// values. A text search counts as its one filter; its statement then states how it finds its
+/// matches (see `cases::list`). A second value could make the walk of the first one's index
+/// pass most of it (the closed cases of a rare category), which a plan made with the values
+/// avoids, so such lists keep being planned on every run.
+pub fn list_has_one_plan(scope: &Scope, filter: &CaseFilter) -> bool {
+    let values = usize::from(!filter.text.is_empty())
+        + filter.states.len()
+        + usize::from(filter.kind.is_some())
+        + usize::from(filter.category.is_some())
+        + usize::from(filter.unit.is_some())
+        + usize::from(filter.channel.is_some());
+    matches!(scope, Scope::All)
+        && matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest)
+        && values <= 1
+        && filter.privacy.is_none()
+        && filter.created_from.is_none()
+        && filter.created_to.is_none()
+        && filter.overdue_at.is_none()
+        && filter.due_from.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aduan_domain::{Channel, Kind, Privacy, State};
+    use time::macros::datetime;
+
+    fn filter() -> CaseFilter {
+        CaseFilter {
+            limit: 50,
+            ..CaseFilter::default()
+        }
+    }
+
+    #[test]
+    fn lists_on_at_most_one_value_in_id_order_have_one_plan() {
+        let one_value = [
+            filter(),
+            CaseFilter {
+                states: vec![State::InProgress],
+                ..filter()
+            },
+            CaseFilter {
+                kind: Some(Kind::Complaint),
+                sort: CaseSort::Oldest,
+                ..filter()
+            },
+            CaseFilter {
+                category: Some("rusun".into()),
+                cursor_id: Some(500),
+                ..filter()
+            },
+            CaseFilter {
+                unit: Some("swadaya".into()),
+                ..filter()
+            },
+            CaseFilter {
+                channel: Some(Channel::Lapor),
+                ..filter()
+            },
+            CaseFilter {
+                text: vec!["bocor".into(), "atap".into()],
+                ..filter()
+            },
+        ];
+        for f in &one_value {
+            assert!(list_has_one_plan(&Scope::All, f), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn lists_whose_best_plan_depends_on_their_values_are_planned_each_time() {
+        let at = datetime!(2026-11-30 08:00 UTC);
+        let planned_each_time = [
+            CaseFilter {
+                states: vec![State::Received, State::Verified],
+                ..filter()
+            },
+            CaseFilter {
+                states: vec![State::Closed],
+                category: Some("rusun".into()),
+                ..filter()
+            },
+            CaseFilter {
+                text: vec!["bocor".into()],
+                unit: Some("swadaya".into()),
+                ..filter()
+            },
+            CaseFilter {
+                privacy: Some(Privacy::Public),
+                ..filter()
+            },
+            CaseFilter {
+                overdue_at: Some(at),
+                ..filter()
+            },
+            CaseFilter {
+                created_from: Some(at),
+                ..filter()
+            },
+            CaseFilter {
+                created_to: Some(at),
+                ..filter()
+            },
+            CaseFilter {
+                due_from: Some(at),
+                ..filter()
+            },
+            CaseFilter {
+                sort: CaseSort::DueSoonest,
+                ..filter()
+            },
+        ];
+        for f in &planned_each_time {
+            assert!(!list_has_one_plan(&Scope::All, f), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn only_lists_of_every_case_have_one_plan() {
+        // A unit's scope is a semi-join whose best order depends on how many cases it holds.
+        for scope in [
+            Scope::Units(vec!["rusun".into()]),
+            Scope::RegisteredBy("petugas".into()),
+            Scope::Nothing,
+        ] {
+            assert!(!list_has_one_plan(&scope, &filter()), "{scope:?}");
+        }
+    }
+}
