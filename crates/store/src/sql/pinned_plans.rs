@@ -5,8 +5,8 @@
 //! generic plan for a time range like `due_at < $1` guesses a third of the table and reads it
 //! all. That planning, over the 17 indexes of `cases`, was about half of PostgreSQL's work for
 //! a staff list at 1,000,000 cases (BENCHMARKS.md, session 18). A list filtered on at most one
-//! value, with no time range, in id order, walks one index newest (or oldest) first whatever
-//! the value: the primary key, the `(column, id)` index of its one filter (see
+//! value (a scope of one unit counts as one), with no time range, in id order, walks one index
+//! newest (or oldest) first whatever the value: the primary key, the `(column, id)` index of its one filter (see
 //! `cases::walked_column`) or a unit's `case_units` rows. Its generic plan is that walk, so it
 //! runs on a pool of its own with generic plans. The pool's other settings keep the generic
 //! plan a walk: a generic `LIMIT $n` is guessed at a tenth of the rows, which on its own made
@@ -26,18 +26,25 @@ pub const SETTINGS: [&str; 5] = [
 
 /// Whether `filter`'s list, for a member who sees `scope`, has one good plan whatever its
 /// values. A text search counts as its one filter; its statement then states how it finds its
-/// matches (see `cases::list`). A second value could make the walk of the first one's index
-/// pass most of it (the closed cases of a rare category), which a plan made with the values
-/// avoids, so such lists keep being planned on every run.
+/// matches (see `cases::list`). So does a scope of one unit (a unit officer's own list walks
+/// that unit's `case_units` rows). A second value could make the walk of the first one's
+/// index pass most of it (the closed cases of a rare category), which a plan made with the
+/// values avoids, so such lists keep being planned on every run.
 pub fn list_has_one_plan(scope: &Scope, filter: &CaseFilter) -> bool {
-    let values = usize::from(!filter.text.is_empty())
+    let scope_values = match scope {
+        Scope::All => 0,
+        Scope::Units(units) if units.len() == 1 => 1,
+        // Several units are a semi-join whose best order depends on how many cases each holds.
+        Scope::Units(_) | Scope::RegisteredBy(_) | Scope::Nothing => return false,
+    };
+    let values = scope_values
+        + usize::from(!filter.text.is_empty())
         + filter.states.len()
         + usize::from(filter.kind.is_some())
         + usize::from(filter.category.is_some())
         + usize::from(filter.unit.is_some())
         + usize::from(filter.channel.is_some());
-    matches!(scope, Scope::All)
-        && matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest)
+    matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest)
         && values <= 1
         && filter.privacy.is_none()
         && filter.created_from.is_none()
@@ -144,10 +151,16 @@ mod tests {
     }
 
     #[test]
-    fn only_lists_of_every_case_have_one_plan() {
-        // A unit's scope is a semi-join whose best order depends on how many cases it holds.
+    fn a_scope_of_one_unit_is_a_lists_one_value() {
+        let one_unit = Scope::Units(vec!["rusun".into()]);
+        assert!(list_has_one_plan(&one_unit, &filter()));
+        let in_progress = CaseFilter {
+            states: vec![State::InProgress],
+            ..filter()
+        };
+        assert!(!list_has_one_plan(&one_unit, &in_progress));
         for scope in [
-            Scope::Units(vec!["rusun".into()]),
+            Scope::Units(vec!["rusun".into(), "swadaya".into()]),
             Scope::RegisteredBy("petugas".into()),
             Scope::Nothing,
         ] {
