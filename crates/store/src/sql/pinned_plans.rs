@@ -6,12 +6,13 @@
 //! all. That planning, over the 17 indexes of `cases`, was about half of PostgreSQL's work for
 //! a staff list at 1,000,000 cases (BENCHMARKS.md, session 18). A list filtered on at most one
 //! value (a scope of one unit counts as one), with no time range, in id order, walks one index
-//! newest (or oldest) first whatever the value: the primary key, the `(column, id)` index of its one filter (see
-//! `cases::walked_column`) or a unit's `case_units` rows. Its generic plan is that walk, so it
-//! runs on a pool of its own with generic plans. The pool's other settings keep the generic
-//! plan a walk: a generic `LIMIT $n` is guessed at a tenth of the rows, which on its own made
-//! PostgreSQL gather a unit's list with parallel workers, or merge-join it, 5 ms instead of
-//! 0.2 ms; and no statement of this pool is meant to read a whole table.
+//! newest (or oldest) first whatever the value: the primary key, the `(column, id)` index of
+//! its one filter (see `cases::walked_column`) or a unit's `case_units` rows. Its generic plan
+//! is that walk, so it runs on a pool of its own with generic plans. The pool's other
+//! settings keep the generic plan a walk: a generic `LIMIT $n` is guessed at a tenth of the
+//! rows, which on its own made PostgreSQL gather a unit's list with parallel workers, or
+//! merge-join it, 5 ms instead of 0.2 ms; and no statement of this pool is meant to read a
+//! whole table.
 
 use crate::{CaseFilter, CaseSort, Scope};
 
