@@ -737,17 +737,25 @@ pub async fn events(reads: Reads<'_>, case_id: i64, public_only: bool) -> Result
 /// range of one value, with the order led by the column, does. The column most likely to
 /// skip recent cases leads: the state, then the channel, the category and the kind.
 fn walked_column(filter: &CaseFilter) -> Option<&'static str> {
-    if filter.states.len() == 1 {
-        Some("c.state")
-    } else if filter.channel.is_some() {
-        Some("c.channel")
-    } else if filter.category.is_some() {
-        Some("c.category")
-    } else if filter.kind.is_some() {
-        Some("c.kind")
-    } else {
-        None
-    }
+    column_values(filter).first().map(|(column, _)| *column)
+}
+
+/// The columns a list filters to one value each, with their values, in the order in which
+/// they would lead a walk (see `walked_column`). Several states are not one value.
+pub(super) fn column_values(filter: &CaseFilter) -> Vec<(&'static str, String)> {
+    let state = match filter.states.as_slice() {
+        [state] => Some(state.code().to_string()),
+        _ => None,
+    };
+    [
+        ("c.state", state),
+        ("c.channel", filter.channel.map(|c| c.code().to_string())),
+        ("c.category", filter.category.clone()),
+        ("c.kind", filter.kind.map(|k| k.code().to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(column, value)| value.map(|v| (column, v)))
+    .collect()
 }
 
 /// Whether an overdue list walks the owed cases in its own order until the page is full. Any

@@ -493,17 +493,18 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        let path = if self.backend == Backend::Postgres && !filter.text.is_empty() {
-            self.search_planner
-                .path(&self.reader, &filter.text, filter.limit)
-                .await
-        } else {
-            search_plan::SearchPath::Walk
+        let frequencies = match self.backend {
+            Backend::Postgres => Some(self.search_planner.frequencies(&self.reader).await),
+            Backend::Sqlite => None,
+        };
+        let path = match &frequencies {
+            Some(f) if !filter.text.is_empty() => f.path(&filter.text, filter.limit),
+            _ => search_plan::SearchPath::Walk,
         };
         // A search the statistics cannot yet place is left to PostgreSQL's estimate.
         let one_plan = self.one_plan_lists.as_ref().filter(|_| {
             path != search_plan::SearchPath::Planner
-                && pinned_plans::list_has_one_plan(scope, filter)
+                && pinned_plans::list_has_one_plan(scope, filter, frequencies.as_deref())
         });
         match one_plan {
             Some(pool) => {

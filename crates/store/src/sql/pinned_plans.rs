@@ -8,12 +8,15 @@
 //! value (a scope of one unit counts as one), with no time range, in id order, walks one index
 //! newest (or oldest) first whatever the value: the primary key, the `(column, id)` index of
 //! its one filter (see `cases::walked_column`) or a unit's `case_units` rows. Its generic plan
-//! is that walk, so it runs on a pool of its own with generic plans. The pool's other
-//! settings keep the generic plan a walk: a generic `LIMIT $n` is guessed at a tenth of the
-//! rows, which on its own made PostgreSQL gather a unit's list with parallel workers, or
-//! merge-join it, 5 ms instead of 0.2 ms; and no statement of this pool is meant to read a
-//! whole table.
+//! is that walk, so it runs on a pool of its own with generic plans; so does a list on more
+//! values when the statistics say the walk of the first one's index stays short (see
+//! `list_has_one_plan`). The pool's other settings keep the generic plan a walk: a generic
+//! `LIMIT $n` is guessed at a tenth of the rows, which on its own made PostgreSQL gather a
+//! unit's list with parallel workers, or merge-join it, 5 ms instead of 0.2 ms; and no
+//! statement of this pool is meant to read a whole table.
 
+use super::cases::column_values;
+use super::search_plan::WordFrequencies;
 use crate::{CaseFilter, CaseSort, Scope};
 
 /// Session settings of the pool for lists with one plan.
@@ -30,23 +33,51 @@ pub const SETTINGS: [&str; 5] = [
 /// matches (see `cases::list`). So does a scope of one unit (a unit officer's own list walks
 /// that unit's `case_units` rows). A second value could make the walk of the first one's
 /// index pass most of it (the closed cases of a rare category), which a plan made with the
-/// values avoids, so such lists keep being planned on every run.
-pub fn list_has_one_plan(scope: &Scope, filter: &CaseFilter) -> bool {
-    let scope_values = match scope {
-        Scope::All => 0,
-        Scope::Units(units) if units.len() == 1 => 1,
-        // Several units are a semi-join whose best order depends on how many cases each holds.
-        Scope::Units(_) | Scope::RegisteredBy(_) | Scope::Nothing => return false,
-    };
-    let values = scope_values
+/// values avoids. So a list on several columns' values has one plan only when PostgreSQL's
+/// statistics (`frequencies`) say the others are common enough for that walk to be the
+/// cheaper way; otherwise it keeps being planned on every run.
+pub fn list_has_one_plan(
+    scope: &Scope,
+    filter: &CaseFilter,
+    frequencies: Option<&WordFrequencies>,
+) -> bool {
+    // Several states are walked on no index of their own.
+    if !walks_in_id_order(scope, filter) || filter.states.len() > 1 {
+        return false;
+    }
+    let columns = column_values(filter);
+    let other_values = usize::from(!matches!(scope, Scope::All))
         + usize::from(!filter.text.is_empty())
-        + filter.states.len()
-        + usize::from(filter.kind.is_some())
-        + usize::from(filter.category.is_some())
-        + usize::from(filter.unit.is_some())
-        + usize::from(filter.channel.is_some());
-    matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest)
-        && values <= 1
+        + usize::from(filter.unit.is_some());
+    match (columns.as_slice(), other_values) {
+        ([], 0 | 1) | ([_], 0) => true,
+        ([(walked, value), others @ ..], 0) => frequencies.is_some_and(|f| {
+            let others: Vec<(&str, &str)> = others
+                .iter()
+                .map(|(column, value)| (stats_name(column), value.as_str()))
+                .collect();
+            f.walk_is_cheaper((stats_name(walked), value), &others, filter.limit)
+        }),
+        _ => false,
+    }
+}
+
+/// A list column's name in PostgreSQL's statistics (`c.state` is `state`).
+fn stats_name(column: &str) -> &str {
+    column.strip_prefix("c.").unwrap_or(column)
+}
+
+/// Whether the list is in id order, without a time range or privacy, for a scope that a
+/// walk can answer.
+fn walks_in_id_order(scope: &Scope, filter: &CaseFilter) -> bool {
+    let scope_walks = match scope {
+        Scope::All => true,
+        Scope::Units(units) => units.len() == 1,
+        // Several units are a semi-join whose best order depends on how many cases each holds.
+        Scope::RegisteredBy(_) | Scope::Nothing => false,
+    };
+    scope_walks
+        && matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest)
         && filter.privacy.is_none()
         && filter.created_from.is_none()
         && filter.created_to.is_none()
@@ -58,7 +89,24 @@ pub fn list_has_one_plan(scope: &Scope, filter: &CaseFilter) -> bool {
 mod tests {
     use super::*;
     use aduan_domain::{Channel, Kind, Privacy, State};
+    use std::collections::HashMap;
     use time::macros::datetime;
+
+    /// Shares as PostgreSQL tracked them at 1,000,000 demo cases, and a rare category.
+    fn demo() -> WordFrequencies {
+        let values = [
+            ("state", "closed", 0.77),
+            ("state", "in_progress", 0.005),
+            ("category", "rusun", 0.112),
+            ("category", "bencana", 0.0004),
+            ("channel", "lapor", 0.125),
+            ("kind", "complaint", 0.37),
+        ]
+        .into_iter()
+        .map(|(c, v, s)| ((c.to_string(), v.to_string()), s))
+        .collect();
+        WordFrequencies::new(HashMap::new(), 1_000_000.0).with_values(values)
+    }
 
     fn filter() -> CaseFilter {
         CaseFilter {
@@ -99,7 +147,7 @@ mod tests {
             },
         ];
         for f in &one_value {
-            assert!(list_has_one_plan(&Scope::All, f), "{f:?}");
+            assert!(list_has_one_plan(&Scope::All, f, None), "{f:?}");
         }
     }
 
@@ -113,7 +161,18 @@ mod tests {
             },
             CaseFilter {
                 states: vec![State::Closed],
+                category: Some("bencana".into()),
+                ..filter()
+            },
+            CaseFilter {
+                states: vec![State::Closed],
+                category: Some("tidak_tercatat".into()),
+                ..filter()
+            },
+            CaseFilter {
+                states: vec![State::InProgress],
                 category: Some("rusun".into()),
+                unit: Some("rusun".into()),
                 ..filter()
             },
             CaseFilter {
@@ -147,25 +206,56 @@ mod tests {
             },
         ];
         for f in &planned_each_time {
-            assert!(!list_has_one_plan(&Scope::All, f), "{f:?}");
+            assert!(!list_has_one_plan(&Scope::All, f, Some(&demo())), "{f:?}");
         }
+    }
+
+    #[test]
+    fn lists_on_common_values_walk_the_first_ones_index_with_one_plan() {
+        let closed_rusun = CaseFilter {
+            states: vec![State::Closed],
+            category: Some("rusun".into()),
+            ..filter()
+        };
+        let lapor_complaints = CaseFilter {
+            channel: Some(Channel::Lapor),
+            kind: Some(Kind::Complaint),
+            ..filter()
+        };
+        for f in [&closed_rusun, &lapor_complaints] {
+            assert!(list_has_one_plan(&Scope::All, f, Some(&demo())), "{f:?}");
+            // Without statistics nothing says the walk is short.
+            assert!(!list_has_one_plan(&Scope::All, f, None), "{f:?}");
+        }
+        // In progress is rare, but it leads the walk: its index holds only matches of it, and
+        // a common second value is met within a few of them.
+        let in_progress_rusun = CaseFilter {
+            states: vec![State::InProgress],
+            category: Some("rusun".into()),
+            ..filter()
+        };
+        assert!(list_has_one_plan(
+            &Scope::All,
+            &in_progress_rusun,
+            Some(&demo())
+        ));
     }
 
     #[test]
     fn a_scope_of_one_unit_is_a_lists_one_value() {
         let one_unit = Scope::Units(vec!["rusun".into()]);
-        assert!(list_has_one_plan(&one_unit, &filter()));
+        assert!(list_has_one_plan(&one_unit, &filter(), None));
         let in_progress = CaseFilter {
             states: vec![State::InProgress],
             ..filter()
         };
-        assert!(!list_has_one_plan(&one_unit, &in_progress));
+        assert!(!list_has_one_plan(&one_unit, &in_progress, Some(&demo())));
         for scope in [
             Scope::Units(vec!["rusun".into(), "swadaya".into()]),
             Scope::RegisteredBy("petugas".into()),
             Scope::Nothing,
         ] {
-            assert!(!list_has_one_plan(&scope, &filter()), "{scope:?}");
+            assert!(!list_has_one_plan(&scope, &filter(), None), "{scope:?}");
         }
     }
 }
