@@ -494,8 +494,10 @@ impl Store for SqlStore {
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
         let frequencies = match self.backend {
-            Backend::Postgres => Some(self.search_planner.frequencies(&self.reader).await),
-            Backend::Sqlite => None,
+            Backend::Postgres if pinned_plans::needs_statistics(filter) => {
+                Some(self.search_planner.frequencies(&self.reader).await)
+            }
+            _ => None,
         };
         let path = match &frequencies {
             Some(f) if !filter.text.is_empty() => f.path(&filter.text, filter.limit),
@@ -506,20 +508,8 @@ impl Store for SqlStore {
             path != search_plan::SearchPath::Planner
                 && pinned_plans::list_has_one_plan(scope, filter, frequencies.as_deref())
         });
-        match one_plan {
-            Some(pool) => {
-                cases::list(
-                    self.reads_through(pool),
-                    self.backend,
-                    scope,
-                    filter,
-                    path,
-                    true,
-                )
-                .await
-            }
-            None => cases::list(self.reads(), self.backend, scope, filter, path, false).await,
-        }
+        let reads = one_plan.map_or_else(|| self.reads(), |pool| self.reads_through(pool));
+        cases::list(reads, self.backend, scope, filter, path, one_plan.is_some()).await
     }
 
     async fn backlog(

@@ -62,6 +62,12 @@ pub fn list_has_one_plan(
     }
 }
 
+/// Whether the choices for `filter`'s list read PostgreSQL's statistics: a search's path, or
+/// whether a walk on several columns' values stays short. Other lists skip them.
+pub fn needs_statistics(filter: &CaseFilter) -> bool {
+    !filter.text.is_empty() || column_values(filter).len() > 1
+}
+
 /// A list column's name in PostgreSQL's statistics (`c.state` is `state`).
 fn stats_name(column: &str) -> &str {
     column.strip_prefix("c.").unwrap_or(column)
@@ -239,6 +245,26 @@ mod tests {
             &in_progress_rusun,
             Some(&demo())
         ));
+    }
+
+    #[test]
+    fn only_searches_and_lists_on_several_values_read_the_statistics() {
+        let state_only = CaseFilter {
+            states: vec![State::Closed],
+            ..filter()
+        };
+        let closed_rusun = CaseFilter {
+            category: Some("rusun".into()),
+            ..state_only.clone()
+        };
+        let search = CaseFilter {
+            text: vec!["bocor".into()],
+            ..filter()
+        };
+        assert!(!needs_statistics(&filter()));
+        assert!(!needs_statistics(&state_only));
+        assert!(needs_statistics(&closed_rusun));
+        assert!(needs_statistics(&search));
     }
 
     #[test]

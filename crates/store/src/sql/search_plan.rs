@@ -34,7 +34,7 @@ const MATCH_COST_IN_WALKED_ROWS: f64 = 5.0;
 const SHORT_WALK: f64 = 500.0;
 /// Lists and searches answered from one reading of the statistics before they are read again
 /// (autovacuum refreshes them as cases arrive).
-const SEARCHES_PER_READING: u64 = 1_000;
+const USES_PER_READING: u64 = 1_000;
 
 /// The share of cases each tracked word appears in, the share of the most common values of
 /// the columns a list filters on (`state`, `kind`, `category`, `channel`), and the number of
@@ -117,23 +117,24 @@ impl WordFrequencies {
     }
 }
 
-/// The word frequencies of the searchable text, read from PostgreSQL's statistics now and
-/// then and shared by every search.
+/// The word frequencies of the searchable text and the shares of the list columns' common
+/// values, read from PostgreSQL's statistics now and then and shared by the searches and lists
+/// that need them.
 #[derive(Default)]
 pub struct SearchPlanner {
     current: RwLock<Option<Arc<WordFrequencies>>>,
-    searches: AtomicU64,
+    uses: AtomicU64,
 }
 
 impl SearchPlanner {
-    /// The statistics as last read, read again every `SEARCHES_PER_READING` uses. Statistics
+    /// The statistics as last read, read again every `USES_PER_READING` uses. Statistics
     /// that cannot be read count as none, which leaves the choices to PostgreSQL: a search or
     /// list is slower then, never refused.
     pub async fn frequencies(&self, pool: &AnyPool) -> Arc<WordFrequencies> {
-        let count = self.searches.fetch_add(1, Ordering::Relaxed);
+        let count = self.uses.fetch_add(1, Ordering::Relaxed);
         let cached = self.current.read().ok().and_then(|c| c.clone());
         match cached {
-            Some(frequencies) if !count.is_multiple_of(SEARCHES_PER_READING) => frequencies,
+            Some(frequencies) if !count.is_multiple_of(USES_PER_READING) => frequencies,
             _ => {
                 let read = match read_frequencies(pool).await {
                     Ok(read) => Arc::new(read),
