@@ -16,14 +16,23 @@ use aduan_store::{CaseFilter, CaseRecord, CaseUpdate, NewCaseRecord, NewUser, St
 use std::sync::{Arc, RwLock};
 use time::{Duration, OffsetDateTime};
 
-/// Where the next page of a list starts: the last row's id, and for the due-time order its
-/// due time (microseconds) too, as `due_id`.
-fn list_cursor(sort: aduan_store::CaseSort, row: &aduan_store::CaseSummary) -> String {
-    match (sort, row.due_at) {
-        (aduan_store::CaseSort::DueSoonest, Some(due)) => {
-            format!("{}_{}", due.unix_timestamp_nanos() / 1000, row.id)
-        }
-        _ => row.id.to_string(),
+/// Where the next page of a list starts: the last row's id, and in an order of times (due
+/// time, or received time in a list of a period) that time too, in microseconds, as `at_id`.
+fn list_cursor(filter: &CaseFilter, row: &aduan_store::CaseSummary) -> String {
+    match cursor_time(filter, row) {
+        Some(at) => format!("{}_{}", at.unix_timestamp_nanos() / 1000, row.id),
+        None => row.id.to_string(),
+    }
+}
+
+/// The time `row` is ordered by in `filter`'s list, if the list is ordered by a time.
+fn cursor_time(filter: &CaseFilter, row: &aduan_store::CaseSummary) -> Option<OffsetDateTime> {
+    if filter.sort == aduan_store::CaseSort::DueSoonest {
+        row.due_at
+    } else if filter.in_received_time() {
+        Some(row.created_at)
+    } else {
+        None
     }
 }
 
@@ -605,7 +614,7 @@ impl Aduan {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if more {
-            rows.last().map(|r| list_cursor(filter.sort, r))
+            rows.last().map(|r| list_cursor(&filter, r))
         } else {
             None
         };
@@ -618,21 +627,29 @@ impl Aduan {
         })
     }
 
-    /// Reads a list cursor made by [`list_cursor`] for `sort` into the filter; `false` when it
-    /// is not one.
+    /// Reads a list cursor made by [`list_cursor`] for the filter's order into the filter;
+    /// `false` when it is not one. A list of a period also takes a cursor of an id alone, as
+    /// made before such lists were ordered by received time.
     pub fn apply_cursor(filter: &mut CaseFilter, cursor: &str) -> bool {
-        let parsed = match filter.sort {
-            aduan_store::CaseSort::DueSoonest => cursor.split_once('_').and_then(|(due, id)| {
-                let due = due.parse::<i128>().ok()?;
-                let due = OffsetDateTime::from_unix_timestamp_nanos(due.checked_mul(1000)?).ok()?;
-                Some((id.parse::<i64>().ok()?, Some(due)))
-            }),
-            _ => cursor.parse::<i64>().ok().map(|id| (id, None)),
+        let timed = |cursor: &str| {
+            cursor.split_once('_').and_then(|(at, id)| {
+                let at = at.parse::<i128>().ok()?;
+                let at = OffsetDateTime::from_unix_timestamp_nanos(at.checked_mul(1000)?).ok()?;
+                Some((id.parse::<i64>().ok()?, Some(at)))
+            })
+        };
+        let id_alone = |cursor: &str| cursor.parse::<i64>().ok().map(|id| (id, None));
+        let parsed = if filter.sort == aduan_store::CaseSort::DueSoonest {
+            timed(cursor)
+        } else if filter.in_received_time() {
+            timed(cursor).or_else(|| id_alone(cursor))
+        } else {
+            id_alone(cursor)
         };
         match parsed {
-            Some((id, due)) if id > 0 => {
+            Some((id, at)) if id > 0 => {
                 filter.cursor_id = Some(id);
-                filter.cursor_due = due;
+                filter.cursor_at = at;
                 true
             }
             _ => false,

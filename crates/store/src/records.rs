@@ -72,10 +72,11 @@ impl StoredEvent {
 /// pagination neither skips nor repeats a case.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CaseSort {
-    /// Newest received first.
+    /// Newest received first: by id, or in a list of a period by the received time (see
+    /// [`CaseFilter::in_received_time`]).
     #[default]
     Newest,
-    /// Oldest received first.
+    /// Oldest received first, like [`CaseSort::Newest`].
     Oldest,
     /// Soonest due time first; only cases that have a due time (someone owes a step).
     DueSoonest,
@@ -99,12 +100,25 @@ pub struct CaseFilter {
     pub text: Vec<String>,
     /// Keyset cursor: only cases after the case with this id in the order of `sort`.
     pub cursor_id: Option<i64>,
-    /// With [`CaseSort::DueSoonest`]: the due time of the cursor's case.
-    pub cursor_due: Option<OffsetDateTime>,
+    /// The time the cursor's case is ordered by, when the order is one of times: its due time
+    /// with [`CaseSort::DueSoonest`], its received time in a list of a period.
+    pub cursor_at: Option<OffsetDateTime>,
     pub limit: u32,
     pub sort: CaseSort,
     /// Only cases with this privacy choice (the public list of answered cases).
     pub privacy: Option<aduan_domain::Privacy>,
+}
+
+impl CaseFilter {
+    /// Whether the list is ordered by received time (then id) rather than by id alone: a list
+    /// of a period, newest or oldest first. Its cases are walked from the index of received
+    /// times, from the period's end or start; in id order PostgreSQL walked every newer case
+    /// to reach a past month (0.5-1.1 s at 1,000,000 cases). A case is stamped with its
+    /// received time when it is stored, so the order reads the same as the order of ids.
+    pub fn in_received_time(&self) -> bool {
+        self.sort != CaseSort::DueSoonest
+            && (self.created_from.is_some() || self.created_to.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -274,7 +274,7 @@ async fn page_through(db: &Db, scope: &Scope, filter: &CaseFilter) -> Vec<i64> {
     loop {
         let page = CaseFilter {
             cursor_id: cursor.map(|c| c.0),
-            cursor_due: cursor.and_then(|c| c.1),
+            cursor_at: cursor.and_then(|c| c.1),
             limit: 2,
             ..filter.clone()
         };
@@ -282,7 +282,15 @@ async fn page_through(db: &Db, scope: &Scope, filter: &CaseFilter) -> Vec<i64> {
         if rows.is_empty() {
             return seen;
         }
-        cursor = rows.last().map(|r| (r.id, r.due_at));
+        // The cursor carries the time the order is by, as the app's cursors do.
+        cursor = rows.last().map(|r| {
+            let at = match filter.sort {
+                CaseSort::DueSoonest => r.due_at,
+                _ if filter.in_received_time() => Some(r.created_at),
+                _ => None,
+            };
+            (r.id, at)
+        });
         seen.extend(rows.iter().map(|r| r.id));
     }
 }
@@ -655,7 +663,7 @@ async fn every_sort_pages_without_gaps_or_repeats() {
                 sort,
                 limit: 4,
                 cursor_id: cursor.map(|c| c.0),
-                cursor_due: cursor.and_then(|c| c.1),
+                cursor_at: cursor.and_then(|c| c.1),
                 ..Default::default()
             };
             let rows = db.store.list_cases(&Scope::All, &filter).await.unwrap();
@@ -781,6 +789,100 @@ async fn a_units_list_pages_in_both_orders_within_scope() {
         rows.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![rusun[3], rusun[2]]
     );
+}
+
+/// A list of a period is ordered by received time, then id, and pages through exactly the
+/// cases received in the period, in both orders and with other filters on top, even where
+/// the ids do not follow the received times.
+#[tokio::test]
+async fn lists_of_a_period_page_in_received_order() {
+    let db = fresh().await;
+    // Received out of id order, two pairs at the same instant; every third one verified.
+    let days = [5, 1, 3, 0, 4, 2, 6, 3, 8, 1, 7, 4, 2];
+    let mut all = Vec::new();
+    for (i, day) in days.into_iter().enumerate() {
+        let kind = if i % 2 == 0 {
+            Kind::Complaint
+        } else {
+            Kind::InfoRequest
+        };
+        let mut case = new_case(kind, "rusun", Reporter::default());
+        if i % 4 == 1 {
+            case.description = "Atap balai warga bocor setiap hujan deras.".into();
+        }
+        let at = T0 + Duration::days(day);
+        let mut record = store_case(&db, case, at, None, None).await.unwrap();
+        if i % 3 == 0 {
+            record = act(
+                &db,
+                &record,
+                Action::Verify { category: None },
+                &coordinator(),
+                at,
+            )
+            .await;
+        }
+        all.push(record);
+    }
+    let (from, to) = (T0 + Duration::days(1), T0 + Duration::days(5));
+    let period = |filter: CaseFilter| CaseFilter {
+        created_from: Some(from),
+        created_to: Some(to),
+        ..filter
+    };
+    let filters = [
+        period(CaseFilter::default()),
+        period(CaseFilter {
+            states: vec![State::Verified],
+            ..Default::default()
+        }),
+        period(CaseFilter {
+            kind: Some(Kind::InfoRequest),
+            ..Default::default()
+        }),
+        period(CaseFilter {
+            text: aduan_domain::search::query_terms("atap bocor"),
+            ..Default::default()
+        }),
+        // Only one end of the period.
+        CaseFilter {
+            created_to: Some(to),
+            ..Default::default()
+        },
+        CaseFilter {
+            created_from: Some(from),
+            ..Default::default()
+        },
+    ];
+    for filter in filters {
+        let mut oldest: Vec<&CaseRecord> = all
+            .iter()
+            .filter(|c| filter.created_from.is_none_or(|f| c.created_at >= f))
+            .filter(|c| filter.created_to.is_none_or(|t| c.created_at < t))
+            .filter(|c| filter.states.is_empty() || filter.states.contains(&c.workflow.state))
+            .filter(|c| filter.kind.is_none_or(|k| k == c.kind))
+            .filter(|c| filter.text.is_empty() || c.details.description.contains("Atap"))
+            .collect();
+        oldest.sort_by_key(|c| (c.created_at, c.id));
+        let oldest: Vec<i64> = oldest.iter().map(|c| c.id).collect();
+        assert!(!oldest.is_empty(), "{filter:?} matches nothing");
+        let mut newest = oldest.clone();
+        newest.reverse();
+        for (sort, expected) in [(CaseSort::Newest, &newest), (CaseSort::Oldest, &oldest)] {
+            let sorted = CaseFilter {
+                sort,
+                ..filter.clone()
+            };
+            assert!(sorted.in_received_time());
+            let seen = page_through(&db, &Scope::All, &sorted).await;
+            assert_eq!(&seen, expected, "{sort:?} {filter:?}");
+        }
+    }
+    // The ids do not follow the received times here, so the order is really by time.
+    let ids: Vec<i64> = all.iter().map(|c| c.id).collect();
+    let mut by_time = all.clone();
+    by_time.sort_by_key(|c| (c.created_at, c.id));
+    assert_ne!(by_time.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
 }
 
 /// On PostgreSQL a list filtered to one value of a column walks that column's index instead

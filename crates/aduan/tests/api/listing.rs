@@ -409,11 +409,36 @@ async fn the_list_sorts_by_received_or_due_time_and_pages_each_order() {
         "soonest due first, the case without a due time left out"
     );
 
+    // A list of a period is ordered by received time and pages the same cases.
+    let period = "limit=2&from=2026-11-01&to=2026-11-03";
+    assert_eq!(
+        walk(&app, &coordinator, period).await,
+        all.iter().rev().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        walk(&app, &coordinator, &format!("{period}&sort=oldest")).await,
+        all
+    );
+    let first: Value = app.list(&coordinator, period).await.json().await.unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    assert!(cursor.contains('_'), "time and id: {cursor}");
+    // A cursor of an id alone, as such lists had before, still marks the place.
+    let (_, id) = cursor.split_once('_').unwrap();
+    let next: Value = app
+        .list(&coordinator, &format!("{period}&cursor={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tickets(&next), vec![all[2].clone(), all[1].clone()]);
+
     for bad in [
         "sort=random",
         "sort=due&cursor=12",
         "cursor=abc",
         "sort=due&cursor=x_1",
+        "from=2026-11-01&cursor=x_1",
+        "from=2026-11-01&cursor=1_x",
     ] {
         let (status, _, fields) = error_code(app.list(&coordinator, bad).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");

@@ -859,8 +859,12 @@ pub async fn list(
     let overdue_walk = backend == Backend::Sqlite && owed_walk;
     // A unit's cases are walked from `case_units (unit, case_id)` in id order, so that a unit
     // with few recent cases does not make the list read every newer case of other units.
-    let unit_first =
-        !fts_first && !ids_first && filter.unit.is_some() && filter.sort != CaseSort::DueSoonest;
+    let received_order = filter.in_received_time();
+    let unit_first = !fts_first
+        && !ids_first
+        && !received_order
+        && filter.unit.is_some()
+        && filter.sort != CaseSort::DueSoonest;
     let mut sql = if fts_first {
         let query = filter
             .text
@@ -904,7 +908,7 @@ pub async fn list(
         ))
     };
     push_scope(&mut sql, scope);
-    let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest);
+    let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest) && !received_order;
     // A search whose words are rare sorts its matches from the text index instead of walking
     // the cases: ordering by `id + 0` names no index that could be walked (see `search_plan`;
     // the store asks for this path only on PostgreSQL, for a text search).
@@ -1017,6 +1021,31 @@ pub async fn list(
             .unwrap_or_default()
     };
     let order = match filter.sort {
+        CaseSort::Newest | CaseSort::Oldest if received_order => {
+            let (direction, after) = match filter.sort {
+                CaseSort::Oldest => ("", ">"),
+                _ => (" DESC", "<"),
+            };
+            match (filter.cursor_id, filter.cursor_at) {
+                // The time bounds the walk of `cases_by_created`; the id breaks its ties.
+                (Some(cursor), Some(at)) => {
+                    let at = to_micros(at);
+                    sql.push(
+                        &format!(
+                            " AND c.created_at {after}= ? AND (c.created_at {after} ? OR {id} {after} ?)"
+                        ),
+                        vec![Arg::Int(at), Arg::Int(at), Arg::Int(cursor)],
+                    );
+                }
+                // A cursor of an id alone (made before lists of a period were ordered by
+                // time): ids follow the received time, so it still marks the place.
+                (Some(cursor), None) => {
+                    sql.push(&format!(" AND {id} {after} ?"), vec![Arg::Int(cursor)]);
+                }
+                (None, _) => {}
+            }
+            format!(" ORDER BY c.created_at{direction}, {id}{direction}")
+        }
         CaseSort::Newest => {
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {sort_key} < ?"), vec![Arg::Int(cursor)]);
@@ -1031,7 +1060,7 @@ pub async fn list(
         }
         CaseSort::DueSoonest => {
             sql.push(" AND c.due_at IS NOT NULL", vec![]);
-            if let (Some(cursor), Some(due)) = (filter.cursor_id, filter.cursor_due) {
+            if let (Some(cursor), Some(due)) = (filter.cursor_id, filter.cursor_at) {
                 let due = to_micros(due);
                 sql.push(
                     &format!(" AND (c.due_at > ? OR (c.due_at = ? AND {id} > ?))"),
