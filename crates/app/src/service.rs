@@ -19,20 +19,9 @@ use time::{Duration, OffsetDateTime};
 /// Where the next page of a list starts: the last row's id, and in an order of times (due
 /// time, or received time in a list of a period) that time too, in microseconds, as `at_id`.
 fn list_cursor(filter: &CaseFilter, row: &aduan_store::CaseSummary) -> String {
-    match cursor_time(filter, row) {
+    match filter.cursor_at_of(row) {
         Some(at) => format!("{}_{}", at.unix_timestamp_nanos() / 1000, row.id),
         None => row.id.to_string(),
-    }
-}
-
-/// The time `row` is ordered by in `filter`'s list, if the list is ordered by a time.
-fn cursor_time(filter: &CaseFilter, row: &aduan_store::CaseSummary) -> Option<OffsetDateTime> {
-    if filter.sort == aduan_store::CaseSort::DueSoonest {
-        row.due_at
-    } else if filter.in_received_time() {
-        Some(row.created_at)
-    } else {
-        None
     }
 }
 

@@ -119,6 +119,18 @@ impl CaseFilter {
         self.sort != CaseSort::DueSoonest
             && (self.created_from.is_some() || self.created_to.is_some())
     }
+
+    /// The time `row` is ordered by in this list, when the order is one of times: what a
+    /// cursor after `row` carries in [`CaseFilter::cursor_at`].
+    pub fn cursor_at_of(&self, row: &CaseSummary) -> Option<OffsetDateTime> {
+        if self.sort == CaseSort::DueSoonest {
+            row.due_at
+        } else if self.in_received_time() {
+            Some(row.created_at)
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

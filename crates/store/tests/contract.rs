@@ -283,14 +283,7 @@ async fn page_through(db: &Db, scope: &Scope, filter: &CaseFilter) -> Vec<i64> {
             return seen;
         }
         // The cursor carries the time the order is by, as the app's cursors do.
-        cursor = rows.last().map(|r| {
-            let at = match filter.sort {
-                CaseSort::DueSoonest => r.due_at,
-                _ if filter.in_received_time() => Some(r.created_at),
-                _ => None,
-            };
-            (r.id, at)
-        });
+        cursor = rows.last().map(|r| (r.id, filter.cursor_at_of(r)));
         seen.extend(rows.iter().map(|r| r.id));
     }
 }

@@ -860,11 +860,8 @@ pub async fn list(
     // A unit's cases are walked from `case_units (unit, case_id)` in id order, so that a unit
     // with few recent cases does not make the list read every newer case of other units.
     let received_order = filter.in_received_time();
-    let unit_first = !fts_first
-        && !ids_first
-        && !received_order
-        && filter.unit.is_some()
-        && filter.sort != CaseSort::DueSoonest;
+    let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest) && !received_order;
+    let unit_first = !fts_first && !ids_first && by_id && filter.unit.is_some();
     let mut sql = if fts_first {
         let query = filter
             .text
@@ -908,7 +905,6 @@ pub async fn list(
         ))
     };
     push_scope(&mut sql, scope);
-    let by_id = matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest) && !received_order;
     // A search whose words are rare sorts its matches from the text index instead of walking
     // the cases: ordering by `id + 0` names no index that could be walked (see `search_plan`;
     // the store asks for this path only on PostgreSQL, for a text search).
