@@ -605,8 +605,9 @@ const PUBLIC_TIMELINE: &str = ", (SELECT json_agg(json_build_array(e.seq, e.at, 
         FROM case_events e WHERE e.case_id = c.id AND e.public = 1) AS timeline";
 
 /// `for_reporter` with the case's public timeline, for several lookups in one statement
-/// (PostgreSQL; see `batch`), answered in their order. Each lookup is a ticket and the start of its access window. The lookups go in
-/// as one JSON value, so the statement's text and plan are the same for any number of them.
+/// (PostgreSQL; see `batch`), answered in their order. Each lookup is a ticket and the start
+/// of its access window. The lookups go in as one JSON value, so the statement's text and plan
+/// are the same for any number of them.
 pub async fn for_tracking_many(
     reads: Reads<'_>,
     lookups: &[(String, i64)],
@@ -774,6 +775,14 @@ fn walks_owed_cases(scope: &Scope, filter: &CaseFilter) -> bool {
         && filter.text.is_empty()
 }
 
+/// Whether `filter` asks for a plain overdue list in received order, which
+/// `overdue_in_received_order` answers.
+pub(super) fn is_plain_overdue_in_received_order(scope: &Scope, filter: &CaseFilter) -> bool {
+    filter.overdue_at.is_some()
+        && walks_owed_cases(scope, filter)
+        && filter.sort != CaseSort::DueSoonest
+}
+
 /// A plain overdue list (no filter but the states) in received order, newest or oldest first:
 /// the cases the deadline watch has marked as fallen due, walked in id order from their index
 /// (`cases_fallen_due`), merged with the owed cases past due that it has not marked yet, found
@@ -791,7 +800,9 @@ async fn overdue_in_received_order(
         _ => (" DESC", "<"),
     };
     let limit = i64::from(filter.limit);
-    let mut sql = Sql::new("SELECT * FROM (");
+    // Each half reads ids alone, from its covering index; the page's rows are looked up once
+    // the page is known. The statement is planned once on PostgreSQL (`pinned_plans`).
+    let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM (SELECT id FROM ("));
     for (mark, index, name) in [
         (1, "cases_fallen_due", "fallen"),
         (0, "cases_falling_due", "falling"),
@@ -806,7 +817,7 @@ async fn overdue_in_received_order(
         // Word for word the partial indexes' conditions (migration `0012_fallen_due`).
         sql.push(
             &format!(
-                "SELECT * FROM (SELECT {SUMMARY_COLUMNS} FROM cases c{index} \
+                "SELECT * FROM (SELECT c.id FROM cases c{index} \
                  WHERE c.fell_due = {mark} AND c.state IN ({OWED_STATES}) AND c.due_at < ?"
             ),
             vec![Arg::Int(to_micros(at))],
@@ -818,20 +829,26 @@ async fn overdue_in_received_order(
             sql.placeholders(&states);
             sql.push(")", vec![]);
         }
+        // The marked cases are walked in id order from their index. The unmarked ones past due
+        // are few (those fallen due since the watch's last pass) and are collected by due time
+        // and sorted: `id + 0` names no index to walk, which a plan made without the values
+        // (`pinned_plans`) could otherwise take, walking every case in id order to find none.
+        let id = if mark == 1 { "c.id" } else { "(c.id + 0)" };
         if let Some(cursor) = filter.cursor_id {
-            sql.push(&format!(" AND c.id {after} ?"), vec![Arg::Int(cursor)]);
+            sql.push(&format!(" AND {id} {after} ?"), vec![Arg::Int(cursor)]);
         }
         // Each half is cut on its own, so that PostgreSQL walks the marked cases' index in
         // order instead of sorting them all (it estimates a handful of marked cases past due).
         sql.push(
-            &format!(" ORDER BY c.id{direction} LIMIT ?) {name}"),
+            &format!(" ORDER BY {id}{direction} LIMIT ?) {name}"),
             vec![Arg::Int(limit)],
         );
     }
-    // The page's rows are read in the halves (at most twice the page), not looked up again:
-    // each mention of the table costs PostgreSQL about 0.3 ms of planning for its 17 indexes.
     sql.push(
-        &format!(") owed ORDER BY id{direction} LIMIT ?"),
+        &format!(
+            ") owed ORDER BY id{direction} LIMIT ?) page \
+             JOIN cases c ON c.id = page.id ORDER BY c.id{direction}"
+        ),
         vec![Arg::Int(limit)],
     );
     reads.all(&sql, summary_from_row).await
@@ -850,8 +867,9 @@ pub async fn list(
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
     let ids_first = !fts_first && filter.overdue_at.is_some();
     let owed_walk = ids_first && walks_owed_cases(scope, filter);
-    if let Some(at) = filter.overdue_at.filter(|_| owed_walk)
-        && filter.sort != CaseSort::DueSoonest
+    if let Some(at) = filter
+        .overdue_at
+        .filter(|_| is_plain_overdue_in_received_order(scope, filter))
     {
         return overdue_in_received_order(reads, backend, filter, at).await;
     }

@@ -10,12 +10,14 @@
 //! its one filter (see `cases::walked_column`) or a unit's `case_units` rows. Its generic plan
 //! is that walk, so it runs on a pool of its own with generic plans; so does a list on more
 //! values when the statistics say the walk of the first one's index stays short (see
-//! `list_has_one_plan`). The pool's other settings keep the generic plan a walk: a generic
-//! `LIMIT $n` is guessed at a tenth of the rows, which on its own made PostgreSQL gather a
-//! unit's list with parallel workers, or merge-join it, 5 ms instead of 0.2 ms; and no
-//! statement of this pool is meant to read a whole table.
+//! `list_has_one_plan`), and the plain overdue list, which walks the partial index of the
+//! cases the deadline watch has marked (`cases::overdue_in_received_order`). The pool's other
+//! settings keep the generic plan a walk: a generic `LIMIT $n` is guessed at a tenth of the
+//! rows, which on its own made PostgreSQL gather a unit's list with parallel workers, or
+//! merge-join it, 5 ms instead of 0.2 ms; and no statement of this pool is meant to read a
+//! whole table.
 
-use super::cases::column_values;
+use super::cases::{column_values, is_plain_overdue_in_received_order};
 use super::search_plan::WordFrequencies;
 use crate::{CaseFilter, CaseSort, Scope};
 
@@ -41,6 +43,12 @@ pub fn list_has_one_plan(
     filter: &CaseFilter,
     frequencies: Option<&WordFrequencies>,
 ) -> bool {
+    // A plain overdue list walks the marked cases' partial index in id order and sorts the
+    // few unmarked ones past due, whatever the time it is asked at. Other overdue lists
+    // compare due times over a range, whose cost the values decide.
+    if filter.overdue_at.is_some() {
+        return is_plain_overdue_in_received_order(scope, filter);
+    }
     // Several states are walked on no index of their own.
     if !walks_in_id_order(scope, filter) || filter.states.len() > 1 {
         return false;
@@ -192,6 +200,12 @@ mod tests {
             },
             CaseFilter {
                 overdue_at: Some(at),
+                category: Some("rusun".into()),
+                ..filter()
+            },
+            CaseFilter {
+                overdue_at: Some(at),
+                sort: CaseSort::DueSoonest,
                 ..filter()
             },
             CaseFilter {
@@ -213,6 +227,30 @@ mod tests {
         ];
         for f in &planned_each_time {
             assert!(!list_has_one_plan(&Scope::All, f, Some(&demo())), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn the_plain_overdue_list_in_received_order_has_one_plan() {
+        let at = datetime!(2026-11-30 08:00 UTC);
+        let plain = [
+            CaseFilter {
+                overdue_at: Some(at),
+                ..filter()
+            },
+            CaseFilter {
+                overdue_at: Some(at),
+                states: vec![State::Received, State::InProgress],
+                sort: CaseSort::Oldest,
+                cursor_id: Some(900),
+                ..filter()
+            },
+        ];
+        for f in &plain {
+            assert!(list_has_one_plan(&Scope::All, f, None), "{f:?}");
+            // A unit's overdue cases are collected through its own rows, not walked.
+            let unit = Scope::Units(vec!["rusun".into()]);
+            assert!(!list_has_one_plan(&unit, f, None), "{f:?}");
         }
     }
 
