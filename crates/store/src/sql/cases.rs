@@ -867,9 +867,8 @@ pub async fn list(
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
     let ids_first = !fts_first && filter.overdue_at.is_some();
     let owed_walk = ids_first && walks_owed_cases(scope, filter);
-    if let Some(at) = filter
-        .overdue_at
-        .filter(|_| is_plain_overdue_in_received_order(scope, filter))
+    if let Some(at) = filter.overdue_at
+        && is_plain_overdue_in_received_order(scope, filter)
     {
         return overdue_in_received_order(reads, backend, filter, at).await;
     }
