@@ -7,6 +7,7 @@ mod batch;
 mod cases;
 mod counts;
 mod import;
+mod intake_analysis;
 mod jobs;
 mod native;
 mod new_cases_pg;
@@ -24,6 +25,7 @@ use crate::*;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use writer::Writer;
 
@@ -55,6 +57,8 @@ pub struct SqlStore {
     search_planner: search_plan::SearchPlanner,
     /// On PostgreSQL, the tracking lookups, sent together when they wait at the same moment.
     tracking: Option<batch::Batcher<(String, i64), cases::Tracked>>,
+    /// On PostgreSQL, the new cases counted towards analyzing `cases` (see `intake_analysis`).
+    intake: Option<Arc<intake_analysis::IntakeAnalysis>>,
 }
 
 /// Tracking statements running at once on PostgreSQL, and most lookups in one of them. Two
@@ -204,6 +208,9 @@ impl SqlStore {
             )
             .await?;
             store.one_plan_lists = Some(one_plan_lists);
+            let intake = intake_analysis::IntakeAnalysis::new(intake_analysis::MIN_NEW_CASES);
+            intake.learn_size(&store.reader).await;
+            store.intake = Some(intake);
             store.tracking = Some(batch::Batcher::start(
                 TRACKING_IN_FLIGHT,
                 TRACKING_BATCH,
@@ -244,6 +251,7 @@ impl SqlStore {
             case_changes: std::sync::atomic::AtomicU64::new(0),
             search_planner: search_plan::SearchPlanner::default(),
             tracking: None,
+            intake: None,
         })
     }
 
@@ -346,7 +354,11 @@ impl Store for SqlStore {
 
     async fn create_case(&self, new: NewCaseRecord<'_>) -> Result<CaseRecord> {
         let owned = cases::OwnedNewCase::new(new, self.backend, self.counting());
-        self.changed(self.writer.create(owned).await)
+        let created = self.changed(self.writer.create(owned).await);
+        if let (Ok(_), Some(intake)) = (&created, &self.intake) {
+            intake.added(1, &self.reader);
+        }
+        created
     }
 
     async fn commit(&self, before: &CaseRecord, update: CaseUpdate<'_>) -> Result<CaseRecord> {

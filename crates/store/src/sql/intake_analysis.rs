@@ -1,0 +1,117 @@
+//! On PostgreSQL the lists are planned once per connection (`pinned_plans`) from the planner's
+//! statistics of `cases`, and autovacuum refreshes those only once a tenth of the table has
+//! changed. A flood of new cases changes what the plans depend on much sooner: every new case
+//! is owed, and owed cases are one or two in a hundred of an agency's cases. At 100,000 cases,
+//! 13,000 new ones left the statistics counting 1,582 owed cases where there were 14,217, and
+//! the overdue list's plan read two indexes instead of one, 1.6 ms of PostgreSQL's time per
+//! list instead of 0.25 (BENCHMARKS.md, session 21). So the store counts the cases it adds and
+//! analyzes `cases` itself once they reach a twentieth of the table, in the background.
+
+use sqlx::{AnyPool, Executor};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// New cases, as a share of the table at its last analysis, that make the statistics stale.
+const STALE_SHARE: f64 = 0.05;
+/// Fewer new cases than this never call for an analysis (autovacuum's own threshold on a
+/// small table is about as many).
+pub const MIN_NEW_CASES: u64 = 1_000;
+
+/// Counts the cases added since `cases` was last analyzed, and analyzes it when they are many.
+pub struct IntakeAnalysis {
+    added: AtomicU64,
+    /// New cases that call for an analysis; learnt from the table's size.
+    threshold: AtomicU64,
+    minimum: u64,
+    running: AtomicBool,
+}
+
+impl IntakeAnalysis {
+    /// Analyzes after at least `minimum` new cases (`MIN_NEW_CASES` in service; tests use less).
+    pub fn new(minimum: u64) -> Arc<Self> {
+        Arc::new(Self {
+            added: AtomicU64::new(0),
+            threshold: AtomicU64::new(minimum),
+            minimum,
+            running: AtomicBool::new(false),
+        })
+    }
+
+    /// New cases that call for an analysis of a table of `rows`.
+    fn threshold_for(&self, rows: i64) -> u64 {
+        // Rows are a planner's estimate: -1 before any analysis, never anything huge.
+        let share = (rows.max(0) as f64 * STALE_SHARE) as u64;
+        share.max(self.minimum)
+    }
+
+    /// Learns the table's size from the planner's estimate, so that the first analysis comes
+    /// after a twentieth of the table, not after the minimum.
+    pub async fn learn_size(self: &Arc<Self>, pool: &AnyPool) {
+        match table_rows(pool).await {
+            Ok(rows) => self
+                .threshold
+                .store(self.threshold_for(rows), Ordering::Relaxed),
+            Err(e) => tracing::warn!(error = %e, "the size of cases could not be read"),
+        }
+    }
+
+    /// Counts `cases` new cases, committed; starts an analysis when they have become many and
+    /// none is running.
+    pub fn added(self: &Arc<Self>, cases: u64, pool: &AnyPool) {
+        let added = self.added.fetch_add(cases, Ordering::AcqRel) + cases;
+        if added < self.threshold.load(Ordering::Relaxed)
+            || self.running.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let this = Arc::clone(self);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            // Cases added while the analysis runs may or may not be in it; counting them
+            // towards the next one errs on the side of analyzing sooner.
+            let counted = this.added.load(Ordering::Acquire);
+            match analyze(&pool).await {
+                Ok(rows) => {
+                    this.added.fetch_sub(counted, Ordering::AcqRel);
+                    this.threshold
+                        .store(this.threshold_for(rows), Ordering::Relaxed);
+                    tracing::info!(
+                        new_cases = counted,
+                        rows,
+                        "cases analyzed after a large intake"
+                    );
+                }
+                // Tried again after the next new case; autovacuum still analyzes in its time.
+                Err(e) => tracing::warn!(error = %e, "cases could not be analyzed"),
+            }
+            this.running.store(false, Ordering::Release);
+        });
+    }
+}
+
+/// The planner's estimate of the rows of `cases` (-1 before any analysis).
+async fn table_rows(pool: &AnyPool) -> std::result::Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT reltuples::bigint FROM pg_class WHERE oid = 'cases'::regclass")
+        .fetch_one(pool)
+        .await
+}
+
+async fn analyze(pool: &AnyPool) -> std::result::Result<i64, sqlx::Error> {
+    pool.execute("ANALYZE cases").await?;
+    table_rows(pool).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_twentieth_of_the_table_calls_for_an_analysis() {
+        let watch = IntakeAnalysis::new(MIN_NEW_CASES);
+        assert_eq!(watch.threshold_for(1_000_000), 50_000);
+        assert_eq!(watch.threshold_for(100_000), 5_000);
+        // A small table, or one never analyzed (-1), waits for the minimum.
+        assert_eq!(watch.threshold_for(10_000), MIN_NEW_CASES);
+        assert_eq!(watch.threshold_for(-1), MIN_NEW_CASES);
+    }
+}
