@@ -15,42 +15,31 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 const STALE_SHARE: f64 = 0.05;
 /// Fewer new cases than this never call for an analysis (autovacuum's own threshold on a
 /// small table is about as many).
-pub const MIN_NEW_CASES: u64 = 1_000;
+const MIN_NEW_CASES: u64 = 1_000;
 
 /// Counts the cases added since `cases` was last analyzed, and analyzes it when they are many.
 pub struct IntakeAnalysis {
     added: AtomicU64,
     /// New cases that call for an analysis; learnt from the table's size.
     threshold: AtomicU64,
-    minimum: u64,
     running: AtomicBool,
 }
 
 impl IntakeAnalysis {
-    /// Analyzes after at least `minimum` new cases (`MIN_NEW_CASES` in service; tests use less).
-    pub fn new(minimum: u64) -> Arc<Self> {
+    /// Analyzes after `MIN_NEW_CASES` until the table's size is learnt.
+    pub fn new() -> Arc<Self> {
         Arc::new(Self {
             added: AtomicU64::new(0),
-            threshold: AtomicU64::new(minimum),
-            minimum,
+            threshold: AtomicU64::new(MIN_NEW_CASES),
             running: AtomicBool::new(false),
         })
-    }
-
-    /// New cases that call for an analysis of a table of `rows`.
-    fn threshold_for(&self, rows: i64) -> u64 {
-        // Rows are a planner's estimate: -1 before any analysis, never anything huge.
-        let share = (rows.max(0) as f64 * STALE_SHARE) as u64;
-        share.max(self.minimum)
     }
 
     /// Learns the table's size from the planner's estimate, so that the first analysis comes
     /// after a twentieth of the table, not after the minimum.
     pub async fn learn_size(self: &Arc<Self>, pool: &AnyPool) {
         match table_rows(pool).await {
-            Ok(rows) => self
-                .threshold
-                .store(self.threshold_for(rows), Ordering::Relaxed),
+            Ok(rows) => self.threshold.store(threshold_for(rows), Ordering::Relaxed),
             Err(e) => tracing::warn!(error = %e, "the size of cases could not be read"),
         }
     }
@@ -73,8 +62,7 @@ impl IntakeAnalysis {
             match analyze(&pool).await {
                 Ok(rows) => {
                     this.added.fetch_sub(counted, Ordering::AcqRel);
-                    this.threshold
-                        .store(this.threshold_for(rows), Ordering::Relaxed);
+                    this.threshold.store(threshold_for(rows), Ordering::Relaxed);
                     tracing::info!(
                         new_cases = counted,
                         rows,
@@ -87,6 +75,13 @@ impl IntakeAnalysis {
             this.running.store(false, Ordering::Release);
         });
     }
+}
+
+/// New cases that call for an analysis of a table of `rows`.
+fn threshold_for(rows: i64) -> u64 {
+    // Rows are a planner's estimate: -1 before any analysis, never anything huge.
+    let share = (rows.max(0) as f64 * STALE_SHARE) as u64;
+    share.max(MIN_NEW_CASES)
 }
 
 /// The planner's estimate of the rows of `cases` (-1 before any analysis).
@@ -107,11 +102,10 @@ mod tests {
 
     #[test]
     fn a_twentieth_of_the_table_calls_for_an_analysis() {
-        let watch = IntakeAnalysis::new(MIN_NEW_CASES);
-        assert_eq!(watch.threshold_for(1_000_000), 50_000);
-        assert_eq!(watch.threshold_for(100_000), 5_000);
+        assert_eq!(threshold_for(1_000_000), 50_000);
+        assert_eq!(threshold_for(100_000), 5_000);
         // A small table, or one never analyzed (-1), waits for the minimum.
-        assert_eq!(watch.threshold_for(10_000), MIN_NEW_CASES);
-        assert_eq!(watch.threshold_for(-1), MIN_NEW_CASES);
+        assert_eq!(threshold_for(10_000), MIN_NEW_CASES);
+        assert_eq!(threshold_for(-1), MIN_NEW_CASES);
     }
 }

@@ -208,7 +208,7 @@ impl SqlStore {
             )
             .await?;
             store.one_plan_lists = Some(one_plan_lists);
-            let intake = intake_analysis::IntakeAnalysis::new(intake_analysis::MIN_NEW_CASES);
+            let intake = intake_analysis::IntakeAnalysis::new();
             intake.learn_size(&store.reader).await;
             store.intake = Some(intake);
             store.tracking = Some(batch::Batcher::start(
