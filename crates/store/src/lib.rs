@@ -10,7 +10,7 @@ mod time_codec;
 
 pub use error::StoreError;
 pub use records::*;
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, SearchPath, SqlStore};
 
 use aduan_domain::{AccessCode, Event, NewCase, Reporter, Role, Scope, Ticket, Workflow};
 use async_trait::async_trait;

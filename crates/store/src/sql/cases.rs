@@ -862,6 +862,41 @@ pub async fn list(
     text_path: SearchPath,
     one_plan: bool,
 ) -> Result<Vec<CaseSummary>> {
+    let page = list_by(reads, backend, scope, filter, text_path, one_plan).await?;
+    // A bounded walk that did not fill the page says nothing of the matches past its bound.
+    if walk_bound(backend, filter, text_path).is_some()
+        && page.len() < usize::try_from(filter.limit).unwrap_or(usize::MAX)
+    {
+        return list_by(reads, backend, scope, filter, SearchPath::Matches, one_plan).await;
+    }
+    Ok(page)
+}
+
+/// How many cases a search may walk, in id order from the page's start, before its matches
+/// are collected instead (`SearchPath::WalkWithin`). The bound is a range of ids, so only a
+/// walk of the primary key takes it; other walks are not bounded.
+fn walk_bound(backend: Backend, filter: &CaseFilter, text_path: SearchPath) -> Option<u64> {
+    let SearchPath::WalkWithin(cases) = text_path else {
+        return None;
+    };
+    let walks_primary_key = backend == Backend::Postgres
+        && filter.overdue_at.is_none()
+        && matches!(filter.sort, CaseSort::Newest | CaseSort::Oldest)
+        && !filter.in_received_time()
+        && filter.unit.is_none()
+        && walked_column(filter).is_none();
+    walks_primary_key.then_some(cases)
+}
+
+/// `list`, finding a search's matches by `text_path`.
+async fn list_by(
+    reads: Reads<'_>,
+    backend: Backend,
+    scope: &Scope,
+    filter: &CaseFilter,
+    text_path: SearchPath,
+    one_plan: bool,
+) -> Result<Vec<CaseSummary>> {
     // On SQLite a text search starts from the FTS5 table, which walks its matches newest first
     // and stops at the page's end; `c.id IN (matches)` would collect every match first.
     let fts_first = backend == Backend::Sqlite && !filter.text.is_empty();
@@ -926,6 +961,23 @@ pub async fn list(
     // the cases: ordering by `id + 0` names no index that could be walked (see `search_plan`;
     // the store asks for this path only on PostgreSQL, for a text search).
     let sorted_matches = text_path == SearchPath::Matches && !ids_first && by_id;
+    // From the page's start, a bounded walk reads at most `cases` ids; with no cursor the
+    // page starts at the newest (or oldest) case.
+    let bound = walk_bound(backend, filter, text_path)
+        .map(|cases| i64::try_from(cases).unwrap_or(i64::MAX));
+    let walk_within = |sql: &mut Sql| {
+        let Some(cases) = bound else {
+            return;
+        };
+        let oldest = filter.sort == CaseSort::Oldest;
+        let (condition, arg) = match (filter.cursor_id, oldest) {
+            (Some(cursor), false) => (" AND c.id >= ?", cursor.saturating_sub(cases)),
+            (Some(cursor), true) => (" AND c.id <= ?", cursor.saturating_add(cases)),
+            (None, false) => (" AND c.id >= (SELECT max(id) FROM cases) - ?", cases),
+            (None, true) => (" AND c.id <= (SELECT min(id) FROM cases) + ?", cases),
+        };
+        sql.push(condition, vec![Arg::Int(arg)]);
+    };
     let driver = (backend == Backend::Postgres && !ids_first && !unit_first && by_id)
         .then(|| walked_column(filter))
         .flatten()
@@ -1063,12 +1115,14 @@ pub async fn list(
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {sort_key} < ?"), vec![Arg::Int(cursor)]);
             }
+            walk_within(&mut sql);
             format!(" ORDER BY {}{sort_key} DESC", walk(" DESC"))
         }
         CaseSort::Oldest => {
             if let Some(cursor) = filter.cursor_id {
                 sql.push(&format!(" AND {sort_key} > ?"), vec![Arg::Int(cursor)]);
             }
+            walk_within(&mut sql);
             format!(" ORDER BY {}{sort_key}", walk(""))
         }
         CaseSort::DueSoonest => {

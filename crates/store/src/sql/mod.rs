@@ -16,6 +16,7 @@ mod quarantine;
 mod query;
 mod rows;
 mod search_plan;
+pub use search_plan::SearchPath;
 mod sources;
 mod statistics;
 mod tickets;
@@ -286,6 +287,32 @@ impl SqlStore {
         self.counting.read().map(|c| *c).unwrap_or(None)
     }
 
+    /// How a search with `filter` finds its matches: always by walking on SQLite, whose
+    /// text index yields them newest first; on PostgreSQL as its statistics say
+    /// (`search_plan`). For diagnosis and tests; the lists make the same choice.
+    pub async fn search_path(&self, filter: &CaseFilter) -> SearchPath {
+        self.list_choices(filter).await.1
+    }
+
+    /// The PostgreSQL statistics `filter`'s list is chosen by, when it needs them, and how its
+    /// search finds its matches.
+    async fn list_choices(
+        &self,
+        filter: &CaseFilter,
+    ) -> (Option<Arc<search_plan::WordFrequencies>>, SearchPath) {
+        let frequencies = match self.backend {
+            Backend::Postgres if pinned_plans::needs_statistics(filter) => {
+                Some(self.search_planner.frequencies(&self.reader).await)
+            }
+            _ => None,
+        };
+        let path = match &frequencies {
+            Some(f) if !filter.text.is_empty() => f.path(&filter.text, filter.limit),
+            _ => SearchPath::Walk,
+        };
+        (frequencies, path)
+    }
+
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
@@ -505,19 +532,10 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, scope: &Scope, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
-        let frequencies = match self.backend {
-            Backend::Postgres if pinned_plans::needs_statistics(filter) => {
-                Some(self.search_planner.frequencies(&self.reader).await)
-            }
-            _ => None,
-        };
-        let path = match &frequencies {
-            Some(f) if !filter.text.is_empty() => f.path(&filter.text, filter.limit),
-            _ => search_plan::SearchPath::Walk,
-        };
+        let (frequencies, path) = self.list_choices(filter).await;
         // A search the statistics cannot yet place is left to PostgreSQL's estimate.
         let one_plan = self.one_plan_lists.as_ref().filter(|_| {
-            path != search_plan::SearchPath::Planner
+            path != SearchPath::Planner
                 && pinned_plans::list_has_one_plan(scope, filter, frequencies.as_deref())
         });
         let reads = one_plan.map_or_else(|| self.reads(), |pool| self.reads_through(pool));
