@@ -564,6 +564,115 @@ async fn commits_append_events_and_detect_conflicts() {
     assert_eq!(db.store.events(case.id, false).await.unwrap().len(), 2);
 }
 
+/// A bulk import (demo data, cases brought from another system) writes each case with its
+/// whole history, reporter, units and searchable words; its statements are made on another
+/// thread while earlier ones run, over several multi-row statements per table.
+#[tokio::test]
+async fn imported_cases_keep_their_history_reporter_units_and_words() {
+    let db = fresh().await;
+    let (org, cal) = (org(), calendar());
+    let coordinator = coordinator();
+    let mut imported = Vec::new();
+    for i in 0..250_i64 {
+        let reporter = Reporter {
+            name: Some(format!("Warga {i}")),
+            ..Default::default()
+        };
+        let mut case = new_case(Kind::Complaint, "rusun", reporter);
+        case.description = format!("Lift blok {i} mati sejak pagi.");
+        let at = T0 + Duration::minutes(i);
+        let mut workflow = Workflow::received(Kind::Complaint, "rusun".into(), at, &org, &cal);
+        let mut events = vec![Event {
+            at,
+            actor: "reporter".into(),
+            actor_role: "reporter".into(),
+            rule: None,
+            channel: Some(Channel::Web),
+            change: Change::Received {
+                channel: Channel::Web,
+            },
+            due_at: workflow.due_at,
+            final_due_at: workflow.final_due_at,
+        }];
+        let ticket = Ticket::new(Kind::Complaint, 2026, 1);
+        for action in [
+            Action::Verify { category: None },
+            Action::Dispose {
+                lead_unit: "rusun".into(),
+                supporting_units: vec!["sistem_strategi".into()],
+                instruction: "Mohon dijawab.".into(),
+                due_date: None,
+            },
+        ] {
+            let ctx = Context {
+                now: at + Duration::hours(1),
+                org: &org,
+                calendar: &cal,
+                ticket: &ticket,
+                channel: None,
+            };
+            for event in decide(&workflow, &action, &coordinator, &ctx).unwrap() {
+                apply(&mut workflow, &event);
+                events.push(event);
+            }
+        }
+        imported.push(aduan_store::ImportedCase {
+            case,
+            next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
+            workflow,
+            events,
+            registered_by: None,
+            year: 2026,
+        });
+    }
+    let expected = imported.clone();
+    let tickets = db
+        .store
+        .import_cases(
+            imported,
+            std::sync::Arc::new(|_: &Ticket| AccessCode::from_random([7; 8])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(tickets.len(), 250);
+    for (i, (ticket, item)) in tickets.iter().zip(&expected).enumerate().step_by(37) {
+        let case = db.store.case(ticket, &Scope::All).await.unwrap().unwrap();
+        assert_eq!(case.details.description, item.case.description);
+        assert_eq!(case.workflow, item.workflow);
+        assert_eq!(case.workflow.state, State::Dispositioned);
+        assert!(AccessCode::from_random([7; 8]).matches(ticket, &case.access_hash));
+        let events: Vec<Event> = db
+            .store
+            .events(case.id, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event)
+            .collect();
+        assert_eq!(events, item.events, "case {i}'s history");
+        let reporter = db.store.reporter(case.id).await.unwrap().unwrap();
+        assert_eq!(reporter.name, Some(format!("Warga {i}")));
+        // Its number is a word of its own: the search finds this case alone.
+        let search = CaseFilter {
+            text: aduan_domain::search::query_terms(&format!("lift {i}")),
+            limit: 5,
+            ..Default::default()
+        };
+        let found = db.store.list_cases(&Scope::All, &search).await.unwrap();
+        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), [case.id]);
+    }
+    // Every case is listed for its lead unit and for the supporting one.
+    for unit in ["rusun", "sistem_strategi"] {
+        let filter = CaseFilter {
+            unit: Some(unit.into()),
+            limit: 300,
+            ..Default::default()
+        };
+        let listed = db.store.list_cases(&Scope::All, &filter).await.unwrap();
+        assert_eq!(listed.len(), 250, "{unit}");
+    }
+}
+
 #[tokio::test]
 async fn scopes_are_applied_inside_the_store() {
     let db = fresh().await;

@@ -1,7 +1,7 @@
 //! Cases, their events, reporters and lists.
 
 use super::native::Reads;
-use super::query::{Arg, OWED_STATES, Sql, push_scope};
+use super::query::{Arg, OWED_STATES, Sql, Statement, push_scope};
 use super::rows::*;
 use super::search_plan::SearchPath;
 use crate::time_codec::to_micros;
@@ -221,12 +221,35 @@ pub async fn insert_case_rows(
     backend: Backend,
     rows: &[(&CaseRecord, Option<OffsetDateTime>)],
 ) -> Result<std::collections::HashMap<String, i64>> {
+    let mut ids = std::collections::HashMap::with_capacity(rows.len());
+    for sql in case_row_statements(backend, rows) {
+        collect_case_ids(conn, sql?.into_query(), &mut ids).await?;
+    }
+    Ok(ids)
+}
+
+/// Runs a statement of `case_row_statements`, adding the ids of its cases, by ticket, to `ids`.
+pub async fn collect_case_ids(
+    conn: &mut AnyConnection,
+    statement: Statement,
+    ids: &mut std::collections::HashMap<String, i64>,
+) -> Result<()> {
+    for row in statement.fetch_all(&mut *conn).await? {
+        ids.insert(row.try_get("ticket")?, row.try_get("id")?);
+    }
+    Ok(())
+}
+
+/// The multi-row statements that insert `rows`, returning each case's id and ticket.
+pub fn case_row_statements<'a>(
+    backend: Backend,
+    rows: &'a [(&CaseRecord, Option<OffsetDateTime>)],
+) -> impl Iterator<Item = Result<Sql>> + 'a {
     let (search, search_value) = match backend {
         Backend::Sqlite => ("", ""),
         Backend::Postgres => (", search", ", to_tsvector('simple', ?)"),
     };
-    let mut ids = std::collections::HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(CASE_ROWS) {
+    rows.chunks(CASE_ROWS).map(move |chunk| {
         let mut sql = Sql::in_order(
             backend,
             &format!(
@@ -276,11 +299,8 @@ pub async fn insert_case_rows(
             );
         }
         sql.push(" RETURNING id, ticket", vec![]);
-        for row in sql.query().fetch_all(&mut *conn).await? {
-            ids.insert(row.try_get("ticket")?, row.try_get("id")?);
-        }
-    }
-    Ok(ids)
+        Ok(sql)
+    })
 }
 
 /// Stores files of a case and returns what is known of them, in the order given.

@@ -1,11 +1,12 @@
 //! Bulk import: many cases with their histories in multi-row statements, one transaction.
 
-use super::query::{Arg, Sql};
+use super::query::{Arg, Sql, Statement};
 use super::rows::json;
 use crate::time_codec::to_micros;
 use crate::*;
 use sqlx::AnyConnection;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Rows per statement: well under both databases' limits on bound parameters.
 const ROWS: usize = 60;
@@ -17,7 +18,7 @@ pub async fn import(
     access_code: AccessCodeFn,
     counting: Option<time::UtcOffset>,
 ) -> Result<Vec<Ticket>> {
-    let cases = std::sync::Arc::new(cases);
+    let cases = Arc::new(cases);
     // What does not depend on the ids the database hands out (the events' JSON, the search
     // text, the reporters, the counters) is made on another core while the cases are written.
     let prepared = tokio::task::spawn_blocking({
@@ -26,135 +27,212 @@ pub async fn import(
     });
     let tickets =
         reserve_tickets(conn, backend, cases.iter().map(|c| (c.case.kind, c.year))).await?;
-    let mut records = Vec::with_capacity(cases.len());
-    for (item, ticket) in cases.iter().zip(&tickets) {
-        let case = &item.case;
-        let first = item
-            .events
-            .first()
-            .map(|e| e.at)
-            .unwrap_or(item.workflow.received_at);
-        records.push(CaseRecord {
-            id: 0,
-            access_hash: access_code(ticket).hash_for(ticket),
-            ticket: ticket.clone(),
-            kind: case.kind,
-            title: case.title.clone(),
-            privacy: case.privacy,
-            channel: case.channel,
-            language: case.language,
-            registered_by: item.registered_by.clone(),
-            created_at: first,
-            updated_at: item.events.last().map(|e| e.at).unwrap_or(first),
-            details: CaseDetails {
-                description: case.description.clone(),
-                event_date: case.event_date,
-                location: case.location.clone(),
-                channel_account: case.channel_account.clone(),
-                source: None,
-            },
-            workflow: item.workflow.clone(),
-            last_seq: i64::try_from(item.events.len()).unwrap_or(0),
-        });
-    }
-    let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
-        .iter()
-        .zip(cases.iter())
-        .map(|(record, item)| (record, item.next_check_at))
-        .collect();
-    let ids = super::cases::insert_case_rows(conn, backend, &rows).await?;
-    let id_of = |ticket: &Ticket| {
-        ids.get(ticket.as_str())
-            .copied()
-            .ok_or(StoreError::NotFound("imported case"))
-    };
-
-    let prepared = prepared
-        .await
-        .map_err(|e| StoreError::corrupt(format!("preparing the import failed: {e}")))??;
-    let mut rows: Vec<(i64, &ImportedCase, &PreparedCase)> = Vec::with_capacity(cases.len());
-    for ((item, ticket), ready) in cases.iter().zip(&tickets).zip(&prepared.cases) {
-        rows.push((id_of(ticket)?, item, ready));
-    }
-    for chunk in rows.chunks(ROWS) {
-        let with_reporter: Vec<(i64, &String)> = chunk
-            .iter()
-            .filter_map(|(id, _, ready)| ready.reporter.as_ref().map(|r| (*id, r)))
-            .collect();
-        if !with_reporter.is_empty() {
-            let mut sql = Sql::in_order(
-                backend,
-                "INSERT INTO case_reporters (case_id, data) VALUES ",
-            );
-            for (i, (id, reporter)) in with_reporter.iter().enumerate() {
-                sql.push(
-                    if i == 0 { "(?, ?)" } else { ", (?, ?)" },
-                    vec![Arg::Int(*id), Arg::Text((*reporter).clone())],
-                );
-            }
-            sql.query().execute(&mut *conn).await?;
-        }
-        let units: Vec<(i64, &String, bool)> = chunk
-            .iter()
-            .flat_map(|(id, item, _)| {
-                let lead = item.workflow.lead_unit.as_ref();
-                item.workflow
-                    .involved_units()
-                    .map(move |u| (*id, u, Some(u) == lead))
-            })
-            .collect();
-        if !units.is_empty() {
-            let mut sql = Sql::in_order(
-                backend,
-                "INSERT INTO case_units (unit, case_id, is_lead) VALUES ",
-            );
-            for (i, (id, unit, lead)) in units.iter().enumerate() {
-                let args = vec![
-                    Arg::Text((*unit).clone()),
-                    Arg::Int(*id),
-                    Arg::Int(i64::from(*lead)),
-                ];
-                sql.push(if i == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" }, args);
-            }
-            sql.push(" ON CONFLICT DO NOTHING", vec![]);
-            sql.query().execute(&mut *conn).await?;
-        }
-        if backend == Backend::Sqlite {
-            let mut sql = Sql::in_order(backend, "INSERT INTO cases_fts (rowid, body) VALUES ");
-            for (i, (id, _, ready)) in chunk.iter().enumerate() {
-                sql.push(
-                    if i == 0 { "(?, ?)" } else { ", (?, ?)" },
-                    vec![Arg::Int(*id), Arg::Text(ready.search_text.clone())],
-                );
-            }
-            sql.query().execute(&mut *conn).await?;
-        }
-    }
-    let events: Vec<(i64, i64, &PreparedEvent)> = rows
-        .iter()
-        .flat_map(|(id, _, ready)| {
-            ready
-                .events
+    // Each statement is made on another core while the one before it runs: made here, between
+    // the runs, the load used one core of two (BENCHMARKS.md, session 22).
+    let (ready, mut statements) = tokio::sync::mpsc::channel::<Result<Statement>>(AHEAD);
+    let making = tokio::task::spawn_blocking({
+        let (cases, tickets) = (cases.clone(), tickets.clone());
+        move || {
+            let records = case_records(&cases, &tickets, &access_code);
+            let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
                 .iter()
-                .enumerate()
-                .map(move |(seq, e)| (*id, i64::try_from(seq).unwrap_or(0) + 1, e))
+                .zip(cases.iter())
+                .map(|(record, item)| (record, item.next_check_at))
+                .collect();
+            for statement in super::cases::case_row_statements(backend, &rows) {
+                if !hand_over(&ready, statement) {
+                    break;
+                }
+            }
+        }
+    });
+    let mut ids = HashMap::with_capacity(cases.len());
+    while let Some(statement) = statements.recv().await {
+        super::cases::collect_case_ids(conn, statement?, &mut ids).await?;
+    }
+    finished(making.await)?;
+    let ids = tickets
+        .iter()
+        .map(|ticket| {
+            ids.get(ticket.as_str())
+                .copied()
+                .ok_or(StoreError::NotFound("imported case"))
         })
-        .collect();
-    for chunk in events.chunks(ROWS * 2) {
+        .collect::<Result<Vec<i64>>>()?;
+    let Prepared {
+        cases: prepared,
+        counts,
+    } = finished(prepared.await)??;
+    let (ready, mut statements) = tokio::sync::mpsc::channel::<Result<Statement>>(AHEAD);
+    let making = tokio::task::spawn_blocking({
+        let cases = cases.clone();
+        move || {
+            history_statements(backend, &cases, &ids, prepared, &mut |statement| {
+                hand_over(&ready, Ok(statement))
+            });
+        }
+    });
+    while let Some(statement) = statements.recv().await {
+        statement?.execute(&mut *conn).await?;
+    }
+    finished(making.await)?;
+    if !counts.is_empty() {
+        super::counts::apply(conn, backend, &counts).await?;
+    }
+    Ok(tickets)
+}
+
+/// Statements made ahead of the one running.
+const AHEAD: usize = 4;
+
+/// Sends a statement, bound, to the import running them; false once it no longer listens (it
+/// failed and is rolled back).
+fn hand_over(ready: &tokio::sync::mpsc::Sender<Result<Statement>>, statement: Result<Sql>) -> bool {
+    ready.blocking_send(statement.map(Sql::into_query)).is_ok()
+}
+
+fn finished<T>(joined: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
+    joined.map_err(|e| StoreError::corrupt(format!("preparing the import failed: {e}")))
+}
+
+/// The cases' rows, in the order of `cases`, with their tickets.
+fn case_records(
+    cases: &[ImportedCase],
+    tickets: &[Ticket],
+    access_code: &AccessCodeFn,
+) -> Vec<CaseRecord> {
+    cases
+        .iter()
+        .zip(tickets)
+        .map(|(item, ticket)| {
+            let case = &item.case;
+            let first = item
+                .events
+                .first()
+                .map(|e| e.at)
+                .unwrap_or(item.workflow.received_at);
+            CaseRecord {
+                id: 0,
+                access_hash: access_code(ticket).hash_for(ticket),
+                ticket: ticket.clone(),
+                kind: case.kind,
+                title: case.title.clone(),
+                privacy: case.privacy,
+                channel: case.channel,
+                language: case.language,
+                registered_by: item.registered_by.clone(),
+                created_at: first,
+                updated_at: item.events.last().map(|e| e.at).unwrap_or(first),
+                details: CaseDetails {
+                    description: case.description.clone(),
+                    event_date: case.event_date,
+                    location: case.location.clone(),
+                    channel_account: case.channel_account.clone(),
+                    source: None,
+                },
+                workflow: item.workflow.clone(),
+                last_seq: i64::try_from(item.events.len()).unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+/// The statements that write what the cases (with `ids`, in their order) hold besides their
+/// rows: reporters, units, the search index (SQLite) and every event, each given to `send` as
+/// soon as it is made, until `send` says no more.
+fn history_statements(
+    backend: Backend,
+    cases: &[ImportedCase],
+    ids: &[i64],
+    prepared: Vec<PreparedCase>,
+    send: &mut dyn FnMut(Sql) -> bool,
+) {
+    let mut events: Vec<(i64, i64, PreparedEvent)> = Vec::new();
+    let mut rows = cases.iter().zip(ids.iter().copied()).zip(prepared);
+    loop {
+        let chunk: Vec<((&ImportedCase, i64), PreparedCase)> = rows.by_ref().take(ROWS).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let mut reporters = Sql::in_order(
+            backend,
+            "INSERT INTO case_reporters (case_id, data) VALUES ",
+        );
+        let mut units = Sql::in_order(
+            backend,
+            "INSERT INTO case_units (unit, case_id, is_lead) VALUES ",
+        );
+        let mut search = Sql::in_order(backend, "INSERT INTO cases_fts (rowid, body) VALUES ");
+        let (mut any_reporter, mut any_unit) = (false, false);
+        for ((item, id), ready) in chunk {
+            if let Some(reporter) = ready.reporter {
+                reporters.push(
+                    if any_reporter { ", (?, ?)" } else { "(?, ?)" },
+                    vec![Arg::Int(id), Arg::Text(reporter)],
+                );
+                any_reporter = true;
+            }
+            let lead = item.workflow.lead_unit.as_ref();
+            for unit in item.workflow.involved_units() {
+                let args = vec![
+                    Arg::Text(unit.clone()),
+                    Arg::Int(id),
+                    Arg::Int(i64::from(Some(unit) == lead)),
+                ];
+                units.push(if any_unit { ", (?, ?, ?)" } else { "(?, ?, ?)" }, args);
+                any_unit = true;
+            }
+            if backend == Backend::Sqlite {
+                search.push(
+                    if search.args().is_empty() {
+                        "(?, ?)"
+                    } else {
+                        ", (?, ?)"
+                    },
+                    vec![Arg::Int(id), Arg::Text(ready.search_text)],
+                );
+            }
+            events.extend(
+                ready
+                    .events
+                    .into_iter()
+                    .enumerate()
+                    .map(|(seq, e)| (id, i64::try_from(seq).unwrap_or(0) + 1, e)),
+            );
+        }
+        if any_reporter && !send(reporters) {
+            return;
+        }
+        if any_unit {
+            units.push(" ON CONFLICT DO NOTHING", vec![]);
+            if !send(units) {
+                return;
+            }
+        }
+        if backend == Backend::Sqlite && !send(search) {
+            return;
+        }
+    }
+    let mut events = events.into_iter();
+    loop {
+        let chunk: Vec<(i64, i64, PreparedEvent)> = events.by_ref().take(ROWS * 2).collect();
+        if chunk.is_empty() {
+            break;
+        }
         let mut sql = Sql::in_order(
             backend,
             "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) VALUES ",
         );
-        for (i, (id, seq, event)) in chunk.iter().enumerate() {
+        for (i, (id, seq, event)) in chunk.into_iter().enumerate() {
             let args = vec![
-                Arg::Int(*id),
-                Arg::Int(*seq),
+                Arg::Int(id),
+                Arg::Int(seq),
                 Arg::Int(event.at),
-                Arg::Text(event.actor.clone()),
-                Arg::Text(event.actor_role.clone()),
+                Arg::Text(event.actor),
+                Arg::Text(event.actor_role),
                 Arg::Text(event.code.into()),
                 Arg::Int(i64::from(event.public)),
-                Arg::Text(event.data.clone()),
+                Arg::Text(event.data),
             ];
             sql.push(
                 if i == 0 {
@@ -165,12 +243,10 @@ pub async fn import(
                 args,
             );
         }
-        sql.query().execute(&mut *conn).await?;
+        if !send(sql) {
+            return;
+        }
     }
-    if !prepared.counts.is_empty() {
-        super::counts::apply(conn, backend, &prepared.counts).await?;
-    }
-    Ok(tickets)
 }
 
 /// What an import writes that does not depend on the ids the database gives the cases.

@@ -10,6 +10,9 @@ use sqlx::AssertSqlSafe;
 pub const OWED_STATES: &str =
     "'received', 'verified', 'dispositioned', 'in_progress', 'awaiting_approval'";
 
+/// A statement with its values bound, ready to run once.
+pub type Statement = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
+
 /// SQL text with placeholders and their values, built up piece by piece.
 pub struct Sql {
     text: String,
@@ -110,6 +113,21 @@ impl Sql {
     /// Whether the placeholders are plain `?`, bound by position rather than by name.
     pub fn in_order_marks(&self) -> bool {
         self.marks == Marks::InOrder
+    }
+
+    /// The statement with its values moved into it, for one run: a bulk insert's values are
+    /// most of its size, and `query` copies each.
+    pub fn into_query(self) -> Statement {
+        let mut query = sqlx::query(AssertSqlSafe(self.text));
+        for arg in self.args {
+            query = match arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::OptInt(v) => query.bind(v),
+                Arg::OptText(v) => query.bind(v),
+            };
+        }
+        query
     }
 
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
