@@ -173,18 +173,7 @@ async fn store_case_with_jobs(
     let org = org();
     let cal = calendar();
     let workflow = Workflow::received(kind, category, at, &org, &cal);
-    let event = Event {
-        at,
-        actor: "reporter".into(),
-        actor_role: "reporter".into(),
-        rule: None,
-        channel: Some(Channel::Web),
-        change: Change::Received {
-            channel: Channel::Web,
-        },
-        due_at: workflow.due_at,
-        final_due_at: workflow.final_due_at,
-    };
+    let event = received_on_the_web(at, &workflow);
     db.store
         .create_case(NewCaseRecord {
             case: &case,
@@ -199,6 +188,22 @@ async fn store_case_with_jobs(
             source,
         })
         .await
+}
+
+/// The first event of a case its reporter sent through the web form at `at`.
+fn received_on_the_web(at: OffsetDateTime, workflow: &Workflow) -> Event {
+    Event {
+        at,
+        actor: "reporter".into(),
+        actor_role: "reporter".into(),
+        rule: None,
+        channel: Some(Channel::Web),
+        change: Change::Received {
+            channel: Channel::Web,
+        },
+        due_at: workflow.due_at,
+        final_due_at: workflow.final_due_at,
+    }
 }
 
 /// The events `action` makes on `record` and the workflow they leave, not yet stored.
@@ -582,18 +587,7 @@ async fn imported_cases_keep_their_history_reporter_units_and_words() {
         case.description = format!("Lift blok {i} mati sejak pagi.");
         let at = T0 + Duration::minutes(i);
         let mut workflow = Workflow::received(Kind::Complaint, "rusun".into(), at, &org, &cal);
-        let mut events = vec![Event {
-            at,
-            actor: "reporter".into(),
-            actor_role: "reporter".into(),
-            rule: None,
-            channel: Some(Channel::Web),
-            change: Change::Received {
-                channel: Channel::Web,
-            },
-            due_at: workflow.due_at,
-            final_due_at: workflow.final_due_at,
-        }];
+        let mut events = vec![received_on_the_web(at, &workflow)];
         let ticket = Ticket::new(Kind::Complaint, 2026, 1);
         for action in [
             Action::Verify { category: None },

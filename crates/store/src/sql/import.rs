@@ -163,14 +163,16 @@ fn history_statements(
             "INSERT INTO case_units (unit, case_id, is_lead) VALUES ",
         );
         let mut search = Sql::in_order(backend, "INSERT INTO cases_fts (rowid, body) VALUES ");
-        let (mut any_reporter, mut any_unit) = (false, false);
         for ((item, id), ready) in chunk {
             if let Some(reporter) = ready.reporter {
                 reporters.push(
-                    if any_reporter { ", (?, ?)" } else { "(?, ?)" },
+                    if reporters.args().is_empty() {
+                        "(?, ?)"
+                    } else {
+                        ", (?, ?)"
+                    },
                     vec![Arg::Int(id), Arg::Text(reporter)],
                 );
-                any_reporter = true;
             }
             let lead = item.workflow.lead_unit.as_ref();
             for unit in item.workflow.involved_units() {
@@ -179,8 +181,12 @@ fn history_statements(
                     Arg::Int(id),
                     Arg::Int(i64::from(Some(unit) == lead)),
                 ];
-                units.push(if any_unit { ", (?, ?, ?)" } else { "(?, ?, ?)" }, args);
-                any_unit = true;
+                let row = if units.args().is_empty() {
+                    "(?, ?, ?)"
+                } else {
+                    ", (?, ?, ?)"
+                };
+                units.push(row, args);
             }
             if backend == Backend::Sqlite {
                 search.push(
@@ -200,10 +206,10 @@ fn history_statements(
                     .map(|(seq, e)| (id, i64::try_from(seq).unwrap_or(0) + 1, e)),
             );
         }
-        if any_reporter && !send(reporters) {
+        if !reporters.args().is_empty() && !send(reporters) {
             return;
         }
-        if any_unit {
+        if !units.args().is_empty() {
             units.push(" ON CONFLICT DO NOTHING", vec![]);
             if !send(units) {
                 return;

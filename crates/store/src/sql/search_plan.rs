@@ -230,13 +230,24 @@ mod tests {
     use super::*;
 
     /// Shares as PostgreSQL tracked them at 1,000,000 demo cases.
+    /// Words with their shares, among `cases` cases.
+    fn frequencies(shares: &[(&str, f64)], cases: f64) -> WordFrequencies {
+        let shares = shares.iter().map(|(w, s)| (w.to_string(), *s)).collect();
+        WordFrequencies::new(shares, cases)
+    }
+
     fn demo() -> WordFrequencies {
-        let shares = [("air", 0.0555), ("bersih", 0.0555), ("lift", 0.0374)]
-            .into_iter()
-            .chain([("sertifikat", 0.0372), ("bocor", 0.0368), ("embang", 0.111)])
-            .map(|(w, s)| (w.to_string(), s))
-            .collect();
-        WordFrequencies::new(shares, 1_000_000.0)
+        frequencies(
+            &[
+                ("air", 0.0555),
+                ("bersih", 0.0555),
+                ("lift", 0.0374),
+                ("sertifikat", 0.0372),
+                ("bocor", 0.0368),
+                ("embang", 0.111),
+            ],
+            1_000_000.0,
+        )
     }
 
     fn terms(words: &[&str]) -> Vec<String> {
@@ -265,25 +276,13 @@ mod tests {
         let air_bersih = SearchPath::WalkWithin(15_402);
         assert_eq!(f.path(&terms(&["air", "bersih"]), 21), air_bersih);
         assert_eq!(f.path(&terms(&["air", "bersih"]), 100), air_bersih);
-        let rare = WordFrequencies::new(
-            [("lubang", 0.0002), ("retak", 0.0003)]
-                .into_iter()
-                .map(|(w, s)| (w.to_string(), s))
-                .collect(),
-            100_000.0,
-        );
+        let rare = frequencies(&[("lubang", 0.0002), ("retak", 0.0003)], 100_000.0);
         assert_eq!(
             rare.path(&terms(&["lubang", "retak"]), 21),
             SearchPath::Matches,
             "all the rarest word's matches cost less than any walk"
         );
-        let uncommon = WordFrequencies::new(
-            [("lubang", 0.01), ("retak", 0.01)]
-                .into_iter()
-                .map(|(w, s)| (w.to_string(), s))
-                .collect(),
-            100_000.0,
-        );
+        let uncommon = frequencies(&[("lubang", 0.01), ("retak", 0.01)], 100_000.0);
         // Independent, 50 for the matches; together, a walk of 2,100 fills the page.
         assert_eq!(
             uncommon.path(&terms(&["lubang", "retak"]), 21),
