@@ -569,63 +569,67 @@ async fn commits_append_events_and_detect_conflicts() {
     assert_eq!(db.store.events(case.id, false).await.unwrap().len(), 2);
 }
 
+/// The `i`th of a bulk import's cases: received on the web, verified and sent to `rusun`
+/// with `sistem_strategi` supporting; its description carries `i` as a word of its own.
+fn imported_case(i: i64) -> aduan_store::ImportedCase {
+    let (org, cal) = (org(), calendar());
+    let coordinator = coordinator();
+    let reporter = Reporter {
+        name: Some(format!("Warga {i}")),
+        ..Default::default()
+    };
+    let mut case = new_case(Kind::Complaint, "rusun", reporter);
+    case.description = format!("Lift blok {i} mati sejak pagi.");
+    let at = T0 + Duration::minutes(i);
+    let mut workflow = Workflow::received(Kind::Complaint, "rusun".into(), at, &org, &cal);
+    let mut events = vec![received_on_the_web(at, &workflow)];
+    let ticket = Ticket::new(Kind::Complaint, 2026, 1);
+    for action in [
+        Action::Verify { category: None },
+        Action::Dispose {
+            lead_unit: "rusun".into(),
+            supporting_units: vec!["sistem_strategi".into()],
+            instruction: "Mohon dijawab.".into(),
+            due_date: None,
+        },
+    ] {
+        let ctx = Context {
+            now: at + Duration::hours(1),
+            org: &org,
+            calendar: &cal,
+            ticket: &ticket,
+            channel: None,
+        };
+        for event in decide(&workflow, &action, &coordinator, &ctx).unwrap() {
+            apply(&mut workflow, &event);
+            events.push(event);
+        }
+    }
+    aduan_store::ImportedCase {
+        case,
+        next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
+        workflow,
+        events,
+        registered_by: None,
+        year: 2026,
+    }
+}
+
+fn same_access_code() -> aduan_store::AccessCodeFn {
+    std::sync::Arc::new(|_: &Ticket| AccessCode::from_random([7; 8]))
+}
+
 /// A bulk import (demo data, cases brought from another system) writes each case with its
 /// whole history, reporter, units and searchable words; its statements are made on another
 /// thread while earlier ones run, over several multi-row statements per table.
 #[tokio::test]
 async fn imported_cases_keep_their_history_reporter_units_and_words() {
     let db = fresh().await;
-    let (org, cal) = (org(), calendar());
-    let coordinator = coordinator();
-    let mut imported = Vec::new();
-    for i in 0..250_i64 {
-        let reporter = Reporter {
-            name: Some(format!("Warga {i}")),
-            ..Default::default()
-        };
-        let mut case = new_case(Kind::Complaint, "rusun", reporter);
-        case.description = format!("Lift blok {i} mati sejak pagi.");
-        let at = T0 + Duration::minutes(i);
-        let mut workflow = Workflow::received(Kind::Complaint, "rusun".into(), at, &org, &cal);
-        let mut events = vec![received_on_the_web(at, &workflow)];
-        let ticket = Ticket::new(Kind::Complaint, 2026, 1);
-        for action in [
-            Action::Verify { category: None },
-            Action::Dispose {
-                lead_unit: "rusun".into(),
-                supporting_units: vec!["sistem_strategi".into()],
-                instruction: "Mohon dijawab.".into(),
-                due_date: None,
-            },
-        ] {
-            let ctx = Context {
-                now: at + Duration::hours(1),
-                org: &org,
-                calendar: &cal,
-                ticket: &ticket,
-                channel: None,
-            };
-            for event in decide(&workflow, &action, &coordinator, &ctx).unwrap() {
-                apply(&mut workflow, &event);
-                events.push(event);
-            }
-        }
-        imported.push(aduan_store::ImportedCase {
-            case,
-            next_check_at: aduan_domain::watch::next_check(&workflow, &org, &cal),
-            workflow,
-            events,
-            registered_by: None,
-            year: 2026,
-        });
-    }
+    let imported: Vec<_> = (0..250).map(imported_case).collect();
     let expected = imported.clone();
     let tickets = db
         .store
-        .import_cases(
-            imported,
-            std::sync::Arc::new(|_: &Ticket| AccessCode::from_random([7; 8])),
-        )
+        .import_cases(imported, same_access_code())
         .await
         .unwrap();
     assert_eq!(tickets.len(), 250);
@@ -664,6 +668,119 @@ async fn imported_cases_keep_their_history_reporter_units_and_words() {
         };
         let listed = db.store.list_cases(&Scope::All, &filter).await.unwrap();
         assert_eq!(listed.len(), 250, "{unit}");
+    }
+}
+
+/// On SQLite an import writes through a connection of its own while the writer waits: cases
+/// submitted meanwhile are written before or after each import, never refused as busy, and
+/// every one of them gets a number of its own.
+#[tokio::test]
+async fn imports_and_submissions_at_the_same_time_all_land() {
+    let db = fresh().await;
+    let imports = async {
+        let mut tickets = Vec::new();
+        for round in 0..4 {
+            let batch = (round * 50..round * 50 + 50).map(imported_case).collect();
+            let imported = db.store.import_cases(batch, same_access_code()).await;
+            tickets.extend(imported.unwrap());
+        }
+        tickets
+    };
+    let submissions = futures_util::future::join_all((0..40).map(|i| {
+        create(
+            &db,
+            Kind::Complaint,
+            "rusun",
+            T0 + Duration::minutes(i),
+            None,
+        )
+    }));
+    let (imported, submitted) = tokio::join!(imports, submissions);
+    let mut all: Vec<Ticket> = imported.clone();
+    all.extend(submitted.iter().map(|c| c.ticket.clone()));
+    all.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    all.dedup();
+    assert_eq!(all.len(), 240, "every case has a ticket of its own");
+    let everything = CaseFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    let listed = db.store.list_cases(&Scope::All, &everything).await.unwrap();
+    assert_eq!(listed.len(), 240);
+    for ticket in imported.iter().step_by(23) {
+        let case = db.store.case(ticket, &Scope::All).await.unwrap().unwrap();
+        assert_eq!(db.store.events(case.id, false).await.unwrap().len(), 3);
+    }
+}
+
+/// An import that fails (here its tickets are taken already) leaves nothing of itself behind,
+/// and the next import goes through.
+#[tokio::test]
+async fn a_failed_import_leaves_nothing_and_the_next_one_lands() {
+    let db = fresh().await;
+    let first: Vec<_> = (0..3).map(imported_case).collect();
+    db.store
+        .import_cases(first, same_access_code())
+        .await
+        .unwrap();
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    let postgres = db.pg_name.is_some();
+    let set_counter = |last: i64| {
+        if postgres {
+            format!(
+                "SELECT setval('ticket_seq_2026', {}, {})",
+                last.max(1),
+                last > 0
+            )
+        } else {
+            format!("UPDATE ticket_counters SET last = {last} WHERE year = 2026")
+        }
+    };
+    let rows = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
+    sqlx::query(sqlx::AssertSqlSafe(set_counter(0)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let second: Vec<_> = (3..8).map(imported_case).collect();
+    let failed = db
+        .store
+        .import_cases(second.clone(), same_access_code())
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    for (table, expected) in [
+        ("cases", 3),
+        ("case_events", 9),
+        ("case_reporters", 3),
+        ("case_units", 6),
+    ] {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(rows(table)))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(count, expected, "{table} after the failed import");
+    }
+    sqlx::query(sqlx::AssertSqlSafe(set_counter(3)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let tickets = db
+        .store
+        .import_cases(second, same_access_code())
+        .await
+        .unwrap();
+    assert_eq!(tickets.len(), 5);
+    for (table, expected) in [
+        ("cases", 8),
+        ("case_events", 24),
+        ("case_reporters", 8),
+        ("case_units", 16),
+    ] {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(rows(table)))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(count, expected, "{table} after the second import");
     }
 }
 

@@ -212,7 +212,7 @@ async fn insert_rows_sqlite(
 
 /// Rows per multi-row insert of cases: 21 values each, well under both databases' limits on
 /// bound parameters.
-const CASE_ROWS: usize = 100;
+pub const CASE_ROWS: usize = 100;
 
 /// Inserts case rows (each with its next check time) in multi-row statements, for the
 /// submissions of a batch and for bulk imports; answers each ticket's new id.

@@ -124,27 +124,37 @@ pub async fn apply(
     if backend == Backend::Postgres {
         return apply_postgres(conn, delta).await;
     }
-    for chunk in delta.iter().collect::<Vec<_>>().chunks(100) {
-        let mut sql = Sql::in_order(
-            backend,
-            "INSERT INTO case_counts (bucket, shard, n) VALUES ",
-        );
-        for (i, (bucket, n)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ", vec![]);
-            }
-            sql.push(
-                "(?, ?, ?)",
-                vec![Arg::Text((*bucket).clone()), Arg::Int(0), Arg::Int(**n)],
-            );
-        }
-        sql.push(
-            " ON CONFLICT (bucket, shard) DO UPDATE SET n = case_counts.n + excluded.n",
-            vec![],
-        );
+    for sql in sqlite_statements(delta) {
         sql.query().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The statements that add `delta` to SQLite's counters (one shard: SQLite has one writer).
+pub fn sqlite_statements(delta: &BTreeMap<String, i64>) -> Vec<Sql> {
+    let rows: Vec<_> = delta.iter().collect();
+    rows.chunks(100)
+        .map(|chunk| {
+            let mut sql = Sql::in_order(
+                Backend::Sqlite,
+                "INSERT INTO case_counts (bucket, shard, n) VALUES ",
+            );
+            for (i, (bucket, n)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ", vec![]);
+                }
+                sql.push(
+                    "(?, ?, ?)",
+                    vec![Arg::Text((*bucket).clone()), Arg::Int(0), Arg::Int(**n)],
+                );
+            }
+            sql.push(
+                " ON CONFLICT (bucket, shard) DO UPDATE SET n = case_counts.n + excluded.n",
+                vec![],
+            );
+            sql
+        })
+        .collect()
 }
 
 /// PostgreSQL's counters change with one statement whose text is the same for any delta (the

@@ -33,17 +33,9 @@ pub async fn import(
     let making = tokio::task::spawn_blocking({
         let (cases, tickets) = (cases.clone(), tickets.clone());
         move || {
-            let records = case_records(&cases, &tickets, &access_code);
-            let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
-                .iter()
-                .zip(cases.iter())
-                .map(|(record, item)| (record, item.next_check_at))
-                .collect();
-            for statement in super::cases::case_row_statements(backend, &rows) {
-                if !hand_over(&ready, statement) {
-                    break;
-                }
-            }
+            case_row_statements(backend, &cases, &tickets, &access_code, &mut |statement| {
+                hand_over(&ready, statement)
+            });
         }
     });
     let mut ids = HashMap::with_capacity(cases.len());
@@ -83,7 +75,7 @@ pub async fn import(
 }
 
 /// Statements made ahead of the one running.
-const AHEAD: usize = 4;
+pub(super) const AHEAD: usize = 4;
 
 /// Sends a statement, bound, to the import running them; false once it no longer listens (it
 /// failed and is rolled back).
@@ -93,6 +85,32 @@ fn hand_over(ready: &tokio::sync::mpsc::Sender<Result<Statement>>, statement: Re
 
 fn finished<T>(joined: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
     joined.map_err(|e| StoreError::corrupt(format!("preparing the import failed: {e}")))
+}
+
+/// The statements that insert the cases' rows, returning each one's id and ticket, each given
+/// to `send` as soon as it is made (the first runs while the rest are made), until `send` says
+/// no more.
+pub(super) fn case_row_statements(
+    backend: Backend,
+    cases: &[ImportedCase],
+    tickets: &[Ticket],
+    access_code: &AccessCodeFn,
+    send: &mut dyn FnMut(Result<Sql>) -> bool,
+) {
+    let rows = super::cases::CASE_ROWS;
+    for (cases, tickets) in cases.chunks(rows).zip(tickets.chunks(rows)) {
+        let records = case_records(cases, tickets, access_code);
+        let rows: Vec<(&CaseRecord, Option<OffsetDateTime>)> = records
+            .iter()
+            .zip(cases)
+            .map(|(record, item)| (record, item.next_check_at))
+            .collect();
+        for statement in super::cases::case_row_statements(backend, &rows) {
+            if !send(statement) {
+                return;
+            }
+        }
+    }
 }
 
 /// The cases' rows, in the order of `cases`, with their tickets.
@@ -140,7 +158,7 @@ fn case_records(
 /// The statements that write what the cases (with `ids`, in their order) hold besides their
 /// rows: reporters, units, the search index (SQLite) and every event, each given to `send` as
 /// soon as it is made, until `send` says no more.
-fn history_statements(
+pub(super) fn history_statements(
     backend: Backend,
     cases: &[ImportedCase],
     ids: &[i64],
@@ -256,14 +274,14 @@ fn history_statements(
 }
 
 /// What an import writes that does not depend on the ids the database gives the cases.
-struct Prepared {
+pub(super) struct Prepared {
     /// In the order of the cases.
-    cases: Vec<PreparedCase>,
+    pub cases: Vec<PreparedCase>,
     /// Changes to the monthly counters, when they are kept.
-    counts: BTreeMap<String, i64>,
+    pub counts: BTreeMap<String, i64>,
 }
 
-struct PreparedCase {
+pub(super) struct PreparedCase {
     /// The reporter's details as stored (JSON), unless the case has no reporter.
     reporter: Option<String>,
     /// The text the search index keeps (SQLite's FTS5 table; empty on PostgreSQL, which
@@ -281,7 +299,7 @@ struct PreparedEvent {
     data: String,
 }
 
-fn prepare(
+pub(super) fn prepare(
     cases: &[ImportedCase],
     backend: Backend,
     counting: Option<time::UtcOffset>,
@@ -350,21 +368,36 @@ pub async fn reserve_tickets(
     cases: impl Iterator<Item = (aduan_domain::Kind, i32)>,
 ) -> Result<Vec<Ticket>> {
     let cases: Vec<_> = cases.collect();
-    let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
-    for (_, year) in &cases {
-        *per_year.entry(*year).or_default() += 1;
-    }
-    let mut numbers: BTreeMap<i32, std::vec::IntoIter<i64>> = BTreeMap::new();
-    for (year, count) in per_year {
+    let mut numbers = BTreeMap::new();
+    for (year, count) in cases_per_year(&cases) {
         numbers.insert(
             year,
-            super::tickets::next_numbers(conn, backend, year, count)
-                .await?
-                .into_iter(),
+            super::tickets::next_numbers(conn, backend, year, count).await?,
         );
     }
+    assign_tickets(&cases, numbers)
+}
+
+/// How many of `cases` (kind, year) fall in each year.
+pub(super) fn cases_per_year(cases: &[(aduan_domain::Kind, i32)]) -> BTreeMap<i32, i64> {
+    let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
+    for (_, year) in cases {
+        *per_year.entry(*year).or_default() += 1;
+    }
+    per_year
+}
+
+/// Gives each of `cases`, in order, the next of its year's reserved `numbers`.
+pub(super) fn assign_tickets(
+    cases: &[(aduan_domain::Kind, i32)],
+    numbers: BTreeMap<i32, Vec<i64>>,
+) -> Result<Vec<Ticket>> {
+    let mut numbers: BTreeMap<i32, std::vec::IntoIter<i64>> = numbers
+        .into_iter()
+        .map(|(year, numbers)| (year, numbers.into_iter()))
+        .collect();
     let mut tickets = Vec::with_capacity(cases.len());
-    for (kind, year) in cases {
+    for &(kind, year) in cases {
         let number = numbers
             .get_mut(&year)
             .and_then(Iterator::next)

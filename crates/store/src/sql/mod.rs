@@ -10,6 +10,7 @@ mod import;
 mod intake_analysis;
 mod jobs;
 mod native;
+mod native_import;
 mod new_cases_pg;
 mod pinned_plans;
 mod quarantine;
@@ -50,6 +51,8 @@ pub struct SqlStore {
     native: Option<native::NativeReader>,
     /// On SQLite, the long reads (the statistics' facts), with a smaller page cache.
     scans: Option<native::NativeReader>,
+    /// On SQLite, bulk imports skip sqlx too (see `native_import`).
+    importer: Option<Arc<native_import::NativeImporter>>,
     /// The time zone of the monthly counters, once they exist (see `counts`).
     counting: std::sync::RwLock<Option<time::UtcOffset>>,
     /// Committed changes to cases, for caches of figures (see `Store::case_changes`).
@@ -181,6 +184,7 @@ impl SqlStore {
             if let Some(path) = sqlite_file(&url) {
                 store.native = Some(native::NativeReader::new(&path));
                 store.scans = Some(native::NativeReader::for_scans(&path));
+                store.importer = Some(Arc::new(native_import::NativeImporter::new(&path)));
             }
             Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -248,6 +252,7 @@ impl SqlStore {
             one_plan_lists: None,
             native: None,
             scans: None,
+            importer: None,
             counting: std::sync::RwLock::new(counting),
             case_changes: std::sync::atomic::AtomicU64::new(0),
             search_planner: search_plan::SearchPlanner::default(),
@@ -466,6 +471,20 @@ impl Store for SqlStore {
         access_code: AccessCodeFn,
     ) -> Result<Vec<Ticket>> {
         let (backend, counting) = (self.backend, self.counting());
+        if let Some(importer) = &self.importer {
+            let importer = importer.clone();
+            let written = self
+                .writer
+                .alone(async move {
+                    tokio::task::spawn_blocking(move || {
+                        importer.import(cases, access_code, counting)
+                    })
+                    .await
+                    .map_err(|e| StoreError::corrupt(format!("the import crashed: {e}")))?
+                })
+                .await;
+            return self.changed(written);
+        }
         let written = self
             .writer
             .write(Box::new(move |c| {
@@ -495,6 +514,17 @@ impl Store for SqlStore {
     async fn analyze(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
+                // The statistics are refreshed after a bulk load: the import's connection and
+                // its large cache are no longer needed.
+                if let Some(importer) = self.importer.clone() {
+                    self.writer
+                        .alone(async move {
+                            tokio::task::spawn_blocking(move || importer.release())
+                                .await
+                                .map_err(|e| StoreError::corrupt(format!("{e}")))?
+                        })
+                        .await?;
+                }
                 self.writer
                     .write(Box::new(|c| Box::pin(analyze_sqlite(c))))
                     .await

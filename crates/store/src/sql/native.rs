@@ -87,17 +87,7 @@ impl NativeReader {
     ) -> Result<()> {
         self.with_connection(|conn| {
             let mut statement = conn.prepare_cached(sql.text())?;
-            for (i, arg) in sql.args().iter().enumerate() {
-                if sql.in_order_marks() {
-                    statement.raw_bind_parameter(i + 1, Bound(arg))?;
-                    continue;
-                }
-                let name = format!("${}", i + 1);
-                // A value the text does not use (left out by a condition) is simply not bound.
-                if let Some(index) = statement.parameter_index(&name)? {
-                    statement.raw_bind_parameter(index, Bound(arg))?;
-                }
-            }
+            bind(&mut statement, sql)?;
             let columns: Vec<String> = statement
                 .column_names()
                 .into_iter()
@@ -143,6 +133,22 @@ impl NativeReader {
             result
         })
     }
+}
+
+/// Binds the values of `sql` to its prepared `statement`.
+pub fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql) -> Result<()> {
+    for (i, arg) in sql.args().iter().enumerate() {
+        if sql.in_order_marks() {
+            statement.raw_bind_parameter(i + 1, Bound(arg))?;
+            continue;
+        }
+        let name = format!("${}", i + 1);
+        // A value the text does not use (left out by a condition) is simply not bound.
+        if let Some(index) = statement.parameter_index(&name)? {
+            statement.raw_bind_parameter(index, Bound(arg))?;
+        }
+    }
+    Ok(())
 }
 
 fn open(path: &Path, cache_kib: u32) -> Result<Connection> {

@@ -8,6 +8,10 @@ use super::Backend;
 use crate::Result;
 use sqlx::{AnyConnection, Row};
 
+/// Takes `$2` numbers of the year `$1` on SQLite; returns the last one taken.
+pub const SQLITE_TAKE_NUMBERS: &str = "INSERT INTO ticket_counters (year, last) VALUES ($1, $2) \
+     ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + $2 RETURNING last";
+
 /// `count` new numbers of `year`, ascending.
 pub async fn next_numbers(
     conn: &mut AnyConnection,
@@ -17,15 +21,12 @@ pub async fn next_numbers(
 ) -> Result<Vec<i64>> {
     match backend {
         Backend::Sqlite => {
-            let last: i64 = sqlx::query(
-                "INSERT INTO ticket_counters (year, last) VALUES ($1, $2) \
-                 ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + $2 RETURNING last",
-            )
-            .bind(i64::from(year))
-            .bind(count)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("last")?;
+            let last: i64 = sqlx::query(SQLITE_TAKE_NUMBERS)
+                .bind(i64::from(year))
+                .bind(count)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("last")?;
             Ok((last - count + 1..=last).collect())
         }
         Backend::Postgres => {

@@ -45,6 +45,9 @@ enum BatchConnection {
 pub enum Queued {
     Work(Box<dyn Job>),
     Create(Box<CreateJob>),
+    /// Work that writes through a connection of its own, run with nothing else in flight:
+    /// after the writes queued before it have committed, before those queued after it start.
+    Alone(BoxFuture<'static, ()>),
 }
 
 pub struct CreateJob {
@@ -134,6 +137,30 @@ impl Writer {
         }
     }
 
+    /// Runs `work` while no other write is in progress (SQLite), so that it may write through
+    /// a connection of its own; on PostgreSQL it simply runs. `work` makes and commits its own
+    /// transaction.
+    pub async fn alone<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        match self {
+            Writer::Pool { .. } => work.await,
+            Writer::Batched(queue) => {
+                let (reply, answer) = oneshot::channel();
+                let job = Box::pin(async move {
+                    // The caller may have gone away; the write stands either way.
+                    let _ = reply.send(work.await);
+                });
+                queue
+                    .send(Queued::Alone(job))
+                    .await
+                    .map_err(|_| StoreError::WriterGone)?;
+                answer.await.map_err(|_| StoreError::WriterGone)?
+            }
+        }
+    }
+
     /// Waits until the batching task has drained and closed its connection.
     pub async fn close(&self) {
         if let Writer::Pool { pool, .. } = self {
@@ -189,10 +216,27 @@ async fn run_batches(
     begin: &'static str,
 ) {
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.recv().await {
+    let mut next: Option<Queued> = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => match queue.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        if let Queued::Alone(work) = first {
+            work.await;
+            continue;
+        }
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
+                // It waits until this batch is committed.
+                Ok(alone @ Queued::Alone(_)) => {
+                    next = Some(alone);
+                    break;
+                }
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -211,6 +255,7 @@ async fn run_batches(
             match job {
                 Queued::Work(job) => job.finish(committed.clone()),
                 Queued::Create(job) => job.finish(&committed),
+                Queued::Alone(_) => {}
             }
         }
     }
@@ -237,6 +282,7 @@ async fn run_one_batch(
             match queued {
                 Queued::Create(job) => creates.push(job),
                 Queued::Work(job) => work.push(job),
+                Queued::Alone(_) => {}
             }
         }
         // The new cases first: none of the other writes can depend on a case whose ticket has
