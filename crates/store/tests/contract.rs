@@ -713,6 +713,18 @@ async fn imports_and_submissions_at_the_same_time_all_land() {
     }
 }
 
+/// Asserts how many rows each table holds.
+async fn assert_rows(conn: &mut sqlx::AnyConnection, expected: [(&str, i64); 4], when: &str) {
+    for (table, expected) in expected {
+        let count: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(count, expected, "{table} {when}");
+    }
+}
+
 /// An import that fails (here its tickets are taken already) leaves nothing of itself behind,
 /// and the next import goes through.
 #[tokio::test]
@@ -737,7 +749,6 @@ async fn a_failed_import_leaves_nothing_and_the_next_one_lands() {
             format!("UPDATE ticket_counters SET last = {last} WHERE year = 2026")
         }
     };
-    let rows = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
     sqlx::query(sqlx::AssertSqlSafe(set_counter(0)))
         .execute(&mut conn)
         .await
@@ -748,18 +759,17 @@ async fn a_failed_import_leaves_nothing_and_the_next_one_lands() {
         .import_cases(second.clone(), same_access_code())
         .await;
     assert!(failed.is_err(), "{failed:?}");
-    for (table, expected) in [
-        ("cases", 3),
-        ("case_events", 9),
-        ("case_reporters", 3),
-        ("case_units", 6),
-    ] {
-        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(rows(table)))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-        assert_eq!(count, expected, "{table} after the failed import");
-    }
+    assert_rows(
+        &mut conn,
+        [
+            ("cases", 3),
+            ("case_events", 9),
+            ("case_reporters", 3),
+            ("case_units", 6),
+        ],
+        "after the failed import",
+    )
+    .await;
     sqlx::query(sqlx::AssertSqlSafe(set_counter(3)))
         .execute(&mut conn)
         .await
@@ -770,18 +780,17 @@ async fn a_failed_import_leaves_nothing_and_the_next_one_lands() {
         .await
         .unwrap();
     assert_eq!(tickets.len(), 5);
-    for (table, expected) in [
-        ("cases", 8),
-        ("case_events", 24),
-        ("case_reporters", 8),
-        ("case_units", 16),
-    ] {
-        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(rows(table)))
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-        assert_eq!(count, expected, "{table} after the second import");
-    }
+    assert_rows(
+        &mut conn,
+        [
+            ("cases", 8),
+            ("case_events", 24),
+            ("case_reporters", 8),
+            ("case_units", 16),
+        ],
+        "after the second import",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -43,14 +43,7 @@ pub async fn import(
         super::cases::collect_case_ids(conn, statement?, &mut ids).await?;
     }
     finished(making.await)?;
-    let ids = tickets
-        .iter()
-        .map(|ticket| {
-            ids.get(ticket.as_str())
-                .copied()
-                .ok_or(StoreError::NotFound("imported case"))
-        })
-        .collect::<Result<Vec<i64>>>()?;
+    let ids = ids_in_order(&tickets, &ids)?;
     let Prepared {
         cases: prepared,
         counts,
@@ -72,6 +65,18 @@ pub async fn import(
         super::counts::apply(conn, backend, &counts).await?;
     }
     Ok(tickets)
+}
+
+/// The ids the database gave the cases (by ticket), in the order of `tickets`.
+pub(super) fn ids_in_order(tickets: &[Ticket], ids: &HashMap<String, i64>) -> Result<Vec<i64>> {
+    tickets
+        .iter()
+        .map(|ticket| {
+            ids.get(ticket.as_str())
+                .copied()
+                .ok_or(StoreError::NotFound("imported case"))
+        })
+        .collect()
 }
 
 /// Statements made ahead of the one running.

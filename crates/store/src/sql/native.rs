@@ -151,15 +151,22 @@ pub fn bind(statement: &mut rusqlite::Statement<'_>, sql: &Sql) -> Result<()> {
     Ok(())
 }
 
-fn open(path: &Path, cache_kib: u32) -> Result<Connection> {
-    // Read-write but query-only: a read-only handle could not use the WAL index when it is
-    // the first to open the database after a crash.
+/// A read-write connection to the file that waits for the write lock as sqlx's do and keeps
+/// `statements` prepared statements.
+pub fn connect(path: &Path, statements: usize) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(Duration::from_secs(10))?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_prepared_statement_cache_capacity(statements);
+    Ok(conn)
+}
+
+fn open(path: &Path, cache_kib: u32) -> Result<Connection> {
+    // Read-write but query-only: a read-only handle could not use the WAL index when it is
+    // the first to open the database after a crash.
+    let conn = connect(path, STATEMENT_CACHE)?;
     conn.execute_batch(&format!(
         "PRAGMA query_only = ON; PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY;"
     ))?;

@@ -9,17 +9,16 @@
 use super::Backend;
 use super::import::{
     AHEAD, Prepared, assign_tickets, case_row_statements, cases_per_year, history_statements,
-    prepare,
+    ids_in_order, prepare,
 };
 use super::native::bind;
 use super::query::Sql;
 use crate::*;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
-use std::time::Duration;
 
 /// Prepared statements kept: the import's few shapes, each with a full and a last chunk.
 const STATEMENT_CACHE: usize = 32;
@@ -84,12 +83,7 @@ impl NativeImporter {
 }
 
 fn open(path: &Path) -> Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let conn = super::native::connect(path, STATEMENT_CACHE)?;
     // As durable as the writer: the WAL is the file's own (set when the store opened it), and
     // every commit is synced before the import is answered.
     conn.execute_batch(&format!(
@@ -129,14 +123,7 @@ fn import_on(
                 ids.insert(row.get::<_, String>(1)?, row.get::<_, i64>(0)?);
             }
         }
-        let ids = tickets
-            .iter()
-            .map(|ticket| {
-                ids.get(ticket.as_str())
-                    .copied()
-                    .ok_or(StoreError::NotFound("imported case"))
-            })
-            .collect::<Result<Vec<i64>>>()?;
+        let ids = ids_in_order(tickets, &ids)?;
         let Prepared {
             cases: prepared,
             counts,

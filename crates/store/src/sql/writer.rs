@@ -5,7 +5,8 @@
 //! On PostgreSQL, which does its own group commit across connections, each write is a plain
 //! transaction from the pool, except new cases: those waiting at the same time are written
 //! together by one task, with one statement per table, on a connection it takes from the pool
-//! for each batch.
+//! for each batch. A SQLite bulk import writes through a connection of its own; the task runs
+//! it alone, between batches ([`Writer::alone`]).
 
 use super::cases::{OwnedNewCase, create, create_many};
 use crate::{CaseRecord, Result, StoreError};
