@@ -569,6 +569,88 @@ async fn commits_append_events_and_detect_conflicts() {
     assert_eq!(db.store.events(case.id, false).await.unwrap().len(), 2);
 }
 
+/// Events written before session 24 kept the whole event in `data` (its time, actor and
+/// role again, every null): the timeline, tracking and the statistics still read them.
+#[tokio::test]
+async fn events_stored_whole_by_earlier_versions_still_read() {
+    let db = fresh().await;
+    let case = create(&db, Kind::Complaint, "rusun", T0, None).await;
+    let due = datetime!(2026-03-09 23:59:59.999999999 +7);
+    let old = [
+        Event {
+            at: T0 + Duration::hours(1),
+            actor: "koordinator".into(),
+            actor_role: "coordinator".into(),
+            rule: None,
+            channel: None,
+            change: Change::Verified { category: None },
+            due_at: Some(due),
+            final_due_at: None,
+        },
+        Event {
+            at: T0 + Duration::hours(2),
+            actor: "koordinator".into(),
+            actor_role: "coordinator".into(),
+            rule: Some("classify".into()),
+            channel: Some(Channel::Web),
+            change: Change::Classified {
+                maladministration: vec![aduan_domain::Maladministration::UndueDelay],
+            },
+            due_at: None,
+            final_due_at: None,
+        },
+    ];
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    for (seq, event) in (2_i64..).zip(&old) {
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, at, actor, actor_role, type, public, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(case.id)
+        .bind(seq)
+        .bind(i64::try_from(event.at.unix_timestamp_nanos() / 1_000).unwrap())
+        .bind(event.actor.clone())
+        .bind(event.actor_role.clone())
+        .bind(event.change.code())
+        .bind(i64::from(event.change.is_public()))
+        .bind(serde_json::to_string(event).unwrap())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let read = db.store.events(case.id, false).await.unwrap();
+    assert_eq!(read.len(), 3);
+    assert_eq!(read[1].event, old[0]);
+    assert_eq!(read[2].event, old[1]);
+    assert_eq!(read[1].event.due_at.map(|d| d.offset()), Some(offset!(+7)));
+    let (_, found) = db.store.case_for_tracking(&case.ticket, T0).await.unwrap();
+    let (_, timeline) = found.expect("the case is tracked");
+    assert_eq!(timeline, db.store.events(case.id, true).await.unwrap());
+    assert!(timeline.iter().any(|e| e.event == old[0]), "{timeline:?}");
+    let mut facts = Vec::new();
+    db.store
+        .each_case_facts(
+            None,
+            &Default::default(),
+            T0,
+            T0 + Duration::days(1),
+            &mut |case| facts.push(case),
+        )
+        .await
+        .unwrap();
+    assert_eq!(facts.len(), 1);
+    assert_eq!(
+        facts[0].maladministration,
+        vec![aduan_domain::Maladministration::UndueDelay]
+    );
+    let milestones: Vec<_> = facts[0].milestones.iter().map(|(_, m)| m.clone()).collect();
+    assert_eq!(
+        milestones,
+        vec![aduan_domain::statistics::Milestone::Verified]
+    );
+}
+
 /// The `i`th of a bulk import's cases: received on the web, verified and sent to `rusun`
 /// with `sistem_strategi` supporting; its description carries `i` as a word of its own.
 fn imported_case(i: i64) -> aduan_store::ImportedCase {

@@ -180,7 +180,7 @@ async fn insert_rows_sqlite(
                 Arg::Text(event.actor_role.clone()),
                 Arg::Text(event.change.code().into()),
                 Arg::Int(i64::from(event.change.is_public())),
-                Arg::Text(json(event)?),
+                Arg::Text(super::event_data::encode(event)?),
             ],
         );
         fts.push(
@@ -507,7 +507,7 @@ async fn insert_event(
     .bind(event.actor_role.clone())
     .bind(event.change.code())
     .bind(i64::from(event.change.is_public()))
-    .bind(json(event)?)
+    .bind(super::event_data::encode(event)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -684,16 +684,17 @@ fn tracked_from_row(row: &dyn Columns) -> Result<Tracked> {
 
 /// The public events of a timeline built by `for_tracking_many`.
 fn timeline_events(timeline: &str) -> Result<Vec<StoredEvent>> {
-    let rows: Vec<(i64, i64, String, String, aduan_domain::Event)> = from_json(timeline)?;
+    let rows: Vec<(i64, i64, String, String, super::event_data::Stored)> = from_json(timeline)?;
     rows.into_iter()
-        .map(|(seq, at, actor, actor_role, event)| {
+        .map(|(seq, at, actor, actor_role, data)| {
+            let at = crate::time_codec::from_micros(at)?;
             Ok(StoredEvent {
                 seq,
-                at: crate::time_codec::from_micros(at)?,
-                actor,
-                actor_role,
+                at,
+                actor: actor.clone(),
+                actor_role: actor_role.clone(),
                 public: true,
-                event,
+                event: data.into_event(at, actor, actor_role),
             })
         })
         .collect()

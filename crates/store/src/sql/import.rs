@@ -333,7 +333,7 @@ pub(super) fn prepare(
                     actor_role: event.actor_role.clone(),
                     code: event.change.code(),
                     public: event.change.is_public(),
-                    data: json(event)?,
+                    data: super::event_data::encode(event)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -6,6 +6,7 @@ mod aggregates;
 mod batch;
 mod cases;
 mod counts;
+mod event_data;
 mod import;
 mod intake_analysis;
 mod jobs;

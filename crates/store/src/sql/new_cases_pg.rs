@@ -193,6 +193,6 @@ fn case_row<'a>(i: usize, record: &'a CaseRecord, new: &'a OwnedNewCase) -> Resu
         event_role: &event.actor_role,
         event_type: event.change.code(),
         event_public: i64::from(event.change.is_public()),
-        event_data: json(event)?,
+        event_data: super::event_data::encode(event)?,
     })
 }

@@ -86,13 +86,15 @@ pub fn summary_from_row(row: &dyn Columns) -> Result<CaseSummary> {
 }
 
 pub fn event_from_row(row: &dyn Columns) -> Result<StoredEvent> {
+    let at = from_micros(row.int("at")?)?;
+    let (actor, actor_role) = (row.text("actor")?, row.text("actor_role")?);
     Ok(StoredEvent {
         seq: row.int("seq")?,
-        at: from_micros(row.int("at")?)?,
-        actor: row.text("actor")?,
-        actor_role: row.text("actor_role")?,
+        at,
+        actor: actor.clone(),
+        actor_role: actor_role.clone(),
         public: row.int("public")? != 0,
-        event: from_json(&row.text("data")?)?,
+        event: super::event_data::decode(at, actor, actor_role, &row.text("data")?)?,
     })
 }
 

@@ -63,14 +63,7 @@ pub async fn source_updates(
             Ok(SourceUpdate {
                 external_id: row.try_get("external_id")?,
                 ticket: Ticket::parse(&ticket).map_err(StoreError::corrupt)?,
-                event: StoredEvent {
-                    seq: row.try_get("seq")?,
-                    at: from_micros(row.try_get("at")?)?,
-                    actor: row.try_get("actor")?,
-                    actor_role: row.try_get("actor_role")?,
-                    public: row.try_get::<i64, _>("public")? != 0,
-                    event: from_json(&row.try_get::<String, _>("data")?)?,
-                },
+                event: event_from_row(row)?,
             })
         })
         .collect()

@@ -15,11 +15,11 @@
 
 use super::native::{NativeReader, Reads};
 use super::query::{Arg, Sql};
-use super::rows::{Columns, code, from_json};
+use super::rows::{Columns, code};
 use crate::time_codec::{from_micros, to_micros};
 use crate::*;
 use aduan_domain::statistics::{CaseFacts, Filter, Milestone};
-use aduan_domain::{Change, Channel, Event, Kind, Privacy, State};
+use aduan_domain::{Change, Channel, Kind, Privacy, State};
 use futures_util::TryStreamExt;
 
 const MILESTONE_TYPES: &str = "'verified', 'rejected', 'forwarded', 'answer_published', \
@@ -289,7 +289,7 @@ impl Merge {
         let at = from_micros(row.int("at")?)?;
         let kind = row.text("type")?;
         let milestone = match (kind.as_str(), row.opt_text("data")?) {
-            (_, Some(data)) => match from_json::<Event>(&data)?.change {
+            (_, Some(data)) => match super::event_data::change(&data)? {
                 Change::Classified { maladministration } => {
                     // Events are in order: the last classification stands.
                     case.maladministration = maladministration;
