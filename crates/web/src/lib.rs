@@ -29,7 +29,9 @@ use tower_http::trace::TraceLayer;
 pub const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn router(aduan: Aduan) -> Router {
-    let state = AppState { aduan };
+    let state = AppState {
+        aduan: std::sync::Arc::new(aduan),
+    };
     let api = Router::new()
         .route(
             "/cases",
