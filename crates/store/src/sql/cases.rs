@@ -280,7 +280,7 @@ pub fn case_row_statements<'a>(
                 Arg::OptInt(workflow.due_at.map(to_micros)),
                 Arg::Int(record.last_seq),
                 Arg::Text(json(&record.details)?),
-                Arg::Text(json(workflow)?),
+                Arg::Text(super::workflow_data::encode(workflow)?),
                 Arg::OptInt(next_check_at.map(to_micros)),
                 Arg::OptInt(workflow.closed_at.map(to_micros)),
                 Arg::OptInt(workflow.breached_at.map(to_micros)),
@@ -382,7 +382,7 @@ pub async fn commit(
     .bind(to_micros(now))
     .bind(after.due_at.map(to_micros))
     .bind(last_seq)
-    .bind(json(&after)?)
+    .bind(super::workflow_data::encode(&after)?)
     .bind(before.id)
     .bind(before.last_seq)
     .bind(next_check_at.map(to_micros))

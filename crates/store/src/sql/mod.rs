@@ -22,6 +22,7 @@ pub use search_plan::SearchPath;
 mod sources;
 mod statistics;
 mod tickets;
+mod workflow_data;
 mod writer;
 
 use crate::*;

@@ -178,7 +178,7 @@ fn case_row<'a>(i: usize, record: &'a CaseRecord, new: &'a OwnedNewCase) -> Resu
         due_at: workflow.due_at.map(to_micros),
         last_seq: record.last_seq,
         details: json(&record.details)?,
-        workflow: json(workflow)?,
+        workflow: super::workflow_data::encode(workflow)?,
         next_check_at: new.next_check_at.map(to_micros),
         closed_at: workflow.closed_at.map(to_micros),
         breached_at: workflow.breached_at.map(to_micros),

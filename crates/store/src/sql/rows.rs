@@ -64,7 +64,7 @@ pub fn case_from_row(row: &dyn Columns) -> Result<CaseRecord> {
         created_at: from_micros(row.int("created_at")?)?,
         updated_at: from_micros(row.int("updated_at")?)?,
         details: from_json(&row.text("details")?)?,
-        workflow: from_json(&row.text("workflow")?)?,
+        workflow: super::workflow_data::decode(&row.text("workflow")?)?,
         last_seq: row.int("last_seq")?,
     })
 }
