@@ -688,14 +688,7 @@ fn timeline_events(timeline: &str) -> Result<Vec<StoredEvent>> {
     rows.into_iter()
         .map(|(seq, at, actor, actor_role, data)| {
             let at = crate::time_codec::from_micros(at)?;
-            Ok(StoredEvent {
-                seq,
-                at,
-                actor: actor.clone(),
-                actor_role: actor_role.clone(),
-                public: true,
-                event: data.into_event(at, actor, actor_role),
-            })
+            Ok(data.with_columns(seq, at, actor, actor_role, true))
         })
         .collect()
 }

@@ -8,7 +8,7 @@
 //! of each event its repeated columns and nulls (BENCHMARKS.md, session 24).
 
 use super::rows::{from_json, json};
-use crate::Result;
+use crate::{Result, StoredEvent};
 use aduan_domain::{Change, Channel, Event};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -60,14 +60,9 @@ pub(super) fn encode(event: &Event) -> Result<String> {
     })
 }
 
-/// The event whose `data` column is `data`, with its other columns.
-pub(super) fn decode(
-    at: OffsetDateTime,
-    actor: String,
-    actor_role: String,
-    data: &str,
-) -> Result<Event> {
-    Ok(from_json::<Stored>(data)?.into_event(at, actor, actor_role))
+/// What a `data` column holds, to be joined with the event's other columns.
+pub(super) fn read(data: &str) -> Result<Stored> {
+    from_json(data)
 }
 
 /// The change recorded in a `data` column.
@@ -76,16 +71,31 @@ pub(super) fn change(data: &str) -> Result<Change> {
 }
 
 impl Stored {
-    pub(super) fn into_event(self, at: OffsetDateTime, actor: String, actor_role: String) -> Event {
-        Event {
+    /// The stored event with its other columns.
+    pub(super) fn with_columns(
+        self,
+        seq: i64,
+        at: OffsetDateTime,
+        actor: String,
+        actor_role: String,
+        public: bool,
+    ) -> StoredEvent {
+        StoredEvent {
+            seq,
             at,
-            actor,
-            actor_role,
-            rule: self.rule,
-            channel: self.channel,
-            change: self.change,
-            due_at: self.due_at,
-            final_due_at: self.final_due_at,
+            actor: actor.clone(),
+            actor_role: actor_role.clone(),
+            public,
+            event: Event {
+                at,
+                actor,
+                actor_role,
+                rule: self.rule,
+                channel: self.channel,
+                change: self.change,
+                due_at: self.due_at,
+                final_due_at: self.final_due_at,
+            },
         }
     }
 }
@@ -93,8 +103,15 @@ impl Stored {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aduan_domain::Channel;
     use time::macros::datetime;
+
+    /// `event` as read back from `data` beside its own columns.
+    fn read_back(event: &Event, data: &str) -> Result<Event> {
+        let (actor, actor_role) = (event.actor.clone(), event.actor_role.clone());
+        Ok(read(data)?
+            .with_columns(1, event.at, actor, actor_role, true)
+            .event)
+    }
 
     fn answered() -> Event {
         Event {
@@ -115,13 +132,7 @@ mod tests {
     fn an_event_comes_back_whole_from_its_columns_and_data() {
         let event = answered();
         let data = encode(&event).expect("encodes");
-        let back = decode(
-            event.at,
-            event.actor.clone(),
-            event.actor_role.clone(),
-            &data,
-        )
-        .expect("decodes");
+        let back = read_back(&event, &data).expect("decodes");
         assert_eq!(back, event);
         assert!(
             !data.contains("petugas.air"),
@@ -147,13 +158,7 @@ mod tests {
         };
         let data = encode(&event).expect("encodes");
         assert_eq!(data, r#"{"change":{"type":"accepted_by_unit"}}"#);
-        let back = decode(
-            event.at,
-            event.actor.clone(),
-            event.actor_role.clone(),
-            &data,
-        )
-        .expect("decodes");
+        let back = read_back(&event, &data).expect("decodes");
         assert_eq!(back, event);
     }
 
@@ -161,20 +166,13 @@ mod tests {
     fn rows_written_as_whole_events_still_read() {
         let event = answered();
         let old = json(&event).expect("the old form");
-        let back = decode(
-            event.at,
-            event.actor.clone(),
-            event.actor_role.clone(),
-            &old,
-        )
-        .expect("decodes");
+        let back = read_back(&event, &old).expect("decodes");
         assert_eq!(back, event);
         assert_eq!(change(&old).expect("change"), event.change);
     }
 
     #[test]
     fn data_that_is_not_an_event_is_an_error_not_a_panic() {
-        let at = datetime!(2026-03-02 08:15 UTC);
         for data in [
             "",
             "{}",
@@ -182,10 +180,7 @@ mod tests {
             r#"{"change":{"type":"no_such"}}"#,
             "{\"change\":",
         ] {
-            assert!(
-                decode(at, "a".into(), "b".into(), data).is_err(),
-                "{data:?} was read"
-            );
+            assert!(read(data).is_err(), "{data:?} was read");
         }
     }
 }

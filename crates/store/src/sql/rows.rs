@@ -86,16 +86,13 @@ pub fn summary_from_row(row: &dyn Columns) -> Result<CaseSummary> {
 }
 
 pub fn event_from_row(row: &dyn Columns) -> Result<StoredEvent> {
-    let at = from_micros(row.int("at")?)?;
-    let (actor, actor_role) = (row.text("actor")?, row.text("actor_role")?);
-    Ok(StoredEvent {
-        seq: row.int("seq")?,
-        at,
-        actor: actor.clone(),
-        actor_role: actor_role.clone(),
-        public: row.int("public")? != 0,
-        event: super::event_data::decode(at, actor, actor_role, &row.text("data")?)?,
-    })
+    Ok(super::event_data::read(&row.text("data")?)?.with_columns(
+        row.int("seq")?,
+        from_micros(row.int("at")?)?,
+        row.text("actor")?,
+        row.text("actor_role")?,
+        row.int("public")? != 0,
+    ))
 }
 
 pub fn attachment_from_row(row: &dyn Columns) -> Result<AttachmentMeta> {
