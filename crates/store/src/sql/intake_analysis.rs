@@ -99,13 +99,14 @@ async fn table_rows(pool: &AnyPool) -> std::result::Result<i64, sqlx::Error> {
 }
 
 /// The columns of `cases` a flood makes stale, named as the list of `ANALYZE cases (...)`:
-/// every column but the search words (see the module's doc) and those kept without statistics
-/// (the texts never filtered on, migration 0017). Read from the catalog, so that a column
-/// added later is analyzed too.
+/// those at PostgreSQL's usual statistics target. A column's own target leaves it out: the
+/// search words' raised one (see the module's doc) and the texts kept without statistics
+/// (migration 0017). Read from the catalog, so that a column added later is analyzed too. The
+/// usual target is -1 before PostgreSQL 17 and null since.
 const ANALYZED_COLUMNS: &str = "\
 SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
 WHERE attrelid = 'cases'::regclass AND attnum > 0 AND NOT attisdropped
-  AND attname NOT IN ('search', 'workflow', 'details', 'access_hash')";
+  AND (attstattarget IS NULL OR attstattarget < 0)";
 
 async fn analyze(pool: &AnyPool) -> std::result::Result<i64, sqlx::Error> {
     let columns: String = sqlx::query_scalar(ANALYZED_COLUMNS).fetch_one(pool).await?;
